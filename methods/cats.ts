@@ -1,0 +1,57 @@
+/**
+ * `cats` — CATS (Lee et al., 2024): contextually-aware thresholding of the gate. In a gated FFN,
+ * down(act(x·W_gate) ⊙ x·W_up), the gate activation a = act(x·W_gate) is zeroed where |a| < t,
+ * with t the s-quantile of |a| on the calibration split; then only the surviving neurons need
+ * their up-projection column and down-projection row.
+ *
+ * On a non-gated FFN the same threshold applies to the activation output act(x·W_up); there the
+ * up projection must still be computed in full (its output is what is thresholded), so only the
+ * down projection shrinks. Selection cost: 2 FLOPs per element.
+ *
+ * @module
+ */
+
+import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import { GraphIndex } from "../src/onnx/graph.ts";
+import {
+  absQuantile,
+  calibrateInOrder,
+  ffnBlocks,
+  maskByMagnitude,
+  requireSparsity,
+} from "./_common.ts";
+
+/** The `cats` method. */
+export const catsMethod: SparsityMethod = {
+  id: "cats",
+  title: "CATS: zero the FFN gate activation where |act(gate)| < t (calibrated quantile)",
+  needsSparsity: true,
+  calibrated: true,
+  async prepare(ctx): Promise<VariantPlan> {
+    const s = requireSparsity("cats", ctx.sparsity);
+    const blocks = ffnBlocks(ctx.model);
+    const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
+    const gateValue = (b: (typeof blocks)[number]): string => {
+      if (!b.gated) return b.hidden;
+      // act(gate) is the operand of the final product that is not the up projection.
+      const product = new GraphIndex(ctx.model.graph!).producer.get(b.hidden);
+      const other = product?.input?.find((i) => i !== b.up.output);
+      if (!other) {
+        throw new Error(`CATS: cannot find act(gate) in the gated block ending at ${b.down.name}`);
+      }
+      return other;
+    };
+    let i = 0;
+    await calibrateInOrder(ctx, blocks, gateValue, (b, captured) => {
+      const value = gateValue(b);
+      const t = absQuantile(captured.data, s);
+      const masked = maskByMagnitude(ctx.model, value, t, { prefix: `cats${i}` });
+      const density = b.gated ? b.hidden : masked;
+      plan.sparse.push({ linear: b.down.name, densityOf: density, mode: "input" });
+      if (b.gated) plan.sparse.push({ linear: b.up.name, densityOf: density, mode: "output" });
+      plan.selection.push({ value, flopsPerElement: 2 });
+      plan.notes![`t[${i++}]`] = Number(t.toPrecision(4));
+    });
+    return plan;
+  },
+};

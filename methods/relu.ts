@@ -1,0 +1,33 @@
+/**
+ * `relu` — the Lazy Neuron measurement (Li et al., ICLR 2023): no change to the model; the
+ * fraction of nonzero ReLU outputs is measured, and the linears that read them could skip the
+ * rows of zero inputs.
+ *
+ * @module
+ */
+
+import { analyzeGraph } from "../src/onnx/blocks.ts";
+import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+
+/** The `relu` method. */
+export const reluMethod: SparsityMethod = {
+  id: "relu",
+  title: "Lazy Neuron: natural ReLU sparsity, measured (no change to the model)",
+  needsSparsity: false,
+  calibrated: false,
+  prepare(ctx): Promise<VariantPlan> {
+    const { idx, linears } = analyzeGraph(ctx.model.graph!);
+    const sparse = linears
+      .filter((l) => idx.producer.get(l.input)?.opType === "Relu")
+      .map((l) => ({ linear: l.name, densityOf: l.input, mode: "input" as const }));
+    if (sparse.length === 0) {
+      throw new Error("No linear layer reads a ReLU output: the relu method needs a ReLU model");
+    }
+    // A skipping kernel compares every input with zero to build its index list.
+    const selection = [...new Set(sparse.map((s) => s.densityOf))].map((value) => ({
+      value,
+      flopsPerElement: 1,
+    }));
+    return Promise.resolve({ model: ctx.model, sparse, selection });
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * `teal` — TEAL (Liu et al., 2024): training-free magnitude sparsity on the input of every linear
+ * in the transformer blocks (attention in-projections and out-projection, FFN up/gate and down).
+ * Per layer, the threshold t satisfies P(|x| < t) = s on the calibration split, and the layer reads
+ * x · 1[|x| > t].
+ *
+ * Thresholds are calibrated in graph order on the partly sparsified model, so each layer's
+ * threshold sees the activations it will really get. A value read by several linears (q, k, v)
+ * gets one threshold, as in TEAL. Selection cost: 2 FLOPs per element (|x|, compare).
+ *
+ * @module
+ */
+
+import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import {
+  absQuantile,
+  blockLinears,
+  calibrateInOrder,
+  maskByMagnitude,
+  requireSparsity,
+} from "./_common.ts";
+
+/** The `teal` method. */
+export const tealMethod: SparsityMethod = {
+  id: "teal",
+  title: "TEAL: per-layer magnitude thresholds on every linear's input, P(|x| < t) = s",
+  needsSparsity: true,
+  calibrated: true,
+  async prepare(ctx): Promise<VariantPlan> {
+    const s = requireSparsity("teal", ctx.sparsity);
+    const linears = blockLinears(ctx.model);
+    const inputs = [...new Set(linears.map((l) => l.input))];
+    const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
+    let i = 0;
+    await calibrateInOrder(ctx, inputs, (v) => v, (value, captured) => {
+      const t = absQuantile(captured.data, s);
+      const readers = linears.filter((l) => l.input === value).map((l) => l.node);
+      const masked = maskByMagnitude(ctx.model, value, t, { readers, prefix: `teal${i}` });
+      for (const l of linears.filter((l) => l.input === value)) {
+        plan.sparse.push({ linear: l.name, densityOf: masked, mode: "input" });
+      }
+      plan.selection.push({ value, flopsPerElement: 2 });
+      plan.notes![`t[${i++}]`] = Number(t.toPrecision(4));
+    });
+    return plan;
+  },
+};

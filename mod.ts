@@ -1,0 +1,104 @@
+/**
+ * sparsebench: a reproducible benchmark suite for sparse neural-network inference.
+ *
+ * The public API: define suites, run them, and use the pieces (backends, methods, statistics,
+ * ONNX tools, exporters) on their own.
+ *
+ * @example Run a suite programmatically
+ * ```ts ignore
+ * import { createBackend, createProgress, RunDir, runSuites, SUITES } from "./mod.ts";
+ * const runDir = await RunDir.create("results", "my-run");
+ * await runSuites({
+ *   suites: [SUITES[0]!.suite],
+ *   quick: true,
+ *   runDir,
+ *   progress: createProgress(),
+ *   backend: createBackend,
+ *   readModel: (p) => Deno.readFile(p),
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export { defineSuite } from "./src/suite.ts";
+export type {
+  CustomSuite,
+  DatasetPin,
+  ModelPin,
+  ModelSuite,
+  QuickOverrides,
+  Suite,
+  Task,
+  VariantSpec,
+} from "./src/suite.ts";
+export { selectSuites, SUITES } from "./suites/mod.ts";
+export {
+  cellKey,
+  countPendingCells,
+  expandVariants,
+  runSuites,
+  timingPolicy,
+} from "./src/runner.ts";
+export type { RunOptions } from "./src/runner.ts";
+export { checkId, newRunId, RunDir } from "./src/run_dir.ts";
+export { CSV_COLUMNS, emptyCell } from "./src/result.ts";
+export type { CellResult, CellStatus } from "./src/result.ts";
+export { parseCsv, toCsv } from "./src/export_csv.ts";
+export { assertFinite, createBackend, TARGET_IDS } from "./src/backend.ts";
+export type {
+  AdapterFacts,
+  Backend,
+  BackendIdentity,
+  HostTensor,
+  LoadedModel,
+  TargetId,
+  TensorMap,
+} from "./src/backend.ts";
+export { measureInterleaved, timingWarnings, wallClock } from "./src/timing.ts";
+export type { Clock, Sampler, TimingPolicy, TimingWarning } from "./src/timing.ts";
+export {
+  bootstrapRatioCi,
+  mad,
+  mannWhitney,
+  median,
+  normalCdf,
+  normalQuantile,
+  outlierIndices,
+  quantile,
+  summarize,
+} from "./src/stats.ts";
+export type { BootstrapOptions, Interval, SampleSummary } from "./src/stats.ts";
+export { createProgress, formatDuration } from "./src/progress.ts";
+export type { Progress } from "./src/progress.ts";
+export { getMethod, METHODS } from "./methods/mod.ts";
+export type {
+  Captured,
+  MethodContext,
+  SelectionCost,
+  SparseLinear,
+  SparsityMethod,
+  VariantPlan,
+} from "./src/method.ts";
+export { DATASET_IDS, loadDataset, SPLIT_NAMES } from "./datasets/dataset.ts";
+export type {
+  Dataset,
+  DatasetId,
+  ImageDataset,
+  SplitName,
+  TextDataset,
+} from "./datasets/dataset.ts";
+export { decodeModel, encodeModel } from "./src/onnx/model.ts";
+export type { ModelProto } from "./src/onnx/model.ts";
+export {
+  analyzeGraph,
+  findAttentionBlocks,
+  findFfnBlocks,
+  findLinears,
+} from "./src/onnx/blocks.ts";
+export type { ActivationKind, AttentionBlock, FfnBlock, Linear } from "./src/onnx/blocks.ts";
+export { countFlops, nodeFlops } from "./src/onnx/flops.ts";
+export type { FlopCount, NodeFlops } from "./src/onnx/flops.ts";
+export { inferShapes, resolveInputShapes } from "./src/onnx/shapes.ts";
+export { effectiveFlops } from "./src/effective_flops.ts";
+export { sha256File, sha256Hex } from "./src/sha256.ts";

