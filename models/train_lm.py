@@ -24,9 +24,25 @@ import json
 import math
 import os
 
-import torch
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ffn", choices=["gelu", "swiglu"], default="gelu")
+    p.add_argument("--data", default=".cache/export/english-text")
+    p.add_argument("--steps", type=int, default=12000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-windows", type=int, default=0, help="evaluate on the first N windows only (smoke tests)")
+    p.add_argument("--out-dir", default="models")
+    p.add_argument("--focus", type=float, default=0.3, help="fraction of windows drawn from Moby Dick's train chapters")
+    p.add_argument("--no-decode", action="store_true", help="skip the decode-step export")
+    return p
 
-from _common import Stopwatch, dataset_hash, device_name, load_text, seed_everything, write_training_record
+
+# Parse before importing torch, so that --help works on machines without it.
+ARGS = build_parser().parse_args() if __name__ == "__main__" else None
+
+import torch  # noqa: E402
+
+from _common import Stopwatch, dataset_hash, device_name, load_text, seed_everything, write_training_record  # noqa: E402
 
 CONTEXT = 128
 
@@ -142,6 +158,7 @@ def export(model, out, decode_out):
     model = model.eval()
     ids = torch.zeros(2, 16, dtype=torch.long)
     heads, dh = model.blocks[0].heads, model.embed.embedding_dim // model.blocks[0].heads
+    # Two distinct tensors: passing one object for both caches lets the exporter alias them.
     past = torch.zeros(len(model.blocks), 2, heads, 5, dh)
     step = DecodeStep(model).eval()
     full_axes = {"ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
@@ -154,7 +171,7 @@ def export(model, out, decode_out):
             torch.onnx.export(model, (ids,), out, dynamo=True, opset_version=18, external_data=False,
                               input_names=["ids"], output_names=["logits"], dynamic_axes=full_axes)
             if decode_out:
-                torch.onnx.export(step, (ids[:, :1], past, past), decode_out, dynamo=True, opset_version=18,
+                torch.onnx.export(step, (ids[:, :1], past, past.clone()), decode_out, dynamo=True, opset_version=18,
                                   external_data=False, dynamic_axes=step_axes, **step_names)
             used = "dynamo"
         except Exception as e:  # the TorchScript exporter is the fallback users also reach for
@@ -165,7 +182,7 @@ def export(model, out, decode_out):
             kw["dynamo"] = False
         torch.onnx.export(model, ids, out, input_names=["ids"], output_names=["logits"], dynamic_axes=full_axes, **kw)
         if decode_out:
-            torch.onnx.export(step, (ids[:, :1], past, past), decode_out, dynamic_axes=step_axes, **step_names, **kw)
+            torch.onnx.export(step, (ids[:, :1], past, past.clone()), decode_out, dynamic_axes=step_axes, **step_names, **kw)
     return used
 
 
@@ -186,16 +203,7 @@ def check_decode_agrees(model, ids):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--ffn", choices=["gelu", "swiglu"], default="gelu")
-    p.add_argument("--data", default=".cache/export/english-text")
-    p.add_argument("--steps", type=int, default=12000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-windows", type=int, default=0, help="evaluate on the first N windows only (smoke tests)")
-    p.add_argument("--out-dir", default="models")
-    p.add_argument("--focus", type=float, default=0.3, help="fraction of windows drawn from Moby Dick's train chapters")
-    p.add_argument("--no-decode", action="store_true", help="skip the decode-step export")
-    args = p.parse_args()
+    args = ARGS
     name = "lm-char" if args.ffn == "gelu" else "lm-char-swiglu"
     out, decode_out = f"{args.out_dir}/{name}.onnx", f"{args.out_dir}/{name}-decode.onnx"
 

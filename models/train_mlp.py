@@ -10,9 +10,21 @@ Recipe: AdamW (lr 1e-3, weight decay 1e-4), batch 128, cosine schedule, random s
 """
 import argparse
 
-import torch
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=".cache/export/mnist")
+    p.add_argument("--out", default="models/mlp-relu-mnist.onnx")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    return p
 
-from _common import Stopwatch, dataset_hash, device_name, load_images, random_shift, seed_everything, write_training_record
+
+# Parse before importing torch, so that --help works on machines without it.
+ARGS = build_parser().parse_args() if __name__ == "__main__" else None
+
+import torch  # noqa: E402
+
+from _common import Stopwatch, dataset_hash, device_name, load_images, random_shift, seed_everything, write_training_record  # noqa: E402
 
 
 class Mlp(torch.nn.Module):
@@ -35,12 +47,7 @@ def evaluate(model, images, labels):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default=".cache/export/mnist")
-    p.add_argument("--out", default="models/mlp-relu-mnist.onnx")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
+    args = ARGS
 
     seed_everything(args.seed)
     torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -14,9 +14,24 @@ Recipe: AdamW (lr 1e-3, weight decay 0.05), batch 256, 5 % warm-up then cosine, 
 import argparse
 import math
 
-import torch
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--act", choices=["relu", "gelu"], required=True)
+    p.add_argument("--data", default=".cache/export/fashion-mnist")
+    p.add_argument("--out", default=None)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=0, help="stop early (smoke tests)")
+    p.add_argument("--eval-samples", type=int, default=0, help="evaluate on the first N only (smoke tests)")
+    return p
 
-from _common import Stopwatch, dataset_hash, device_name, load_images, random_shift, seed_everything, write_training_record
+
+# Parse before importing torch, so that --help works on machines without it.
+ARGS = build_parser().parse_args() if __name__ == "__main__" else None
+
+import torch  # noqa: E402
+
+from _common import Stopwatch, dataset_hash, device_name, load_images, random_shift, seed_everything, write_training_record  # noqa: E402
 
 
 class Block(torch.nn.Module):
@@ -76,15 +91,7 @@ def evaluate(model, images, labels, device):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--act", choices=["relu", "gelu"], required=True)
-    p.add_argument("--data", default=".cache/export/fashion-mnist")
-    p.add_argument("--out", default=None)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-steps", type=int, default=0, help="stop early (smoke tests)")
-    p.add_argument("--eval-samples", type=int, default=0, help="evaluate on the first N only (smoke tests)")
-    args = p.parse_args()
+    args = ARGS
     out = args.out or f"models/vit-{args.act}-fmnist.onnx"
 
     seed_everything(args.seed)

@@ -31,7 +31,7 @@ export const MODELS = {
   lmCharDecode: {
     id: "lm-char-decode",
     path: "models/lm-char-decode.onnx",
-    sha256: "fc2a7fdbcc17290e4802ff60bb93cb1b5dd5770ded4032ebb81212cced222e0a",
+    sha256: "e6985264049dae992f0dbe9f49998f76134a29835488bbb7440686c35065fed3",
   },
   lmCharSwiglu: {
     id: "lm-char-swiglu",

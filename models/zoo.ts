@@ -1,0 +1,144 @@
+/**
+ * The model zoo's facts in one place: which file, which data, which task, how many evaluation
+ * samples the card's dense metric is measured on. Cards (`models/<id>.md`) quote these plus the
+ * measured metric; `zoo_test.ts` recomputes the metric and the hashes and checks the cards.
+ *
+ * Usage: `deno task zoo-metrics [ID...]` measures the dense metric of each model on ort-wasm, as
+ * the suites do, and prints the JSON block for its card.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { createBackend } from "../src/backend.ts";
+import { evaluate } from "../src/evaluate.ts";
+import { sha256Hex } from "../src/sha256.ts";
+import { loadDataset } from "../datasets/dataset.ts";
+import type { DatasetId } from "../datasets/dataset.ts";
+import type { Task } from "../src/suite.ts";
+import { REPO_ROOT } from "../datasets/_package.ts";
+
+/** One zoo model. */
+export interface ZooModel {
+  /** Model id. */
+  id: string;
+  /** File, relative to the repository. */
+  file: string;
+  /** Dataset. */
+  dataset: DatasetId;
+  /** Task wiring. */
+  task: Task;
+  /** Metric id. */
+  metric: "accuracy" | "bpc";
+  /** Evaluation samples the card's metric uses. */
+  evalSamples: number;
+}
+
+/** The zoo. The decode graph is checked against the full graph in zoo_test.ts instead. */
+export const ZOO: readonly ZooModel[] = [
+  {
+    id: "mlp-relu-mnist",
+    file: "models/mlp-relu-mnist.onnx",
+    dataset: "mnist",
+    task: { kind: "image-classification", input: "input", inputShape: [784], output: "logits" },
+    metric: "accuracy",
+    evalSamples: 2000,
+  },
+  {
+    id: "vit-relu-fmnist",
+    file: "models/vit-relu-fmnist.onnx",
+    dataset: "fashion-mnist",
+    task: {
+      kind: "image-classification",
+      input: "pixels",
+      inputShape: [1, 28, 28],
+      output: "logits",
+    },
+    metric: "accuracy",
+    evalSamples: 2000,
+  },
+  {
+    id: "vit-gelu-fmnist",
+    file: "models/vit-gelu-fmnist.onnx",
+    dataset: "fashion-mnist",
+    task: {
+      kind: "image-classification",
+      input: "pixels",
+      inputShape: [1, 28, 28],
+      output: "logits",
+    },
+    metric: "accuracy",
+    evalSamples: 2000,
+  },
+  {
+    id: "lm-char",
+    file: "models/lm-char.onnx",
+    dataset: "english-text",
+    task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+    metric: "bpc",
+    evalSamples: 1236,
+  },
+  {
+    id: "lm-char-swiglu",
+    file: "models/lm-char-swiglu.onnx",
+    dataset: "english-text",
+    task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+    metric: "bpc",
+    evalSamples: 1236,
+  },
+];
+
+/**
+ * Measures a zoo model's dense metric on ort-wasm, exactly as the suites do.
+ *
+ * @param model The zoo entry.
+ * @returns Metric, samples, sha256 and size.
+ */
+export async function measureZooModel(
+  model: ZooModel,
+): Promise<{ metric: number; samples: number; sha256: string; bytes: number }> {
+  const bytes = await Deno.readFile(`${REPO_ROOT}${model.file}`);
+  const dataset = await loadDataset(model.dataset);
+  const backend = await createBackend("ort-wasm");
+  const feeds = model.task.kind === "char-lm"
+    ? {
+      [model.task.input]: {
+        type: "int64" as const,
+        data: new BigInt64Array(model.task.context),
+        dims: [1, model.task.context],
+      },
+    }
+    : {
+      [model.task.input]: {
+        type: "float32" as const,
+        data: new Float32Array(784),
+        dims: [1, ...model.task.inputShape],
+      },
+    };
+  const loaded = await backend.load(bytes, { label: model.id, feeds });
+  try {
+    const ev = await evaluate(loaded, model.task, dataset, {
+      samples: model.evalSamples,
+      batch: model.task.kind === "char-lm" ? 8 : 100,
+    });
+    return {
+      metric: ev.metric,
+      samples: ev.samples,
+      sha256: await sha256Hex(bytes),
+      bytes: bytes.length,
+    };
+  } finally {
+    await loaded.release();
+  }
+}
+
+if (import.meta.main) {
+  const { positionals } = parseArgs({ args: Deno.args, allowPositionals: true });
+  for (const m of ZOO.filter((z) => positionals.length === 0 || positionals.includes(z.id))) {
+    const t0 = performance.now();
+    const r = await measureZooModel(m);
+    console.log(
+      JSON.stringify({ id: m.id, ...r, seconds: Math.round((performance.now() - t0) / 1000) }),
+    );
+  }
+}
