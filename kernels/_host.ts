@@ -1,0 +1,325 @@
+/**
+ * What every kernel host needs: pipelines created inside a validation error scope (so a bad shader
+ * fails with its label and the compiler's message), labelled buffers, read-back, grid folding,
+ * and timing that keeps Deno's ~10 ms synchronisation floor out of the figures.
+ *
+ * @module
+ */
+
+/** One dispatch of a kernel: pipeline, bindings and grid. */
+export interface Dispatch {
+  /** Pipeline. */
+  pipeline: GPUComputePipeline;
+  /** Bind group 0. */
+  bindGroup: GPUBindGroup;
+  /** Workgroups in x, y, z. */
+  workgroups: [number, number, number];
+}
+
+/**
+ * Creates a compute pipeline, failing with the kernel's label and the compiler's first error.
+ *
+ * @param device The device.
+ * @param options Label, WGSL source, `override` constants, entry point.
+ * @returns The pipeline.
+ * @throws {Error} When the shader does not compile or validate.
+ */
+export async function createPipeline(
+  device: GPUDevice,
+  options: { label: string; code: string; constants?: Record<string, number>; entryPoint?: string },
+): Promise<GPUComputePipeline> {
+  device.pushErrorScope("validation");
+  const module = device.createShaderModule({ label: options.label, code: options.code });
+  const info = await module.getCompilationInfo();
+  const firstError = info.messages.find((m) => m.type === "error");
+  const pipeline = device.createComputePipeline({
+    label: options.label,
+    layout: "auto",
+    compute: {
+      module,
+      entryPoint: options.entryPoint ?? "main",
+      constants: options.constants ?? {},
+    },
+  });
+  const error = await device.popErrorScope();
+  if (firstError || error) {
+    const where = firstError
+      ? ` at line ${firstError.lineNum}: ${firstError.message}`
+      : `: ${error!.message}`;
+    throw new Error(`Kernel ${options.label} does not compile${where.split("\n")[0]}`);
+  }
+  return pipeline;
+}
+
+/**
+ * A storage buffer holding the given data (or zeros of the given size), padded to 4 bytes.
+ *
+ * @param device The device.
+ * @param label Label.
+ * @param data Contents, or a size in bytes.
+ * @param extraUsage Further usages (COPY_SRC is always added, for read-back).
+ * @returns The buffer.
+ */
+export function storageBuffer(
+  device: GPUDevice,
+  label: string,
+  data: ArrayBufferView | number,
+  extraUsage = 0,
+): GPUBuffer {
+  const size = typeof data === "number" ? data : data.byteLength;
+  const buffer = device.createBuffer({
+    label,
+    size: Math.max(16, Math.ceil(size / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
+    mappedAtCreation: typeof data !== "number",
+  });
+  if (typeof data !== "number") {
+    new Uint8Array(buffer.getMappedRange()).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    buffer.unmap();
+  }
+  return buffer;
+}
+
+/**
+ * A uniform buffer of 32-bit words (u32 or f32 as given).
+ *
+ * @param device The device.
+ * @param label Label.
+ * @param words Contents.
+ * @returns The buffer.
+ */
+export function uniformBuffer(
+  device: GPUDevice,
+  label: string,
+  words: Uint32Array | Float32Array | ArrayBuffer,
+): GPUBuffer {
+  const bytes = words instanceof ArrayBuffer
+    ? new Uint8Array(words)
+    : new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const buffer = device.createBuffer({
+    label,
+    size: Math.max(16, Math.ceil(bytes.length / 16) * 16),
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    mappedAtCreation: true,
+  });
+  new Uint8Array(buffer.getMappedRange()).set(bytes);
+  buffer.unmap();
+  return buffer;
+}
+
+/**
+ * Four 32-bit words mixing u32 and f32, for uniform structs like `{ n: u32, k: u32, t: f32 }`.
+ *
+ * @param fields Values with their types.
+ * @returns The bytes.
+ */
+export function packUniform(fields: readonly ({ u32: number } | { f32: number })[]): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const dv = new DataView(buf);
+  fields.forEach((f, i) => {
+    if ("u32" in f) dv.setUint32(i * 4, f.u32, true);
+    else dv.setFloat32(i * 4, f.f32, true);
+  });
+  return buf;
+}
+
+/**
+ * Binds buffers to group 0 in binding order.
+ *
+ * @param device The device.
+ * @param pipeline The pipeline.
+ * @param label Label.
+ * @param buffers Buffers for bindings 0, 1, 2, …
+ * @returns The bind group.
+ */
+export function bindAll(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  label: string,
+  buffers: GPUBuffer[],
+): GPUBindGroup {
+  return device.createBindGroup({
+    label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+}
+
+/**
+ * Folds a 1-D count of workgroups into x and y (each dimension is capped at 65,535); kernels
+ * recover the index as `wid.x + wid.y * nwg.x` and skip the excess.
+ *
+ * @param n Workgroups wanted.
+ * @returns The grid.
+ */
+export function grid(n: number): [number, number, number] {
+  const x = Math.min(Math.max(1, n), 65535);
+  return [x, Math.ceil(Math.max(1, n) / x), 1];
+}
+
+/**
+ * Records dispatches into a command encoder, one compute pass.
+ *
+ * @param encoder The encoder.
+ * @param dispatches Dispatches in order.
+ * @param timestampWrites Optional timestamps around the pass.
+ */
+export function encodePass(
+  encoder: GPUCommandEncoder,
+  dispatches: readonly Dispatch[],
+  timestampWrites?: GPUComputePassTimestampWrites,
+): void {
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+  }
+  pass.end();
+}
+
+/**
+ * Runs dispatches once and waits for them.
+ *
+ * @param device The device.
+ * @param dispatches Dispatches in order.
+ */
+export async function runOnce(device: GPUDevice, dispatches: readonly Dispatch[]): Promise<void> {
+  const encoder = device.createCommandEncoder({ label: "run once" });
+  encodePass(encoder, dispatches);
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+/**
+ * Copies a buffer back to the host.
+ *
+ * @param device The device.
+ * @param buffer A buffer with COPY_SRC usage.
+ * @param bytes How many bytes to read.
+ * @returns The bytes.
+ */
+export async function readBuffer(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  bytes: number,
+): Promise<ArrayBuffer> {
+  const size = Math.ceil(bytes / 4) * 4;
+  const staging = device.createBuffer({
+    label: `${buffer.label} (read-back)`,
+    size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const encoder = device.createCommandEncoder({ label: "read-back" });
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = staging.getMappedRange().slice(0, bytes);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/** A kernel time measurement. */
+export interface KernelTime {
+  /** Median milliseconds per repetition, from the wall-clock slope. */
+  ms: number;
+  /** Each slope sample, ms per repetition. */
+  samplesMs: number[];
+  /** GPU ticks per repetition from timestamp queries, when the device has them. */
+  ticksPerRep?: number;
+  /** Nanoseconds per tick, calibrated as wall slope / ticks (about 1 on NVIDIA Vulkan). */
+  nsPerTick?: number;
+}
+
+/**
+ * Times a sequence of dispatches (one "repetition") by the slope of wall time over two batch
+ * sizes, each batch submitted at once and ended by one synchronisation: ((T(b + r) − T(b)) / r).
+ * Deno's ~10 ms sleep in `onSubmittedWorkDone` is the same in both batches and cancels. With
+ * timestamp queries, the ticks of the larger batch are read as well and calibrated against the
+ * slope.
+ *
+ * @param device The device.
+ * @param reps Repetitions to time; each is a list of dispatches (several allow rotating buffers).
+ * @param options `samples` (default 5), `targetMs` for the added batch (default 50),
+ *   `timestamps` to also read GPU ticks.
+ * @returns The time per repetition.
+ */
+export async function timeDispatches(
+  device: GPUDevice,
+  reps: readonly (readonly Dispatch[])[],
+  options: { samples?: number; targetMs?: number; timestamps?: boolean } = {},
+): Promise<KernelTime> {
+  const submit = async (count: number, querySet?: GPUQuerySet): Promise<number> => {
+    const encoder = device.createCommandEncoder({ label: "timed batch" });
+    const all: Dispatch[] = [];
+    for (let i = 0; i < count; i++) all.push(...reps[i % reps.length]!);
+    encodePass(
+      encoder,
+      all,
+      querySet ? { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
+    );
+    const t0 = performance.now();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return performance.now() - t0;
+  };
+  // Warm up, then size the added batch so it runs for about targetMs.
+  await submit(2);
+  const base = 2;
+  const probe = Math.max(0.001, (await submit(base + 8)) - (await submit(base))) / 8;
+  const added = Math.max(4, Math.min(20000, Math.round((options.targetMs ?? 50) / probe)));
+  const samplesMs: number[] = [];
+  for (let s = 0; s < (options.samples ?? 5); s++) {
+    const small = await submit(base);
+    const large = await submit(base + added);
+    samplesMs.push(Math.max(0, (large - small) / added));
+  }
+  samplesMs.sort((a, b) => a - b);
+  const ms = samplesMs[Math.floor(samplesMs.length / 2)]!;
+  const result: KernelTime = { ms, samplesMs };
+  if (options.timestamps && device.features.has("timestamp-query")) {
+    const querySet = device.createQuerySet({
+      label: "kernel timestamps",
+      type: "timestamp",
+      count: 2,
+    });
+    const resolve = device.createBuffer({
+      label: "timestamp resolve",
+      size: 16,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder({ label: "timestamped batch" });
+    const all: Dispatch[] = [];
+    for (let i = 0; i < added; i++) all.push(...reps[i % reps.length]!);
+    encodePass(encoder, all, { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });
+    encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+    device.queue.submit([encoder.finish()]);
+    const ticks = new BigUint64Array(await readBuffer(device, resolve, 16));
+    const perRep = Number(ticks[1]! - ticks[0]!) / added;
+    if (perRep > 0) {
+      result.ticksPerRep = perRep;
+      result.nsPerTick = (ms * 1e6) / perRep;
+    }
+    querySet.destroy();
+    resolve.destroy();
+  }
+  return result;
+}
+
+/**
+ * Writes floats (or u32s) into a buffer at offset 0.
+ *
+ * @param device The device.
+ * @param buffer The buffer.
+ * @param data The values.
+ */
+export function writeArray(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  data: Float32Array | Uint32Array,
+): void {
+  device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,106 @@
+/**
+ * GEMM for prefill and batched tokens, Y = X Wᵀ + b, dense or over a gathered subset of rows of X
+ * (token pruning): host for `gemm.wgsl` and the CPU reference.
+ *
+ * @module
+ */
+
+import gemmSource from "./gemm.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  readBuffer,
+  storageBuffer,
+  uniformBuffer,
+} from "./_host.ts";
+
+/**
+ * CPU reference: Y[m] = X[rows[m]] · Wᵀ + b (rows[m] = m when not gathered).
+ *
+ * @param x X [mTotal, k].
+ * @param w W [n, k].
+ * @param options Shape, bias, gathered rows.
+ * @returns Y [rows.length or m, n].
+ */
+export function gemmCpu(
+  x: Float32Array,
+  w: Float32Array,
+  options: { m: number; n: number; k: number; bias?: Float32Array; rows?: Uint32Array },
+): Float32Array {
+  const rows = options.rows ?? Uint32Array.from({ length: options.m }, (_, i) => i);
+  const y = new Float32Array(rows.length * options.n);
+  rows.forEach((src, m) => {
+    for (let j = 0; j < options.n; j++) {
+      let s = 0;
+      for (let c = 0; c < options.k; c++) s += x[src * options.k + c]! * w[j * options.k + c]!;
+      y[m * options.n + j] = s + (options.bias?.[j] ?? 0);
+    }
+  });
+  return y;
+}
+
+/** A GEMM ready to dispatch. */
+export interface GemmInstance {
+  /** The dispatch. */
+  dispatch: Dispatch;
+  /** Input X. */
+  x: GPUBuffer;
+  /** Output Y. */
+  y: GPUBuffer;
+  /** Reads `rows` output rows. */
+  read(rows: number): Promise<Float32Array>;
+}
+
+/**
+ * Creates a GEMM; with `rows`/`count` buffers it computes only the listed rows of X.
+ *
+ * @param device The device.
+ * @param options Label, shape, weight, bias, gather buffers.
+ * @returns The instance.
+ */
+export async function createGemm(
+  device: GPUDevice,
+  options: {
+    label: string;
+    m: number;
+    n: number;
+    k: number;
+    weight: Float32Array;
+    bias?: Float32Array;
+    gather?: { rows: GPUBuffer; count: GPUBuffer };
+  },
+): Promise<GemmInstance> {
+  const pipeline = await createPipeline(device, {
+    label: `${options.label} gemm`,
+    code: gemmSource,
+    constants: { GATHER: options.gather ? 1 : 0 },
+  });
+  const x = storageBuffer(device, `${options.label} X`, options.m * options.k * 4);
+  const w = storageBuffer(device, `${options.label} W`, options.weight);
+  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
+  const rows = options.gather?.rows ?? storageBuffer(device, `${options.label} rows (unused)`, 4);
+  const count = options.gather?.count ??
+    storageBuffer(device, `${options.label} count (unused)`, 4);
+  const y = storageBuffer(device, `${options.label} Y`, options.m * options.n * 4);
+  const dims = uniformBuffer(
+    device,
+    `${options.label} dims`,
+    packUniform([{ u32: options.m }, { u32: options.n }, { u32: options.k }, {
+      u32: options.bias ? 1 : 0,
+    }]),
+  );
+  return {
+    dispatch: {
+      pipeline,
+      bindGroup: bindAll(device, pipeline, options.label, [x, w, bias, rows, count, y, dims]),
+      workgroups: [Math.ceil(options.n / 16), Math.ceil(options.m / 16), 1],
+    },
+    x,
+    y,
+    async read(r: number) {
+      return new Float32Array(await readBuffer(device, y, Math.max(4, r * options.n * 4)));
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Dense GEMV, y = act(W x + b): host for `gemv.wgsl` (f32 weights) and `gemv_f16.wgsl` (f16
+ * weights, half the bytes, when the adapter has `shader-f16`), plus the CPU reference.
+ *
+ * @module
+ */
+
+import gemvSource from "./gemv.wgsl" with { type: "text" };
+import gemvF16Source from "./gemv_f16.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  grid,
+  packUniform,
+  readBuffer,
+  storageBuffer,
+  uniformBuffer,
+} from "./_host.ts";
+import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+
+/**
+ * CPU reference: y = act(W x + b), W row-major [rows, cols], accumulated in double.
+ *
+ * @param w Weights.
+ * @param x Input.
+ * @param options Shape, bias, activation.
+ * @returns y.
+ */
+export function gemvCpu(
+  w: Float32Array,
+  x: Float32Array,
+  options: { rows: number; cols: number; bias?: Float32Array; act?: Activation },
+): Float32Array {
+  const y = new Float32Array(options.rows);
+  for (let r = 0; r < options.rows; r++) {
+    let s = 0;
+    const off = r * options.cols;
+    for (let c = 0; c < options.cols; c++) s += w[off + c]! * x[c]!;
+    y[r] = activateCpu(options.act ?? "none", s + (options.bias?.[r] ?? 0));
+  }
+  return y;
+}
+
+/** Options of a dense GEMV instance. */
+export interface GemvOptions {
+  /** Label for GPU objects. */
+  label: string;
+  /** Output rows. */
+  rows: number;
+  /** Input columns. */
+  cols: number;
+  /** Weights [rows, cols] row-major. */
+  weight: Float32Array;
+  /** Bias [rows]. */
+  bias?: Float32Array;
+  /** Fused activation. */
+  act?: Activation;
+  /** Weight precision (f16 needs the shader-f16 feature). */
+  precision?: "f32" | "f16";
+  /** Rows per workgroup (override TY). */
+  rowsPerWorkgroup?: number;
+  /** Threads per row, a power of two (override TX). */
+  threadsPerRow?: number;
+  /** Input buffer to read instead of a new one (chaining kernels). */
+  input?: GPUBuffer;
+}
+
+/** A dense GEMV ready to dispatch. */
+export interface GemvInstance {
+  /** The dispatch. */
+  dispatch: Dispatch;
+  /** Input buffer (cols padded to a multiple of 4). */
+  x: GPUBuffer;
+  /** Output buffer [rows]. */
+  y: GPUBuffer;
+  /** Bytes of weights read per run. */
+  weightBytes: number;
+  /** Writes the input vector. */
+  writeInput(x: Float32Array): void;
+  /** Reads the output. */
+  read(): Promise<Float32Array>;
+}
+
+function toHalf(v: number): number {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  f[0] = v;
+  const x = u[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  let exp = ((x >>> 23) & 0xff) - 127 + 15;
+  let mant = x & 0x7fffff;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant = (mant | 0x800000) >> (1 - exp);
+    return sign | ((mant + 0x1000) >> 13);
+  }
+  if (exp >= 31) return sign | 0x7c00;
+  const rounded = mant + 0x1000;
+  if (rounded & 0x800000) {
+    exp++;
+    if (exp >= 31) return sign | 0x7c00;
+    return sign | (exp << 10);
+  }
+  return sign | (exp << 10) | (rounded >> 13);
+}
+
+/**
+ * Rounds weights to f16 and back, for the f16 kernel's CPU reference.
+ *
+ * @param w Weights.
+ * @returns Weights as f16 would store them.
+ */
+export function roundToHalf(w: Float32Array): Float32Array {
+  const out = new Float32Array(w.length);
+  const h = new Uint16Array(1);
+  for (let i = 0; i < w.length; i++) {
+    h[0] = toHalf(w[i]!);
+    const v = h[0];
+    const s = v & 0x8000 ? -1 : 1;
+    const e = (v >> 10) & 0x1f;
+    const f = v & 0x3ff;
+    out[i] = e === 0
+      ? s * 2 ** -14 * (f / 1024)
+      : e === 31
+      ? s * Infinity
+      : s * 2 ** (e - 15) * (1 + f / 1024);
+  }
+  return out;
+}
+
+/**
+ * Pads each row of a row-major matrix to a multiple of 4 columns with zeros.
+ *
+ * @param m Matrix.
+ * @param rows Rows.
+ * @param cols Columns.
+ * @returns The padded matrix and its column count.
+ */
+export function padColumns(
+  m: Float32Array,
+  rows: number,
+  cols: number,
+): { data: Float32Array; cols: number } {
+  const padded = Math.ceil(cols / 4) * 4;
+  if (padded === cols) return { data: m, cols };
+  const out = new Float32Array(rows * padded);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols, (r + 1) * cols), r * padded);
+  return { data: out, cols: padded };
+}
+
+/**
+ * Creates a dense GEMV on the device.
+ *
+ * @param device The device.
+ * @param options Shape, weights and tuning.
+ * @returns The instance.
+ */
+export async function createGemv(device: GPUDevice, options: GemvOptions): Promise<GemvInstance> {
+  const rowsPerWg = options.rowsPerWorkgroup ?? 4;
+  const tx = options.threadsPerRow ?? 64;
+  if (rowsPerWg * tx > 1024 || (tx & (tx - 1)) !== 0) {
+    throw new RangeError(
+      `gemv ${options.label}: threadsPerRow must be a power of two and threadsPerRow × rowsPerWorkgroup ≤ 1024`,
+    );
+  }
+  const { data, cols } = padColumns(options.weight, options.rows, options.cols);
+  const f16 = options.precision === "f16";
+  let wBuf: GPUBuffer;
+  if (f16) {
+    const halves = new Uint16Array(data.length);
+    for (let i = 0; i < data.length; i++) halves[i] = toHalf(data[i]!);
+    wBuf = storageBuffer(device, `${options.label} W (f16)`, halves);
+  } else wBuf = storageBuffer(device, `${options.label} W`, data);
+  const x = options.input ?? storageBuffer(device, `${options.label} x`, cols * 4);
+  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
+  const y = storageBuffer(device, `${options.label} y`, options.rows * 4);
+  const dims = uniformBuffer(
+    device,
+    `${options.label} dims`,
+    packUniform([{ u32: options.rows }, { u32: cols }, { u32: options.bias ? 1 : 0 }, { u32: 0 }]),
+  );
+  const pipeline = await createPipeline(device, {
+    label: `${options.label} gemv${f16 ? "_f16" : ""}`,
+    code: f16 ? gemvF16Source : gemvSource,
+    constants: { TX: tx, TY: rowsPerWg, ACT: ACT_CODE[options.act ?? "none"] },
+  });
+  const bindGroup = bindAll(device, pipeline, options.label, [wBuf, x, bias, y, dims]);
+  return {
+    dispatch: { pipeline, bindGroup, workgroups: grid(Math.ceil(options.rows / rowsPerWg)) },
+    x,
+    y,
+    weightBytes: options.rows * options.cols * (f16 ? 2 : 4),
+    writeInput(v: Float32Array) {
+      const padded = new Float32Array(cols);
+      padded.set(v.subarray(0, options.cols));
+      device.queue.writeBuffer(x, 0, padded);
+    },
+    async read() {
+      return new Float32Array(await readBuffer(device, y, options.rows * 4));
+    },
+  };
+}

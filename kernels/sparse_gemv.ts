@@ -1,0 +1,157 @@
+/**
+ * Input-sparse GEMV over a transposed weight, y = Σ_i vals[i] · Wt[idx[i], :] + b: host for
+ * `sparse_gemv.wgsl` (split-K partials) and `reduce.wgsl`, and the CPU reference.
+ *
+ * @module
+ */
+
+import sparseSource from "./sparse_gemv.wgsl" with { type: "text" };
+import reduceSource from "./reduce.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  readBuffer,
+  storageBuffer,
+  uniformBuffer,
+} from "./_host.ts";
+import { padColumns } from "./gemv.ts";
+import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+
+/**
+ * CPU reference: y[n] = Σ_i vals[i] · wt[idx[i], n] + b[n], accumulated in double.
+ *
+ * @param wt Transposed weight [k, n] row-major.
+ * @param sel Active indices and values.
+ * @param options Output width and bias.
+ * @returns y.
+ */
+export function sparseGemvCpu(
+  wt: Float32Array,
+  sel: { idx: Uint32Array; vals: Float32Array },
+  options: { n: number; bias?: Float32Array; actOnVals?: Activation; act?: Activation },
+): Float32Array {
+  const acc = new Float64Array(options.n);
+  for (let i = 0; i < sel.idx.length; i++) {
+    const off = sel.idx[i]! * options.n;
+    const v = activateCpu(options.actOnVals ?? "none", sel.vals[i]!);
+    for (let c = 0; c < options.n; c++) acc[c]! += wt[off + c]! * v;
+  }
+  return Float32Array.from(
+    acc,
+    (s, c) => activateCpu(options.act ?? "none", s + (options.bias?.[c] ?? 0)),
+  );
+}
+
+/**
+ * Transposes a row-major [rows, cols] matrix.
+ *
+ * @param m Matrix.
+ * @param rows Rows.
+ * @param cols Columns.
+ * @returns [cols, rows].
+ */
+export function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c]!;
+  return t;
+}
+
+/** A sparse GEMV ready to dispatch (sparse pass then reduce). */
+export interface SparseGemvInstance {
+  /** The two dispatches. */
+  dispatches: Dispatch[];
+  /** Output buffer [n]. */
+  y: GPUBuffer;
+  /** Bytes of one weight row (skipped per inactive input). */
+  rowBytes: number;
+  /** Reads the output. */
+  read(): Promise<Float32Array>;
+}
+
+/**
+ * Creates an input-sparse GEMV that reads its active list from the given buffers.
+ *
+ * @param device The device.
+ * @param options Label, shape, transposed weight, bias, the selection buffers, split count.
+ * @returns The instance.
+ */
+export async function createSparseGemv(
+  device: GPUDevice,
+  options: {
+    label: string;
+    k: number;
+    n: number;
+    weightT: Float32Array;
+    bias?: Float32Array;
+    idx: GPUBuffer;
+    vals: GPUBuffer;
+    count: GPUBuffer;
+    splits?: number;
+    workgroupSize?: number;
+    /** Activation applied to each value before it multiplies its row (input given pre-activation). */
+    actOnVals?: Activation;
+    /** Activation applied to the output (after the bias). */
+    act?: Activation;
+  },
+): Promise<SparseGemvInstance> {
+  const wg = options.workgroupSize ?? 256;
+  const { data, cols } = padColumns(options.weightT, options.k, options.n);
+  const n4 = cols / 4;
+  let lanes = Math.min(wg, n4);
+  while (wg % lanes !== 0) lanes--;
+  const tiles = Math.ceil(n4 / lanes);
+  // Enough splits to fill the GPU even for narrow outputs, never more than the rows.
+  const splits = Math.max(1, Math.min(options.splits ?? Math.ceil(512 / tiles), options.k));
+  const wt = storageBuffer(device, `${options.label} Wt`, data);
+  const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
+  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
+  const y = storageBuffer(device, `${options.label} y`, cols * 4);
+  const dims = uniformBuffer(
+    device,
+    `${options.label} dims`,
+    packUniform([{ u32: options.k }, { u32: cols }, { u32: splits }, { u32: lanes }]),
+  );
+  const rdims = uniformBuffer(
+    device,
+    `${options.label} reduce dims`,
+    packUniform([{ u32: cols }, { u32: splits }, { u32: options.bias ? 1 : 0 }, { u32: 0 }]),
+  );
+  const sparse = await createPipeline(device, {
+    label: `${options.label} sparse_gemv`,
+    code: sparseSource,
+    constants: { WG: wg, ACT: ACT_CODE[options.actOnVals ?? "none"] },
+  });
+  const reduce = await createPipeline(device, {
+    label: `${options.label} reduce`,
+    code: reduceSource,
+    constants: { ACT: ACT_CODE[options.act ?? "none"] },
+  });
+  return {
+    dispatches: [
+      {
+        pipeline: sparse,
+        bindGroup: bindAll(device, sparse, `${options.label} sparse`, [
+          wt,
+          options.idx,
+          options.vals,
+          options.count,
+          partials,
+          dims,
+        ]),
+        workgroups: [tiles, splits, 1],
+      },
+      {
+        pipeline: reduce,
+        bindGroup: bindAll(device, reduce, `${options.label} reduce`, [partials, bias, y, rdims]),
+        workgroups: [Math.ceil(cols / 256), 1, 1],
+      },
+    ],
+    y,
+    rowBytes: options.n * 4,
+    async read() {
+      return new Float32Array(await readBuffer(device, y, options.n * 4));
+    },
+  };
+}
