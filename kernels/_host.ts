@@ -323,3 +323,28 @@ export function writeArray(
 ): void {
   device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
+
+/**
+ * Submits `count` repetitions of a dispatch list at once and waits: the wall time of one batch.
+ *
+ * @param device The device.
+ * @param dispatches One repetition.
+ * @param count Repetitions.
+ * @param now The clock.
+ * @returns Milliseconds for the batch, synchronisation included.
+ */
+export async function timeBatch(
+  device: GPUDevice,
+  dispatches: readonly Dispatch[],
+  count: number,
+  now: () => number = () => performance.now(),
+): Promise<number> {
+  const encoder = device.createCommandEncoder({ label: "batch" });
+  const all: Dispatch[] = [];
+  for (let i = 0; i < count; i++) all.push(...dispatches);
+  encodePass(encoder, all);
+  const t0 = now();
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  return now() - t0;
+}

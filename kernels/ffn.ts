@@ -14,6 +14,7 @@ import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
 import { createGemv, gemvCpu } from "./gemv.ts";
 import { createSelect, selectCpu, type SelectRule } from "./select.ts";
 import { createSparseGemv, sparseGemvCpu, transpose } from "./sparse_gemv.ts";
+import type { Tuning } from "./tuning.ts";
 
 /** One linear of a chain. */
 export interface ChainLayer {
@@ -117,6 +118,7 @@ export async function createChain(
   device: GPUDevice,
   label: string,
   layers: readonly ChainLayer[],
+  tuning?: Tuning,
 ): Promise<Pipeline> {
   const first = layers[0]!;
   const padded = Math.ceil(first.cols / 4) * 4;
@@ -144,6 +146,7 @@ export async function createChain(
         count: sel.count,
         actOnVals: l.input.preActivation ? pendingAct : "none",
         act,
+        ...(tuning?.sparse ?? {}),
       });
       dispatches.push(sel.dispatch, ...sg.dispatches);
       counts.push(sel.count);
@@ -160,6 +163,7 @@ export async function createChain(
         ...(l.bias ? { bias: l.bias } : {}),
         act,
         input,
+        ...(tuning?.gemv ?? {}),
       });
       dispatches.push(g.dispatch);
       y = g.y;
@@ -223,6 +227,7 @@ export async function createGated(
   device: GPUDevice,
   label: string,
   f: GatedFfn,
+  tuning?: Tuning,
 ): Promise<Pipeline> {
   const padded = Math.ceil(f.d / 4) * 4;
   const x = storageBuffer(device, `${label} x`, padded * 4);
@@ -257,6 +262,7 @@ export async function createGated(
       rows: f.d,
       cols: f.h,
       weight: f.down,
+      ...(tuning?.gemv ?? {}),
       input: gg.y,
     });
     return {
@@ -272,6 +278,7 @@ export async function createGated(
     rows: f.h,
     cols: f.d,
     weight: f.gate,
+    ...(tuning?.gemv ?? {}),
     act: pre ? "none" : f.act,
     input: x,
   });
@@ -301,6 +308,7 @@ export async function createGated(
     weightT: transpose(f.down, f.d, f.h),
     idx: sel.idx,
     vals: gg.y,
+    ...(tuning?.sparse ?? {}),
     count: sel.count,
   });
   return {

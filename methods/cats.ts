@@ -30,7 +30,13 @@ export const catsMethod: SparsityMethod = {
   async prepare(ctx): Promise<VariantPlan> {
     const s = requireSparsity("cats", ctx.sparsity);
     const blocks = ffnBlocks(ctx.model);
-    const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
+    const plan: VariantPlan = {
+      model: ctx.model,
+      sparse: [],
+      selection: [],
+      notes: {},
+      kernel: { inputs: {}, gates: {} },
+    };
     const gateValue = (b: (typeof blocks)[number]): string => {
       if (!b.gated) return b.hidden;
       // act(gate) is the operand of the final product that is not the up projection.
@@ -50,6 +56,9 @@ export const catsMethod: SparsityMethod = {
       plan.sparse.push({ linear: b.down.name, densityOf: density, mode: "input" });
       if (b.gated) plan.sparse.push({ linear: b.up.name, densityOf: density, mode: "output" });
       plan.selection.push({ value, flopsPerElement: 2 });
+      const rule = { kind: "magnitude" as const, threshold: t };
+      if (b.gated) plan.kernel!.gates[b.down.name] = { rule, on: "activation" };
+      else plan.kernel!.inputs[b.down.name] = { rule };
       plan.notes![`t[${i++}]`] = Number(t.toPrecision(4));
     });
     return plan;

@@ -28,6 +28,9 @@ export const reluMethod: SparsityMethod = {
       value,
       flopsPerElement: 1,
     }));
-    return Promise.resolve({ model: ctx.model, sparse, selection });
+    const inputs = Object.fromEntries(
+      sparse.map((s) => [s.linear, { rule: { kind: "value" as const, threshold: 0 } }]),
+    );
+    return Promise.resolve({ model: ctx.model, sparse, selection, kernel: { inputs, gates: {} } });
   },
 };

@@ -36,6 +36,7 @@ export const statTopkMethod: SparsityMethod = {
       sparse: [],
       selection: [],
       notes: { z: Number(z.toFixed(4)), form },
+      kernel: { inputs: {}, gates: {} },
     };
     blocks.forEach((b, i) => {
       const u = b.preActivation;
@@ -53,6 +54,9 @@ export const statTopkMethod: SparsityMethod = {
       plan.sparse.push({ linear: b.down.name, densityOf: b.hidden, mode: "input" });
       if (b.gated) plan.sparse.push({ linear: b.up.name, densityOf: b.hidden, mode: "output" });
       plan.selection.push({ value: u, flopsPerElement: 5 });
+      const rule = { kind: "stat-topk" as const, z, soft: form === "soft" };
+      if (b.gated) plan.kernel!.gates[b.down.name] = { rule, on: "pre-activation" };
+      else plan.kernel!.inputs[b.down.name] = { rule, preActivation: true };
     });
     return Promise.resolve(plan);
   },

@@ -30,7 +30,13 @@ export const tealMethod: SparsityMethod = {
     const s = requireSparsity("teal", ctx.sparsity);
     const linears = blockLinears(ctx.model);
     const inputs = [...new Set(linears.map((l) => l.input))];
-    const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
+    const plan: VariantPlan = {
+      model: ctx.model,
+      sparse: [],
+      selection: [],
+      notes: {},
+      kernel: { inputs: {}, gates: {} },
+    };
     let i = 0;
     await calibrateInOrder(ctx, inputs, (v) => v, (value, captured) => {
       const t = absQuantile(captured.data, s);
@@ -38,6 +44,7 @@ export const tealMethod: SparsityMethod = {
       const masked = maskByMagnitude(ctx.model, value, t, { readers, prefix: `teal${i}` });
       for (const l of linears.filter((l) => l.input === value)) {
         plan.sparse.push({ linear: l.name, densityOf: masked, mode: "input" });
+        plan.kernel!.inputs[l.name] = { rule: { kind: "magnitude", threshold: t } };
       }
       plan.selection.push({ value, flopsPerElement: 2 });
       plan.notes![`t[${i++}]`] = Number(t.toPrecision(4));

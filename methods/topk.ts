@@ -21,6 +21,9 @@ export const topkMethod: SparsityMethod = {
     const s = requireSparsity("topk", ctx.sparsity);
     const blocks = ffnBlocks(ctx.model);
     const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
+    // The kernel form selects on the down projection's input; a gated block's hidden value is a
+    // product the kernels cannot rank without computing every neuron, so those get no kernel form.
+    const inputs: NonNullable<VariantPlan["kernel"]>["inputs"] = {};
     blocks.forEach((b, i) => {
       const k = keepCount(b.hiddenSize, s);
       const masked = maskTopK(ctx.model, b.hidden, b.hidden, k, {
@@ -31,7 +34,9 @@ export const topkMethod: SparsityMethod = {
       if (b.gated) plan.sparse.push({ linear: b.up.name, densityOf: masked, mode: "output" });
       plan.selection.push({ value: b.hidden, flopsPerElement: Math.log2(Math.max(2, k)) });
       plan.notes![`k[${i}]`] = k;
+      inputs[b.down.name] = { rule: { kind: "topk", k, signed: true } };
     });
+    if (!blocks.some((b) => b.gated)) plan.kernel = { inputs, gates: {} };
     return Promise.resolve(plan);
   },
 };

@@ -63,7 +63,13 @@ export const winaMethod: SparsityMethod = {
       throw new RangeError(`wina: select must be "topk" or "threshold", got "${select}"`);
     }
     const linears = blockLinears(ctx.model);
-    const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: { select } };
+    const plan: VariantPlan = {
+      model: ctx.model,
+      sparse: [],
+      selection: [],
+      notes: { select },
+      kernel: { inputs: {}, gates: {} },
+    };
     const scoreOf = new Map<Linear, string>();
     const addScore = (l: Linear, i: number): string => {
       const rw = new Rewriter(ctx.model, `wina${i}`);
@@ -82,6 +88,9 @@ export const winaMethod: SparsityMethod = {
         });
         plan.sparse.push({ linear: l.name, densityOf: masked, mode: "input" });
         plan.selection.push({ value: l.input, flopsPerElement: 2 + Math.log2(Math.max(2, k)) });
+        plan.kernel!.inputs[l.name] = {
+          rule: { kind: "topk", k, scale: inputChannelNorms(ctx.model, l) },
+        };
       });
       return plan;
     }
@@ -94,6 +103,9 @@ export const winaMethod: SparsityMethod = {
       rw.commit(l.node, l.input, masked, [l.node]);
       plan.sparse.push({ linear: l.name, densityOf: masked, mode: "input" });
       plan.selection.push({ value: l.input, flopsPerElement: 3 });
+      plan.kernel!.inputs[l.name] = {
+        rule: { kind: "magnitude", threshold: t, scale: inputChannelNorms(ctx.model, l) },
+      };
       plan.notes![`t[${i++}]`] = Number(t.toPrecision(4));
     });
     return plan;

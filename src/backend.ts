@@ -6,12 +6,13 @@
  */
 
 import type { Sampler } from "./timing.ts";
+import type { KernelPlan } from "./method.ts";
 
 /** Ids of the execution targets. */
 export type TargetId = "ort-wasm" | "ort-node" | "ort-webgpu" | "wgsl";
 
 /** All target ids, in the order `list` shows them. */
-export const TARGET_IDS: readonly TargetId[] = ["ort-wasm", "ort-node", "ort-webgpu"];
+export const TARGET_IDS: readonly TargetId[] = ["ort-wasm", "ort-node", "ort-webgpu", "wgsl"];
 
 /** A tensor in host memory, as backends take and return it. */
 export interface HostTensor {
@@ -95,6 +96,18 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
+/** Options of {@linkcode Backend.load}. */
+export interface LoadOptions {
+  /** Names the model in errors. */
+  label: string;
+  /** Inputs of the first run (part of the cold start). */
+  feeds: TensorMap;
+  /** What a sparse variant's kernels skip (the `wgsl` backend); empty for the dense model. */
+  kernelPlan?: KernelPlan;
+  /** The dense model the variant derives from (the `wgsl` backend builds its kernels from it). */
+  dense?: Uint8Array;
+}
+
 /** An execution target. */
 export interface Backend {
   /** Target id. */
@@ -116,10 +129,11 @@ export interface Backend {
    *
    * @param model ONNX bytes.
    * @param options `label` names the model in errors; `feeds` are the inputs of the first run,
-   *   which is part of the cold-start time.
+   *   which is part of the cold-start time; `kernelPlan` tells the `wgsl` backend what the variant
+   *   skips (ORT backends run the rewritten graph and ignore it).
    * @returns The loaded model.
    */
-  load(model: Uint8Array, options: { label: string; feeds: TensorMap }): Promise<LoadedModel>;
+  load(model: Uint8Array, options: LoadOptions): Promise<LoadedModel>;
 }
 
 /**
@@ -137,6 +151,8 @@ export async function createBackend(id: string): Promise<Backend> {
       return new (await import("./backends/ort_node.ts")).OrtNodeBackend();
     case "ort-webgpu":
       return new (await import("./backends/ort_webgpu.ts")).OrtWebGpuBackend();
+    case "wgsl":
+      return new (await import("./backends/wgsl.ts")).WgslBackend();
   }
   throw new RangeError(`Unknown target "${id}" (valid: ${TARGET_IDS.join(", ")})`);
 }

@@ -10,6 +10,7 @@
  */
 
 import type { ModelProto } from "./onnx/model.ts";
+import type { SelectRule } from "../kernels/select.ts";
 
 /** Activations captured on the calibration split: each value flattened to [rows, lastDim]. */
 export interface Captured {
@@ -60,6 +61,18 @@ export interface SelectionCost {
   flopsPerElement: number;
 }
 
+/**
+ * What the `wgsl` backend's kernels skip, per linear layer, so they compute what the rewritten
+ * graph computes: a selection rule on a linear's input (input-sparse GEMV), and for gated FFNs a
+ * rule on the gate that picks the neurons (gathered FFN).
+ */
+export interface KernelPlan {
+  /** By linear name: the rule on its input; `preActivation` when the rule sees the value before the previous layer's activation. */
+  inputs: Record<string, { rule: SelectRule; preActivation?: boolean }>;
+  /** By the down projection's name of a gated FFN: the rule on the gate, on act(g) or on g. */
+  gates: Record<string, { rule: SelectRule; on: "activation" | "pre-activation" }>;
+}
+
 /** A prepared variant. */
 export interface VariantPlan {
   /** The rewritten model (runs on every ORT backend). */
@@ -68,6 +81,8 @@ export interface VariantPlan {
   sparse: SparseLinear[];
   /** What the selection costs. */
   selection: SelectionCost[];
+  /** The same selection for the `wgsl` backend's kernels (omitted: the method has no kernel form). */
+  kernel?: KernelPlan;
   /** Facts worth recording (e.g. calibrated thresholds), shown in the report. */
   notes?: Record<string, number | string>;
 }

@@ -20,7 +20,7 @@ import {
   timingFeeds,
 } from "./evaluate.ts";
 import { effectiveFlops } from "./effective_flops.ts";
-import type { Captured, VariantPlan } from "./method.ts";
+import type { Captured, KernelPlan, VariantPlan } from "./method.ts";
 import { getMethod } from "../methods/mod.ts";
 import { analyzeGraph, type Linear } from "./onnx/blocks.ts";
 import { countFlops, type FlopCount } from "./onnx/flops.ts";
@@ -496,6 +496,7 @@ async function runModelSuite(
             suite,
             target: t,
             variantBytes: v.method === "dense" ? undefined : timingBytes,
+            ...(plan.kernel ? { kernelPlan: plan.kernel } : {}),
             denseBytes: modelBytes,
             feeds,
             label,
@@ -522,6 +523,7 @@ async function timeCell(
     suite: ModelSuite;
     target: TargetId;
     variantBytes: Uint8Array | undefined;
+    kernelPlan?: KernelPlan;
     denseBytes: Uint8Array;
     feeds: TensorMap;
     label: string;
@@ -536,6 +538,8 @@ async function timeCell(
       state.dense = await backend.load(o.denseBytes, {
         label: `${o.suite.model.id} (dense)`,
         feeds: o.feeds,
+        kernelPlan: { inputs: {}, gates: {} },
+        dense: o.denseBytes,
       });
       assertFinite(await state.dense.run(o.feeds), `${o.suite.model.id} (dense) on ${o.target}`);
     } catch (e) {
@@ -556,6 +560,8 @@ async function timeCell(
     const variant = await backend.load(o.variantBytes, {
       label: `${o.suite.model.id} ${o.label}`,
       feeds: o.feeds,
+      ...(o.kernelPlan ? { kernelPlan: o.kernelPlan } : {}),
+      dense: o.denseBytes,
     });
     try {
       assertFinite(await variant.run(o.feeds), `${o.suite.model.id} ${o.label} on ${o.target}`);
