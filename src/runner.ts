@@ -32,7 +32,7 @@ import { type CellResult, emptyCell } from "./result.ts";
 import { RunDir } from "./run_dir.ts";
 import { sha256Hex } from "./sha256.ts";
 import { bootstrapRatioCi, summarize } from "./stats.ts";
-import type { CustomSuite, ModelSuite, Suite, VariantSpec } from "./suite.ts";
+import type { CustomSuite, CustomSuiteContext, ModelSuite, Suite, VariantSpec } from "./suite.ts";
 import {
   type Clock,
   measureInterleaved,
@@ -173,11 +173,12 @@ function selectTargets(own: readonly TargetId[], wanted?: readonly TargetId[]): 
   return wanted && wanted.length > 0 ? own.filter((t) => wanted.includes(t)) : [...own];
 }
 
-function customContext(suite: CustomSuite, options: RunOptions) {
+function customContext(suite: CustomSuite, options: RunOptions): CustomSuiteContext {
   return {
     quick: options.quick,
     targets: selectTargets(suite.targets, options.targets),
     progress: (m: string) => options.progress.status(m),
+    finished: options.runDir.cells,
   };
 }
 

@@ -131,6 +131,8 @@ export interface CustomSuiteContext {
   targets: TargetId[];
   /** Reports progress of long steps. */
   progress(message: string): void;
+  /** Cells the run has already finished (on --resume, those of the interrupted run). */
+  finished?: readonly CellResult[];
 }
 
 /** A cell a custom suite plans; the runner records what `runCell` returns. */

@@ -6,6 +6,7 @@
 
 import type { Suite } from "../src/suite.ts";
 import mlpMnist from "./mlp_mnist.ts";
+import kernels from "./kernels.ts";
 
 /** A suite and the file that defines it (hashed into run.json). */
 export interface RegisteredSuite {
@@ -18,6 +19,7 @@ export interface RegisteredSuite {
 /** Every suite, in the order the default run executes them. */
 export const SUITES: readonly RegisteredSuite[] = [
   { suite: mlpMnist, file: "suites/mlp_mnist.ts" },
+  { suite: kernels, file: "suites/kernels.ts" },
 ];
 
 /**

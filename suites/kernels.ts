@@ -1,0 +1,424 @@
+/**
+ * `kernels`: the WGSL kernels on their own, at the zoo models' FFN shapes and LLaMA-7B's
+ * (4096×11008 up, 11008×4096 down). Per shape: the dense GEMV (f32, and f16 when the adapter has
+ * `shader-f16`), the input-sparse GEMV (selection + sparse pass + reduce, all timed) over a
+ * sparsity sweep, and ORT-web's WebGPU MatMul on the same GEMV as the peer. Every kernel is
+ * checked against its CPU reference on fresh random inputs before it is timed; every figure comes
+ * with bytes moved, GB/s and the percentage of the compute-shader copy ceiling measured in the
+ * same run.
+ *
+ * @module
+ */
+
+import { defineSuite } from "../src/suite.ts";
+import type { CustomCell, CustomSuiteContext } from "../src/suite.ts";
+import type { CellResult } from "../src/result.ts";
+import { acquireGpu } from "../src/gpu_device.ts";
+import { createRng } from "../src/prng.ts";
+import { summarize } from "../src/stats.ts";
+import { type KernelTime, runOnce, timeDispatches, writeArray } from "../kernels/_host.ts";
+import { createGemv, gemvCpu, roundToHalf } from "../kernels/gemv.ts";
+import { createSelect, selectCpu } from "../kernels/select.ts";
+import { createSparseGemv, sparseGemvCpu, transpose } from "../kernels/sparse_gemv.ts";
+import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
+import { defaultTuning, GEMV_SWEEP, type Tuning } from "../kernels/tuning.ts";
+import { createBackend } from "../src/backend.ts";
+import { DataType, encodeModel } from "../src/onnx/model.ts";
+import { floatTensor } from "../src/onnx/tensor_data.ts";
+import { wallClock } from "../src/timing.ts";
+
+/** A GEMV shape: `k` inputs (the sparse side), `n` outputs. */
+interface Shape {
+  id: string;
+  k: number;
+  n: number;
+}
+
+const ZOO_SHAPES: Shape[] = [
+  { id: "mlp-fc2-512x512", k: 512, n: 512 },
+  { id: "vit-up-128x512", k: 128, n: 512 },
+  { id: "vit-down-512x128", k: 512, n: 128 },
+  { id: "lm-up-192x640", k: 192, n: 640 },
+  { id: "lm-down-640x192", k: 640, n: 192 },
+];
+const LLAMA_SHAPES: Shape[] = [
+  { id: "llama7b-up-4096x11008", k: 4096, n: 11008 },
+  { id: "llama7b-down-11008x4096", k: 11008, n: 4096 },
+];
+const SPARSITIES = [0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95];
+const QUICK_SPARSITIES = [0.5, 0.9];
+
+function shapesFor(quick: boolean): Shape[] {
+  return quick ? [ZOO_SHAPES[4]!] : [...ZOO_SHAPES, ...LLAMA_SHAPES];
+}
+
+function random(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => {
+    const v = rng.normal();
+    return Math.abs(v) < 1e-3 ? 0.5 : v;
+  });
+}
+
+function relError(out: Float32Array, ref: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    if (!Number.isFinite(out[i]!)) return Infinity;
+    num += (out[i]! - ref[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+/** State shared by the cells of one run: the ceiling and each shape's dense time. */
+const state: {
+  ceiling?: Ceiling;
+  denseMs: Map<string, number>;
+  tuning: Map<string, Tuning["gemv"]>;
+} = {
+  denseMs: new Map(),
+  tuning: new Map(),
+};
+
+async function ceiling(): Promise<Ceiling> {
+  if (!state.ceiling) {
+    const { device, facts } = await acquireGpu();
+    state.ceiling = await measureCopyCeiling(device, facts.isFallbackAdapter ? 64 << 20 : 1 << 30);
+  }
+  return state.ceiling;
+}
+
+/** Copies of a weight so the rotation exceeds the GPU's L2 (none on CPU adapters). */
+function copiesFor(bytes: number, fallback: boolean): number {
+  return fallback ? 1 : Math.max(1, Math.min(32, Math.ceil((256 << 20) / bytes)));
+}
+
+function timing(t: KernelTime, bytes: number, ceil: Ceiling): Partial<CellResult> {
+  const s = summarize(t.samplesMs);
+  const gbPerS = bytes / (t.ms * 1e6);
+  return {
+    time_median_ms: t.ms,
+    time_p10_ms: s.p10Ms,
+    time_p90_ms: s.p90Ms,
+    time_mad_ms: s.madMs,
+    runs: s.count,
+    outliers: s.outliers,
+    samples_ms: t.samplesMs,
+    extra: {
+      bytes_moved: bytes,
+      gb_per_s: Number(gbPerS.toFixed(2)),
+      pct_of_ceiling: Number(((100 * gbPerS) / ceil.gbPerS).toFixed(1)),
+      ceiling_gb_per_s: Number(ceil.gbPerS.toFixed(2)),
+      ...(t.ticksPerRep !== undefined
+        ? { ticks_per_rep: Math.round(t.ticksPerRep), ns_per_tick: Number(t.nsPerTick!.toFixed(3)) }
+        : {}),
+    },
+  };
+}
+
+async function denseGemvCell(
+  shape: Shape,
+  precision: "f32" | "f16",
+  ctx: CustomSuiteContext,
+): Promise<Partial<CellResult>> {
+  const { device, facts } = await acquireGpu();
+  const ceil = await ceiling();
+  const w = random(shape.n * shape.k, 1);
+  const x = random(shape.k, 2);
+  const want = gemvCpu(precision === "f16" ? roundToHalf(w) : w, x, {
+    rows: shape.n,
+    cols: shape.k,
+  });
+  const weightBytes = shape.n * shape.k * (precision === "f16" ? 2 : 4);
+  const copies = copiesFor(weightBytes, facts.isFallbackAdapter);
+  const candidates = facts.isFallbackAdapter ? [defaultTuning(facts).gemv] : GEMV_SWEEP;
+  let best: { tuning: Tuning["gemv"]; time: KernelTime } | undefined;
+  for (const tuning of candidates) {
+    ctx.progress(
+      `kernels: gemv ${precision} ${shape.id} ${tuning.threadsPerRow}x${tuning.rowsPerWorkgroup}`,
+    );
+    const instances = [];
+    for (let c = 0; c < copies; c++) {
+      const g = await createGemv(device, {
+        label: `${shape.id} ${precision} #${c}`,
+        rows: shape.n,
+        cols: shape.k,
+        weight: w,
+        precision,
+        ...tuning,
+      });
+      g.writeInput(x);
+      instances.push(g);
+    }
+    await runOnce(device, [instances[0]!.dispatch]);
+    const err = relError(await instances[0]!.read(), want);
+    if (!(err <= (precision === "f16" ? 1e-2 : 1e-5))) {
+      throw new Error(`gemv ${precision} ${shape.id} differs from the CPU reference by ${err}`);
+    }
+    const time = await timeDispatches(device, instances.map((g) => [g.dispatch]), {
+      samples: ctx.quick ? 3 : 5,
+      timestamps: true,
+    });
+    if (!best || time.ms < best.time.ms) best = { tuning, time };
+  }
+  if (precision === "f32") {
+    state.denseMs.set(shape.id, best!.time.ms);
+    state.tuning.set(shape.id, best!.tuning);
+  }
+  const bytes = weightBytes + (shape.k + shape.n) * 4;
+  const t = timing(best!.time, bytes, ceil);
+  return {
+    ...t,
+    speedup: precision === "f32" ? 1 : (state.denseMs.get(shape.id) ?? NaN) / best!.time.ms,
+    flops_dense: 2 * shape.n * shape.k,
+    flops_effective: 2 * shape.n * shape.k,
+    weight_bytes_effective: weightBytes,
+    extra: {
+      ...t.extra,
+      kernel: precision === "f16" ? "gemv-f16" : "gemv",
+      shape: `${shape.k}x${shape.n}`,
+      tuning: `TX=${best!.tuning.threadsPerRow},TY=${best!.tuning.rowsPerWorkgroup}`,
+      ideal_speedup: 1,
+    },
+  };
+}
+
+async function sparseCell(
+  shape: Shape,
+  sparsity: number,
+  ctx: CustomSuiteContext,
+): Promise<Partial<CellResult>> {
+  const { device, facts } = await acquireGpu();
+  const ceil = await ceiling();
+  const tuning = defaultTuning(facts).sparse;
+  const w = random(shape.n * shape.k, 1);
+  const wt = transpose(w, shape.n, shape.k);
+  const x = random(shape.k, 3 + Math.round(sparsity * 100));
+  // The threshold that leaves exactly the target fraction of |x| below it.
+  const sorted = Float32Array.from(x, Math.abs).sort();
+  const threshold = sparsity === 0
+    ? -1
+    : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+  const rule = { kind: "magnitude" as const, threshold };
+  const sel = await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule });
+  writeArray(device, sel.x, x);
+  const copies = copiesFor(
+    shape.n * shape.k * 4 * Math.max(0.05, 1 - sparsity),
+    facts.isFallbackAdapter,
+  );
+  const instances = [];
+  for (let c = 0; c < copies; c++) {
+    ctx.progress(`kernels: sparse ${shape.id} s=${sparsity} (copy ${c + 1}/${copies})`);
+    instances.push(
+      await createSparseGemv(device, {
+        label: `${shape.id} #${c}`,
+        k: shape.k,
+        n: shape.n,
+        weightT: wt,
+        idx: sel.idx,
+        vals: sel.vals,
+        count: sel.count,
+        ...tuning,
+      }),
+    );
+  }
+  await runOnce(device, [sel.dispatch, ...instances[0]!.dispatches]);
+  const chosen = await sel.read();
+  const want = sparseGemvCpu(wt, selectCpu(x, rule), { n: shape.n });
+  const err = relError(await instances[0]!.read(), want);
+  if (!(err <= 1e-5)) {
+    throw new Error(
+      `sparse gemv ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
+    );
+  }
+  const time = await timeDispatches(device, instances.map((i) => [sel.dispatch, ...i.dispatches]), {
+    samples: ctx.quick ? 3 : 5,
+    timestamps: true,
+  });
+  const active = chosen.idx.length;
+  const splits = tuning.splits ??
+    Math.max(
+      1,
+      Math.min(Math.ceil(512 / Math.ceil(shape.n / 4 / Math.min(256, shape.n / 4))), shape.k),
+    );
+  const bytes = shape.k * 4 + active * 8 + active * (shape.n * 4 + 8) + 2 * splits * shape.n * 4 +
+    shape.n * 4;
+  const t = timing(time, bytes, ceil);
+  const dense = state.denseMs.get(shape.id);
+  return {
+    ...t,
+    sparsity_target: sparsity,
+    sparsity_realized: 1 - active / shape.k,
+    speedup: dense !== undefined ? dense / time.ms : null,
+    flops_dense: 2 * shape.n * shape.k,
+    flops_effective: 2 * shape.n * active + 2 * shape.k,
+    flops_reduction: (shape.n * shape.k) / (shape.n * active + shape.k),
+    weight_bytes_effective: active * shape.n * 4,
+    extra: {
+      ...t.extra,
+      kernel: "input-sparse",
+      shape: `${shape.k}x${shape.n}`,
+      tuning: `WG=${tuning.workgroupSize},splits=${tuning.splits ?? "auto"}`,
+      ideal_speedup: Number((1 / (1 - sparsity)).toFixed(3)),
+    },
+  };
+}
+
+async function ortMatMulCell(shape: Shape, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+  const backend = await createBackend("ort-webgpu");
+  const why = await backend.probe();
+  if (why) return { status: "skipped", error: why };
+  const ceil = await ceiling();
+  const w = random(shape.n * shape.k, 1);
+  // MatMul(x, W) with W stored [k, n], as torch exports a Linear applied to a 2-D input.
+  const model = encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "gemv",
+      node: [{ name: "matmul", opType: "MatMul", input: ["x", "W"], output: ["y"] }],
+      initializer: [floatTensor("W", [shape.k, shape.n], transpose(w, shape.n, shape.k))],
+      input: [{
+        name: "x",
+        type: {
+          tensorType: {
+            elemType: DataType.FLOAT,
+            shape: { dim: [{ dimValue: 1 }, { dimValue: shape.k }] },
+          },
+        },
+      }],
+      output: [{
+        name: "y",
+        type: {
+          tensorType: {
+            elemType: DataType.FLOAT,
+            shape: { dim: [{ dimValue: 1 }, { dimValue: shape.n }] },
+          },
+        },
+      }],
+    },
+  });
+  const x = random(shape.k, 2);
+  const feeds = { x: { type: "float32" as const, data: x, dims: [1, shape.k] } };
+  ctx.progress(`kernels: ORT-web MatMul ${shape.id}`);
+  const loaded = await backend.load(model, { label: `MatMul ${shape.id}`, feeds });
+  try {
+    const got = (await loaded.run(feeds)).y!.data as Float32Array;
+    const err = relError(got, gemvCpu(w, x, { rows: shape.n, cols: shape.k }));
+    if (!(err <= 1e-4)) {
+      throw new Error(`ORT MatMul ${shape.id} differs from the CPU reference by ${err}`);
+    }
+    const sampler = loaded.sampler(feeds, "ort");
+    const samples: number[] = [];
+    for (let i = 0; i < (ctx.quick ? 3 : 5); i++) samples.push(await sampler.sample(wallClock));
+    samples.sort((a, b) => a - b);
+    const ms = samples[Math.floor(samples.length / 2)]!;
+    const bytes = shape.n * shape.k * 4 + (shape.k + shape.n) * 4;
+    const t = timing({ ms, samplesMs: samples }, bytes, ceil);
+    const ours = state.denseMs.get(shape.id);
+    return {
+      ...t,
+      cold_ms: loaded.coldMs,
+      sync_latency_ms: await loaded.syncLatencyMs(feeds),
+      speedup: ours !== undefined ? ours / ms : null,
+      flops_dense: 2 * shape.n * shape.k,
+      flops_effective: 2 * shape.n * shape.k,
+      extra: {
+        ...t.extra,
+        kernel: "ort-matmul",
+        shape: `${shape.k}x${shape.n}`,
+        wgsl_gemv_vs_ort: ours !== undefined ? Number((ms / ours).toFixed(2)) : null,
+      },
+    };
+  } finally {
+    await loaded.release();
+  }
+}
+
+export default defineSuite({
+  kind: "custom",
+  id: "kernels",
+  title: "WGSL kernels: dense and input-sparse GEMV vs the copy ceiling and ORT-web's MatMul",
+  description:
+    "Dense GEMV (f32/f16) and input-sparse GEMV across sparsities at the zoo's FFN shapes and LLaMA-7B's, with GB/s and % of the compute-copy ceiling; ORT-web WebGPU MatMul as the peer.",
+  targets: ["wgsl", "ort-webgpu"],
+  inDefault: true,
+  seed: 1,
+  files: [
+    "kernels/gemv.wgsl",
+    "kernels/gemv_f16.wgsl",
+    "kernels/select.wgsl",
+    "kernels/sparse_gemv.wgsl",
+    "kernels/reduce.wgsl",
+    "kernels/copy.wgsl",
+  ],
+  async plan(ctx): Promise<CustomCell[]> {
+    const cells: CustomCell[] = [];
+    if (!ctx.targets.includes("wgsl")) return cells;
+    const gpu = await acquireGpu().catch(() => undefined);
+    cells.push({ key: "copy", target: "wgsl", method: "copy", label: "copy ceiling" });
+    for (const shape of shapesFor(ctx.quick)) {
+      cells.push({
+        key: `${shape.id}/gemv`,
+        target: "wgsl",
+        method: "gemv",
+        label: `gemv ${shape.id}`,
+      });
+      if (gpu?.hasF16) {
+        cells.push({
+          key: `${shape.id}/gemv-f16`,
+          target: "wgsl",
+          method: "gemv-f16",
+          label: `gemv f16 ${shape.id}`,
+        });
+      }
+      for (const s of ctx.quick ? QUICK_SPARSITIES : SPARSITIES) {
+        cells.push({
+          key: `${shape.id}/input-sparse@${s}`,
+          target: "wgsl",
+          method: "input-sparse",
+          label: `sparse ${shape.id} s=${s}`,
+        });
+      }
+      if (ctx.targets.includes("ort-webgpu")) {
+        cells.push({
+          key: `${shape.id}/ort-matmul`,
+          target: "ort-webgpu",
+          method: "ort-matmul",
+          label: `ORT MatMul ${shape.id}`,
+        });
+      }
+    }
+    return cells;
+  },
+  async runCell(cell, ctx): Promise<Partial<CellResult>> {
+    if (cell.key === "copy") {
+      const c = await ceiling();
+      return {
+        time_median_ms: c.ms,
+        extra: {
+          kernel: "copy",
+          bytes_moved: c.bytes,
+          gb_per_s: Number(c.gbPerS.toFixed(2)),
+          pct_of_ceiling: 100,
+          ceiling_gb_per_s: Number(c.gbPerS.toFixed(2)),
+        },
+      };
+    }
+    const [shapeId, kind] = cell.key.split("/") as [string, string];
+    const shape = [...ZOO_SHAPES, ...LLAMA_SHAPES].find((s) => s.id === shapeId)!;
+    // On resume, the dense time of a shape may come from the interrupted run.
+    if (!state.denseMs.has(shape.id)) {
+      const done = ctx.finished?.find((c) =>
+        c.key.endsWith(`|${shape.id}/gemv`) && c.status === "completed"
+      );
+      if (done?.time_median_ms) state.denseMs.set(shape.id, done.time_median_ms);
+    }
+    if (kind === "gemv") return await denseGemvCell(shape, "f32", ctx);
+    if (kind === "gemv-f16") return await denseGemvCell(shape, "f16", ctx);
+    if (kind === "ort-matmul") return await ortMatMulCell(shape, ctx);
+    const s = Number(kind.split("@")[1]);
+    return await sparseCell(shape, s, ctx);
+  },
+});
