@@ -159,18 +159,22 @@ export async function main(args: string[]): Promise<number> {
       formatDuration(performance.now() - t0)
     }`,
   );
-  for (const c of cells.filter((c) => c.method !== "dense" && c.speedup !== null)) {
-    const ci = c.speedup_ci_low !== null
-      ? ` [${c.speedup_ci_low.toFixed(2)}, ${c.speedup_ci_high!.toFixed(2)}]`
-      : "";
+  for (
+    const c of cells.filter((c) =>
+      c.method !== "dense" && c.speedup !== null && c.status === "completed"
+    )
+  ) {
+    const parts = [`speedup ${c.speedup!.toFixed(2)}x`];
+    if (c.speedup_ci_low !== null && c.speedup_ci_high !== null) {
+      parts[0] += ` [${c.speedup_ci_low.toFixed(2)}, ${c.speedup_ci_high.toFixed(2)}]`;
+    }
+    if (c.accuracy !== null && c.accuracy_dense !== null) {
+      parts.push(`${c.metric} ${c.accuracy.toFixed(4)} (dense ${c.accuracy_dense.toFixed(4)})`);
+    }
+    if (c.flops_reduction !== null) parts.push(`FLOPs ${c.flops_reduction.toFixed(2)}x fewer`);
+    const shape = c.extra.shape ? ` ${c.extra.shape}` : "";
     const s = c.sparsity_target !== null ? `@${c.sparsity_target}` : "";
-    console.log(
-      `  ${c.suite} ${c.target} ${c.method}${s}: speedup ${
-        c.speedup!.toFixed(2)
-      }x${ci}, ${c.metric} ${c.accuracy?.toFixed(4)} (dense ${
-        c.accuracy_dense?.toFixed(4)
-      }), FLOPs ${c.flops_reduction?.toFixed(2)}x fewer`,
-    );
+    console.log(`  ${c.suite} ${c.target} ${c.method}${s}${shape}: ${parts.join(", ")}`);
   }
   console.log(`results: ${runDir.path}`);
   return 0;
