@@ -28,6 +28,14 @@ export async function createPipeline(
   device: GPUDevice,
   options: { label: string; code: string; constants?: Record<string, number>; entryPoint?: string },
 ): Promise<GPUComputePipeline> {
+  // One pipeline per (source, constants): instances of a kernel share it (no recompiling).
+  let perDevice = pipelineCache.get(device);
+  if (!perDevice) pipelineCache.set(device, perDevice = new Map());
+  const key = `${options.entryPoint ?? "main"}|${
+    JSON.stringify(options.constants ?? {})
+  }|${options.code}`;
+  const cached = perDevice.get(key);
+  if (cached) return cached;
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ label: options.label, code: options.code });
   const info = await module.getCompilationInfo();
@@ -48,8 +56,11 @@ export async function createPipeline(
       : `: ${error!.message}`;
     throw new Error(`Kernel ${options.label} does not compile${where.split("\n")[0]}`);
   }
+  perDevice.set(key, pipeline);
   return pipeline;
 }
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 /**
  * A storage buffer holding the given data (or zeros of the given size), padded to 4 bytes.

@@ -13,7 +13,12 @@ import { activateCpu, type Activation } from "./activation.ts";
 import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
 import { createGemv, gemvCpu } from "./gemv.ts";
 import { createSelect, selectCpu, type SelectRule } from "./select.ts";
-import { createSparseGemv, sparseGemvCpu, transpose } from "./sparse_gemv.ts";
+import {
+  createMaskedSparseGemv,
+  createSparseGemv,
+  sparseGemvCpu,
+  transpose,
+} from "./sparse_gemv.ts";
 import type { Tuning } from "./tuning.ts";
 
 /** One linear of a chain. */
@@ -134,23 +139,42 @@ export async function createChain(
     const act = deferAct ? "none" : l.act;
     const name = `${label} ${l.name}`;
     if (l.input) {
-      const sel = await createSelect(device, { label: name, n: l.cols, rule: l.input.rule, input });
-      const sg = await createSparseGemv(device, {
-        label: name,
-        k: l.cols,
-        n: l.rows,
-        weightT: transpose(l.weight, l.rows, l.cols),
-        ...(l.bias ? { bias: l.bias } : {}),
-        idx: sel.idx,
-        vals: sel.vals,
-        count: sel.count,
-        actOnVals: l.input.preActivation ? pendingAct : "none",
-        act,
-        ...(tuning?.sparse ?? {}),
-      });
-      dispatches.push(sel.dispatch, ...sg.dispatches);
-      counts.push(sel.count);
-      y = sg.y;
+      const rule = l.input.rule;
+      const fixedThreshold = rule.kind === "magnitude" || rule.kind === "value";
+      if (fixedThreshold && !l.input.preActivation && (tuning?.masked ?? true)) {
+        // A fixed threshold needs no compaction: the masked kernel tests each input as it goes.
+        const sg = await createMaskedSparseGemv(device, {
+          label: name,
+          k: l.cols,
+          n: l.rows,
+          weightT: transpose(l.weight, l.rows, l.cols),
+          ...(l.bias ? { bias: l.bias } : {}),
+          x: input,
+          rule,
+          act,
+          ...(tuning?.sparse ?? {}),
+        });
+        dispatches.push(...sg.dispatches);
+        y = sg.y;
+      } else {
+        const sel = await createSelect(device, { label: name, n: l.cols, rule, input });
+        const sg = await createSparseGemv(device, {
+          label: name,
+          k: l.cols,
+          n: l.rows,
+          weightT: transpose(l.weight, l.rows, l.cols),
+          ...(l.bias ? { bias: l.bias } : {}),
+          idx: sel.idx,
+          vals: sel.vals,
+          count: sel.count,
+          actOnVals: l.input.preActivation ? pendingAct : "none",
+          act,
+          ...(tuning?.sparse ?? {}),
+        });
+        dispatches.push(sel.dispatch, ...sg.dispatches);
+        counts.push(sel.count);
+        y = sg.y;
+      }
     } else {
       if (pendingAct !== "none") {
         throw new RangeError(`${name}: a dense layer cannot take a deferred activation`);

@@ -336,3 +336,46 @@ Deno.test({
     assert.ok(err <= 1e-5, `gated ${select?.on ?? "dense"}: ${err}`);
   }
 });
+
+Deno.test({
+  name: "masked sparse gemv (no compaction) matches the reference for magnitude and value rules",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const { createMaskedSparseGemv } = await import("./sparse_gemv.ts");
+  const { storageBuffer } = await import("./_host.ts");
+  for (const [k, n] of [[512, 128], [101, 37], [2051, 515]] as [number, number][]) {
+    const x = random(k, k);
+    const w = random(n * k, 8);
+    const wt = transpose(w, n, k);
+    const bias = random(n, 2);
+    const xBuf = storageBuffer(device, "x", x);
+    for (
+      const rule of [{ kind: "magnitude" as const, threshold: 0.6 }, {
+        kind: "value" as const,
+        threshold: 0,
+      }, { kind: "magnitude" as const, threshold: 0.9, scale: random(k, 4).map(Math.abs) }]
+    ) {
+      for (const splits of [1, 5, undefined]) {
+        const sg = await createMaskedSparseGemv(device, {
+          label: "masked",
+          k,
+          n,
+          weightT: wt,
+          bias,
+          x: xBuf,
+          rule,
+          act: "relu",
+          ...(splits ? { splits } : {}),
+        });
+        poison(sg.y, n * 4);
+        await runOnce(device, sg.dispatches);
+        const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, bias, act: "relu" });
+        assert.ok(
+          relError(await sg.read(), want) <= 1e-5,
+          `${k}x${n} ${rule.kind} splits ${splits}`,
+        );
+      }
+    }
+  }
+});

@@ -7,6 +7,7 @@
 
 import sparseSource from "./sparse_gemv.wgsl" with { type: "text" };
 import reduceSource from "./reduce.wgsl" with { type: "text" };
+import maskedSource from "./sparse_gemv_masked.wgsl" with { type: "text" };
 import {
   bindAll,
   createPipeline,
@@ -66,6 +67,8 @@ export interface SparseGemvInstance {
   y: GPUBuffer;
   /** Bytes of one weight row (skipped per inactive input). */
   rowBytes: number;
+  /** Split-K count used. */
+  splits: number;
   /** Reads the output. */
   read(): Promise<Float32Array>;
 }
@@ -90,6 +93,8 @@ export async function createSparseGemv(
     count: GPUBuffer;
     splits?: number;
     workgroupSize?: number;
+    /** Threads sharing a column in the reduction (override SLICES). */
+    reduceSlices?: number;
     /** Activation applied to each value before it multiplies its row (input given pre-activation). */
     actOnVals?: Activation;
     /** Activation applied to the output (after the bias). */
@@ -102,8 +107,7 @@ export async function createSparseGemv(
   let lanes = Math.min(wg, n4);
   while (wg % lanes !== 0) lanes--;
   const tiles = Math.ceil(n4 / lanes);
-  // Enough splits to fill the GPU even for narrow outputs, never more than the rows.
-  const splits = Math.max(1, Math.min(options.splits ?? Math.ceil(512 / tiles), options.k));
+  const splits = splitCount(options.k, tiles, options.splits);
   const wt = storageBuffer(device, `${options.label} Wt`, data);
   const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
@@ -126,7 +130,11 @@ export async function createSparseGemv(
   const reduce = await createPipeline(device, {
     label: `${options.label} reduce`,
     code: reduceSource,
-    constants: { ACT: ACT_CODE[options.act ?? "none"] },
+    constants: {
+      ACT: ACT_CODE[options.act ?? "none"],
+      SLICES: options.reduceSlices ?? 8,
+      COLS: 256 / (options.reduceSlices ?? 8),
+    },
   });
   return {
     dispatches: [
@@ -145,10 +153,129 @@ export async function createSparseGemv(
       {
         pipeline: reduce,
         bindGroup: bindAll(device, reduce, `${options.label} reduce`, [partials, bias, y, rdims]),
-        workgroups: [Math.ceil(cols / 256), 1, 1],
+        workgroups: [Math.ceil(cols / (256 / (options.reduceSlices ?? 8))), 1, 1],
       },
     ],
     y,
+    splits,
+    rowBytes: options.n * 4,
+    async read() {
+      return new Float32Array(await readBuffer(device, y, options.n * 4));
+    },
+  };
+}
+
+/**
+ * The split-K count: enough workgroups to fill a large GPU (2,048 in all) unless given, at most
+ * one split per 4 rows.
+ *
+ * @param k Rows (inputs).
+ * @param tiles Column tiles.
+ * @param given An explicit count (tuning).
+ * @returns Splits.
+ */
+export function splitCount(k: number, tiles: number, given?: number): number {
+  return Math.max(1, Math.min(given ?? Math.ceil(2048 / tiles), Math.ceil(k / 4)));
+}
+
+/**
+ * Creates an input-sparse GEMV that tests each input against a fixed threshold as it goes (no
+ * compaction pass): TEAL's layout, for magnitude and value thresholds.
+ *
+ * @param device The device.
+ * @param options Label, shape, transposed weight, bias, input buffer, rule, tuning.
+ * @returns The instance.
+ */
+export async function createMaskedSparseGemv(
+  device: GPUDevice,
+  options: {
+    label: string;
+    k: number;
+    n: number;
+    weightT: Float32Array;
+    bias?: Float32Array;
+    x: GPUBuffer;
+    rule: { kind: "magnitude"; threshold: number; scale?: Float32Array } | {
+      kind: "value";
+      threshold: number;
+    };
+    splits?: number;
+    workgroupSize?: number;
+    reduceSlices?: number;
+    act?: Activation;
+  },
+): Promise<SparseGemvInstance> {
+  const wg = options.workgroupSize ?? 256;
+  const { data, cols } = padColumns(options.weightT, options.k, options.n);
+  const n4 = cols / 4;
+  let lanes = Math.min(wg, n4);
+  while (wg % lanes !== 0) lanes--;
+  const tiles = Math.ceil(n4 / lanes);
+  const splits = splitCount(options.k, tiles, options.splits);
+  const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
+  const wt = storageBuffer(device, `${options.label} Wt`, data);
+  const scaleBuf = storageBuffer(device, `${options.label} scale`, scale ?? new Float32Array(1));
+  const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
+  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
+  const y = storageBuffer(device, `${options.label} y`, cols * 4);
+  const dims = uniformBuffer(
+    device,
+    `${options.label} dims`,
+    packUniform([
+      { u32: options.k },
+      { u32: cols },
+      { u32: splits },
+      { u32: lanes },
+      { f32: options.rule.threshold },
+      { u32: 0 },
+      {
+        u32: 0,
+      },
+      { u32: 0 },
+    ]),
+  );
+  const rdims = uniformBuffer(
+    device,
+    `${options.label} reduce dims`,
+    packUniform([{ u32: cols }, { u32: splits }, {
+      u32: options.bias ? 1 : 0,
+    }, { u32: 0 }]),
+  );
+  const sparse = await createPipeline(device, {
+    label: `${options.label} sparse_gemv_masked`,
+    code: maskedSource,
+    constants: { WG: wg, MODE: options.rule.kind === "value" ? 1 : 0, SCALED: scale ? 1 : 0 },
+  });
+  const reduce = await createPipeline(device, {
+    label: `${options.label} reduce`,
+    code: reduceSource,
+    constants: {
+      ACT: ACT_CODE[options.act ?? "none"],
+      SLICES: options.reduceSlices ?? 8,
+      COLS: 256 / (options.reduceSlices ?? 8),
+    },
+  });
+  return {
+    dispatches: [
+      {
+        pipeline: sparse,
+        bindGroup: bindAll(device, sparse, `${options.label} sparse`, [
+          wt,
+          options.x,
+          scaleBuf,
+          partials,
+          dims,
+        ]),
+        workgroups: [tiles, splits, 1],
+      },
+      {
+        pipeline: reduce,
+        bindGroup: bindAll(device, reduce, `${options.label} reduce`, [partials, bias, y, rdims]),
+        workgroups: [Math.ceil(cols / (256 / (options.reduceSlices ?? 8))), 1, 1],
+      },
+    ],
+    y,
+    splits,
     rowBytes: options.n * 4,
     async read() {
       return new Float32Array(await readBuffer(device, y, options.n * 4));

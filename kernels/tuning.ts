@@ -14,8 +14,17 @@ import type { AdapterFacts } from "../src/backend.ts";
 export interface Tuning {
   /** Dense GEMV: threads per row and rows per workgroup. */
   gemv: { threadsPerRow: number; rowsPerWorkgroup: number };
-  /** Sparse GEMV: workgroup size and split-K count (undefined: enough to fill the device). */
-  sparse: { workgroupSize: number; splits?: number };
+  /**
+   * Sparse GEMV: workgroup size, split-K count (undefined: enough to fill the device), and how
+   * many threads share one column in the reduction of the splits.
+   */
+  sparse: { workgroupSize: number; splits?: number; reduceSlices: number };
+  /**
+   * Whether fixed-threshold rules use the masked kernel (each input tested as the rows are read,
+   * no compaction; meant for GPUs) or select → indexed kernel (CPU adapters, where a skipped row
+   * still costs a loop iteration per thread).
+   */
+  masked: boolean;
 }
 
 /**
@@ -28,10 +37,15 @@ export function defaultTuning(facts: Pick<AdapterFacts, "isFallbackAdapter">): T
   if (facts.isFallbackAdapter) {
     return {
       gemv: { threadsPerRow: 1, rowsPerWorkgroup: 64 },
-      sparse: { workgroupSize: 64, splits: 8 },
+      sparse: { workgroupSize: 64, splits: 8, reduceSlices: 1 },
+      masked: false,
     };
   }
-  return { gemv: { threadsPerRow: 64, rowsPerWorkgroup: 4 }, sparse: { workgroupSize: 256 } };
+  return {
+    gemv: { threadsPerRow: 64, rowsPerWorkgroup: 4 },
+    sparse: { workgroupSize: 256, reduceSlices: 8 },
+    masked: true,
+  };
 }
 
 /** Dense GEMV shapes the kernels suite sweeps on a GPU. */
@@ -40,5 +54,4 @@ export const GEMV_SWEEP: readonly Tuning["gemv"][] = [
   { threadsPerRow: 128, rowsPerWorkgroup: 2 },
   { threadsPerRow: 256, rowsPerWorkgroup: 1 },
   { threadsPerRow: 32, rowsPerWorkgroup: 8 },
-  { threadsPerRow: 128, rowsPerWorkgroup: 4 },
 ];

@@ -56,7 +56,10 @@ async function gitState(root: string): Promise<Environment["git"]> {
     const status = await git(["status", "--porcelain", "--untracked-files=no"]);
     return { commit, dirty: status.length > 0 };
   } catch {
-    return { commit: "unknown" };
+    // Machines without the repository's .git (the GPU machine gets a copy of the tree) can say
+    // which commit they run through the environment.
+    const given = Deno.env.get("SPARSEBENCH_GIT_COMMIT");
+    return given ? { commit: given, dirty: false } : { commit: "unknown" };
   }
 }
 

@@ -16,10 +16,21 @@ import type { CellResult } from "../src/result.ts";
 import { acquireGpu } from "../src/gpu_device.ts";
 import { createRng } from "../src/prng.ts";
 import { summarize } from "../src/stats.ts";
-import { type KernelTime, runOnce, timeDispatches, writeArray } from "../kernels/_host.ts";
+import {
+  type Dispatch,
+  type KernelTime,
+  runOnce,
+  storageBuffer,
+  timeDispatches,
+} from "../kernels/_host.ts";
 import { createGemv, gemvCpu, roundToHalf } from "../kernels/gemv.ts";
 import { createSelect, selectCpu } from "../kernels/select.ts";
-import { createSparseGemv, sparseGemvCpu, transpose } from "../kernels/sparse_gemv.ts";
+import {
+  createMaskedSparseGemv,
+  createSparseGemv,
+  sparseGemvCpu,
+  transpose,
+} from "../kernels/sparse_gemv.ts";
 import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
 import { defaultTuning, GEMV_SWEEP, type Tuning } from "../kernels/tuning.ts";
 import { createBackend } from "../src/backend.ts";
@@ -49,7 +60,7 @@ const SPARSITIES = [0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95];
 const QUICK_SPARSITIES = [0.5, 0.9];
 
 function shapesFor(quick: boolean): Shape[] {
-  return quick ? [ZOO_SHAPES[4]!] : [...ZOO_SHAPES, ...LLAMA_SHAPES];
+  return quick ? [ZOO_SHAPES[4]!] : [...LLAMA_SHAPES, ...ZOO_SHAPES];
 }
 
 function random(n: number, seed: number): Float32Array {
@@ -187,6 +198,7 @@ async function denseGemvCell(
 async function sparseCell(
   shape: Shape,
   sparsity: number,
+  indexed: boolean,
   ctx: CustomSuiteContext,
 ): Promise<Partial<CellResult>> {
   const { device, facts } = await acquireGpu();
@@ -195,23 +207,33 @@ async function sparseCell(
   const w = random(shape.n * shape.k, 1);
   const wt = transpose(w, shape.n, shape.k);
   const x = random(shape.k, 3 + Math.round(sparsity * 100));
-  // The threshold that leaves exactly the target fraction of |x| below it.
+  // The threshold that leaves exactly the target fraction of |x| at or below it.
   const sorted = Float32Array.from(x, Math.abs).sort();
   const threshold = sparsity === 0
     ? -1
     : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
   const rule = { kind: "magnitude" as const, threshold };
-  const sel = await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule });
-  writeArray(device, sel.x, x);
+  const want = sparseGemvCpu(wt, selectCpu(x, rule), { n: shape.n });
+  const active = selectCpu(x, rule).idx.length;
   const copies = copiesFor(
     shape.n * shape.k * 4 * Math.max(0.05, 1 - sparsity),
     facts.isFallbackAdapter,
   );
-  const instances = [];
+  const reps: Dispatch[][] = [];
+  let first: { read(): Promise<Float32Array> } | undefined;
+  let splits = 0;
+  const xBuf = storageBuffer(device, `${shape.id} x`, x);
+  const sel = indexed
+    ? await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule, input: xBuf })
+    : undefined;
   for (let c = 0; c < copies; c++) {
-    ctx.progress(`kernels: sparse ${shape.id} s=${sparsity} (copy ${c + 1}/${copies})`);
-    instances.push(
-      await createSparseGemv(device, {
+    ctx.progress(
+      `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} (copy ${
+        c + 1
+      }/${copies})`,
+    );
+    const inst = sel
+      ? await createSparseGemv(device, {
         label: `${shape.id} #${c}`,
         k: shape.k,
         n: shape.n,
@@ -220,29 +242,30 @@ async function sparseCell(
         vals: sel.vals,
         count: sel.count,
         ...tuning,
-      }),
-    );
+      })
+      : await createMaskedSparseGemv(device, {
+        label: `${shape.id} #${c}`,
+        k: shape.k,
+        n: shape.n,
+        weightT: wt,
+        x: xBuf,
+        rule,
+        ...tuning,
+      });
+    reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
+    first ??= inst;
+    splits = inst.splits;
   }
-  await runOnce(device, [sel.dispatch, ...instances[0]!.dispatches]);
-  const chosen = await sel.read();
-  const want = sparseGemvCpu(wt, selectCpu(x, rule), { n: shape.n });
-  const err = relError(await instances[0]!.read(), want);
+  await runOnce(device, reps[0]!);
+  const err = relError(await first!.read(), want);
   if (!(err <= 1e-5)) {
     throw new Error(
       `sparse gemv ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
     );
   }
-  const time = await timeDispatches(device, instances.map((i) => [sel.dispatch, ...i.dispatches]), {
-    samples: ctx.quick ? 3 : 5,
-    timestamps: true,
-  });
-  const active = chosen.idx.length;
-  const splits = tuning.splits ??
-    Math.max(
-      1,
-      Math.min(Math.ceil(512 / Math.ceil(shape.n / 4 / Math.min(256, shape.n / 4))), shape.k),
-    );
-  const bytes = shape.k * 4 + active * 8 + active * (shape.n * 4 + 8) + 2 * splits * shape.n * 4 +
+  const time = await timeDispatches(device, reps, { samples: ctx.quick ? 3 : 5, timestamps: true });
+  const selectBytes = indexed ? shape.k * 4 + active * 8 : 0;
+  const bytes = shape.k * 4 + selectBytes + active * shape.n * 4 + 2 * splits * shape.n * 4 +
     shape.n * 4;
   const t = timing(time, bytes, ceil);
   const dense = state.denseMs.get(shape.id);
@@ -257,9 +280,9 @@ async function sparseCell(
     weight_bytes_effective: active * shape.n * 4,
     extra: {
       ...t.extra,
-      kernel: "input-sparse",
+      kernel: indexed ? "input-sparse-indexed" : "input-sparse",
       shape: `${shape.k}x${shape.n}`,
-      tuning: `WG=${tuning.workgroupSize},splits=${tuning.splits ?? "auto"}`,
+      tuning: `WG=${tuning.workgroupSize},splits=${splits}`,
       ideal_speedup: Number((1 / (1 - sparsity)).toFixed(3)),
     },
   };
@@ -381,6 +404,14 @@ export default defineSuite({
           label: `sparse ${shape.id} s=${s}`,
         });
       }
+      for (const s of QUICK_SPARSITIES) {
+        cells.push({
+          key: `${shape.id}/input-sparse-indexed@${s}`,
+          target: "wgsl",
+          method: "input-sparse-indexed",
+          label: `indexed sparse ${shape.id} s=${s}`,
+        });
+      }
       if (ctx.targets.includes("ort-webgpu")) {
         cells.push({
           key: `${shape.id}/ort-matmul`,
@@ -419,6 +450,6 @@ export default defineSuite({
     if (kind === "gemv-f16") return await denseGemvCell(shape, "f16", ctx);
     if (kind === "ort-matmul") return await ortMatMulCell(shape, ctx);
     const s = Number(kind.split("@")[1]);
-    return await sparseCell(shape, s, ctx);
+    return await sparseCell(shape, s, kind.startsWith("input-sparse-indexed"), ctx);
   },
 });
