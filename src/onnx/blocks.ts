@@ -100,6 +100,11 @@ const ELEMENTWISE = new Set([
   "HardSwish",
   "Cast",
   "Identity",
+  // Shape-only ops carry the values through unchanged (GPT-2's Conv1D reshapes around its Gemm).
+  "Reshape",
+  "Squeeze",
+  "Unsqueeze",
+  "Flatten",
 ]);
 
 /**
