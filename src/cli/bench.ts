@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { createBackend, TARGET_IDS, type TargetId } from "../backend.ts";
 import { captureEnvironment } from "../environment.ts";
 import { toCsv } from "../export_csv.ts";
+import { writeRunReport } from "../report/html_report.ts";
 import { createProgress, formatDuration } from "../progress.ts";
 import { checkId, newRunId, RunDir } from "../run_dir.ts";
 import { type BackendIdentities, runSuites } from "../runner.ts";
@@ -149,6 +150,16 @@ export async function main(args: string[]): Promise<number> {
   progress.done();
   await writeResults();
   await runDir.writeAtomic("run.json", runJson(identities, "finished"));
+  let reportPath: string | undefined;
+  try {
+    reportPath = await writeRunReport(runDir.path);
+  } catch (e) {
+    console.error(
+      `warning: no HTML report (${
+        (e as Error).message
+      }); run \`deno task report ${runDir.path}\` to retry`,
+    );
+  }
   const cells = runDir.cells;
   const errored = cells.filter((c) => c.status === "errored").length;
   const skipped = cells.filter((c) => c.status === "skipped").length;
@@ -176,6 +187,7 @@ export async function main(args: string[]): Promise<number> {
     const s = c.sparsity_target !== null ? `@${c.sparsity_target}` : "";
     console.log(`  ${c.suite} ${c.target} ${c.method}${s}${shape}: ${parts.join(", ")}`);
   }
+  if (reportPath) console.log(`report: ${reportPath}`);
   console.log(`results: ${runDir.path}`);
   return 0;
 }
