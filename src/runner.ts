@@ -156,7 +156,7 @@ export async function countPendingCells(options: RunOptions): Promise<number> {
   let n = 0;
   for (const suite of options.suites) {
     if (suite.kind === "model") {
-      for (const t of selectTargets(suite.targets, options.targets)) {
+      for (const t of selectTargets(suiteTargets(suite, options.quick), options.targets)) {
         for (const v of expandVariants(suite, options.quick, options.variants)) {
           if (!options.runDir.isFinished(cellKey(suite.id, t, v))) n++;
         }
@@ -167,6 +167,17 @@ export async function countPendingCells(options: RunOptions): Promise<number> {
     }
   }
   return n;
+}
+
+/**
+ * A model suite's targets, after `--quick`.
+ *
+ * @param suite The suite.
+ * @param quick Quick mode.
+ * @returns Targets.
+ */
+export function suiteTargets(suite: ModelSuite, quick: boolean): TargetId[] {
+  return quick && suite.quick?.targets ? suite.quick.targets : suite.targets;
 }
 
 function selectTargets(own: readonly TargetId[], wanted?: readonly TargetId[]): TargetId[] {
@@ -256,7 +267,7 @@ async function runModelSuite(
   identities: BackendIdentities,
 ): Promise<void> {
   const quick = options.quick;
-  const targets = selectTargets(suite.targets, options.targets);
+  const targets = selectTargets(suiteTargets(suite, quick), options.targets);
   const variants = expandVariants(suite, quick, options.variants);
   const pending = (v: Variant, t: TargetId) => !options.runDir.isFinished(cellKey(suite.id, t, v));
   if (!variants.some((v) => targets.some((t) => pending(v, t)))) return;

@@ -81,6 +81,8 @@ export interface QuickOverrides {
   timing?: Partial<TimingPolicy>;
   /** Per-target timing policy overrides (slow targets get fewer runs). */
   targetTiming?: Partial<Record<TargetId, Partial<TimingPolicy>>>;
+  /** Targets (replacing the full list: a software GPU adapter can take minutes per ViT run). */
+  targets?: TargetId[];
 }
 
 /** A suite that runs a model and its sparse variants through the standard runner. */
@@ -121,6 +123,20 @@ export interface ModelSuite {
   quick?: QuickOverrides;
   /** Whether the embedded default (`deno task bench` with no --suite) includes this suite. */
   inDefault: boolean;
+  /** Published figures the report shows beside the measured ones (a paper's claim, as stated). */
+  claims?: Claim[];
+}
+
+/** A figure a paper claims, shown beside what the suite measures. */
+export interface Claim {
+  /** What the figure is, e.g. "nonzero FFN activations, T5-Base". */
+  label: string;
+  /** The value. */
+  value: number;
+  /** Its unit, e.g. "%". */
+  unit: string;
+  /** Where it comes from. */
+  source: string;
 }
 
 /** Context a custom suite runs in. */

@@ -7,6 +7,13 @@
 import type { Suite } from "../src/suite.ts";
 import mlpMnist from "./mlp_mnist.ts";
 import kernels from "./kernels.ts";
+import lazyNeuron from "./lazy_neuron.ts";
+import {
+  activationSparsityLm,
+  activationSparsityLmSwiglu,
+  activationSparsityVit,
+  activationSparsityVitRelu,
+} from "./activation_sparsity.ts";
 
 /** A suite and the file that defines it (hashed into run.json). */
 export interface RegisteredSuite {
@@ -20,6 +27,11 @@ export interface RegisteredSuite {
 export const SUITES: readonly RegisteredSuite[] = [
   { suite: mlpMnist, file: "suites/mlp_mnist.ts" },
   { suite: kernels, file: "suites/kernels.ts" },
+  { suite: lazyNeuron, file: "suites/lazy_neuron.ts" },
+  { suite: activationSparsityVit, file: "suites/activation_sparsity.ts" },
+  { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
+  { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },
+  { suite: activationSparsityLmSwiglu, file: "suites/activation_sparsity.ts" },
 ];
 
 /**
