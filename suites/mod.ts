@@ -8,6 +8,7 @@ import type { Suite } from "../src/suite.ts";
 import mlpMnist from "./mlp_mnist.ts";
 import kernels from "./kernels.ts";
 import lazyNeuron from "./lazy_neuron.ts";
+import sdr from "./sdr.ts";
 import {
   activationSparsityLm,
   activationSparsityLmSwiglu,
@@ -28,6 +29,7 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: mlpMnist, file: "suites/mlp_mnist.ts" },
   { suite: kernels, file: "suites/kernels.ts" },
   { suite: lazyNeuron, file: "suites/lazy_neuron.ts" },
+  { suite: sdr, file: "suites/sdr.ts" },
   { suite: activationSparsityVit, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },

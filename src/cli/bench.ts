@@ -110,7 +110,9 @@ export async function main(args: string[]): Promise<number> {
     file: s.file,
     sha256: await sha256File(`${REPO_ROOT}${s.file}`),
     seed: s.suite.seed,
-    ...(s.suite.kind === "model" ? { model: s.suite.model, dataset: s.suite.dataset } : {}),
+    ...(s.suite.kind === "model"
+      ? { model: s.suite.model, dataset: s.suite.dataset, claims: s.suite.claims ?? [] }
+      : {}),
   })));
   const environment = await captureEnvironment(REPO_ROOT);
   const runJson = (identities: BackendIdentities, status: string) =>

@@ -106,6 +106,7 @@ interface ChartSpec {
   xTitle?: string;
   yTitle?: string;
   logY?: boolean;
+  logX?: boolean;
 }
 
 /**
@@ -163,7 +164,10 @@ export function chartsFor(cells: readonly CellResult[]): ChartSpec[] {
     const withAcc = sc.filter((c) => c.accuracy !== null && c.method !== "dense");
     if (withAcc.length > 0) {
       const first = targets.find((t) => withAcc.some((c) => c.target === t))!;
-      const methods = [...new Set(withAcc.map((c) => c.method))];
+      const methodLabel = (
+        c: CellResult,
+      ) => (c.params && c.params !== "{}" ? `${c.method} ${c.params}` : c.method);
+      const methods = [...new Set(withAcc.map(methodLabel))];
       const dense = sc.find((c) => c.method === "dense" && c.accuracy !== null);
       charts.push({
         id: `${suite}-accuracy`,
@@ -173,7 +177,7 @@ export function chartsFor(cells: readonly CellResult[]): ChartSpec[] {
         kind: "scatter",
         datasets: methods.map((m) => ({
           label: m,
-          data: withAcc.filter((c) => c.method === m && c.target === first).map((c) => ({
+          data: withAcc.filter((c) => methodLabel(c) === m && c.target === first).map((c) => ({
             x: c.sparsity_realized ?? c.sparsity_target ?? 0,
             y: c.accuracy,
           })).sort((a, b) => a.x - b.x),
@@ -239,6 +243,43 @@ export function chartsFor(cells: readonly CellResult[]): ChartSpec[] {
         ),
         datasets: [{ label: "% of ceiling", data: bw.map((c) => c.extra.pct_of_ceiling ?? null) }],
         yTitle: "% of ceiling",
+      });
+    }
+    // SDR scaling laws: exact probability per sweep, Monte-Carlo estimates with their intervals.
+    const theory = sc.filter((c) => c.method === "theory" && c.extra.sweep !== undefined);
+    for (const sweep of [...new Set(theory.map((c) => String(c.extra.sweep)))]) {
+      const pts = theory.filter((c) => c.extra.sweep === sweep && Number(c.extra.p_theory) > 0);
+      const mc = sc.filter((c) => c.method === "monte-carlo" && c.extra.sweep === sweep);
+      charts.push({
+        id: `${suite}-sdr-${sweep}`,
+        title:
+          `${suite}: false-match probability vs ${sweep} (exact; Monte-Carlo with 99 % interval)`,
+        kind: "line",
+        datasets: [
+          {
+            label: "exact",
+            data: pts.map((c) => ({ x: Number(c.extra.x), y: Number(c.extra.p_theory) })).sort((
+              a,
+              b,
+            ) => a.x - b.x),
+          },
+          {
+            label: "Monte-Carlo",
+            data: mc.map((c) => ({ x: Number(c.extra.x), y: Number(c.extra.p_mc) })),
+          },
+          {
+            label: "99 % low",
+            data: mc.map((c) => ({ x: Number(c.extra.x), y: Number(c.extra.ci_low) })),
+          },
+          {
+            label: "99 % high",
+            data: mc.map((c) => ({ x: Number(c.extra.x), y: Number(c.extra.ci_high) })),
+          },
+        ],
+        xTitle: sweep,
+        yTitle: "P(false match)",
+        logY: true,
+        logX: sweep.startsWith("n"),
       });
     }
   }
@@ -334,7 +375,7 @@ for (const [i, s] of specs.entries()) {
     config = {
       type: "scatter",
       data: { datasets: s.datasets.map((d, j) => ({ label: d.label, data: d.data, showLine: true, borderDash: d.label === "ideal" ? [6, 4] : [], borderColor: palette[j % palette.length], backgroundColor: palette[j % palette.length] })) },
-      options: { responsive: false, scales: { ...axes(s.xTitle, s.yTitle, s.logY), x: { type: "linear", title: { display: true, text: s.xTitle || "" } } } },
+      options: { responsive: false, scales: { ...axes(s.xTitle, s.yTitle, s.logY), x: { type: s.logX ? "logarithmic" : "linear", title: { display: true, text: s.xTitle || "" } } } },
     };
   } else {
     config = {
@@ -390,6 +431,90 @@ ${options.sections.map((s) => `<h2>${escapeHtml(s.title)}</h2>\n${s.html}`).join
 }
 
 /**
+ * Tables that put figures side by side: a paper's claims beside what the run measured, and WINA
+ * against TEAL at equal sparsity (as the WINA paper compares them).
+ *
+ * @param run The run.
+ * @returns HTML sections.
+ */
+export function comparisonSections(run: RunData): { title: string; html: string }[] {
+  const out: { title: string; html: string }[] = [];
+  const fmt = (
+    v: number | null | undefined,
+    d = 4,
+  ) => (v === null || v === undefined ? "—" : v.toFixed(d));
+  const suites = (run.run.suites ?? []) as {
+    id: string;
+    claims?: { label: string; value: number; unit: string; source: string }[];
+  }[];
+  for (const s of suites) {
+    if (!s.claims?.length) continue;
+    const relu = run.cells.find((c) =>
+      c.suite === s.id && c.method === "relu" && c.sparsity_realized !== null
+    );
+    const measured = relu ? 100 * (1 - relu.sparsity_realized!) : null;
+    const layers = relu?.layer_density
+      ? Object.entries(relu.layer_density).map(([k, v]) => `${k}: ${(100 * v).toFixed(1)} %`).join(
+        "; ",
+      )
+      : "";
+    const rows = s.claims.map((c) =>
+      `<tr><td>${escapeHtml(c.label)}</td><td>${escapeHtml(c.value)} ${
+        escapeHtml(c.unit)
+      }</td><td>${escapeHtml(c.source)}</td></tr>`
+    ).join("");
+    out.push({
+      title: `${s.id}: claims beside measurements`,
+      html: `<table><tr><th>claim</th><th>value</th><th>source</th></tr>${rows}</table>
+<p>Measured here (${escapeHtml(relu?.model ?? "no relu cell")}): <b>${
+        measured === null ? "—" : `${measured.toFixed(1)} %`
+      }</b> nonzero FFN activations over the evaluation samples, FLOP-weighted across layers (${
+        escapeHtml(layers)
+      }).</p>`,
+    });
+  }
+  for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {
+    const sc = run.cells.filter((c) =>
+      c.suite === suite && c.status === "completed" && c.accuracy !== null
+    );
+    const first = sc[0]?.target;
+    const at = (method: string, params: string, s: number) =>
+      sc.find((c) =>
+        c.target === first && c.method === method && c.params === params && c.sparsity_target === s
+      )?.accuracy ?? null;
+    const grid = [...new Set(sc.filter((c) => c.method === "teal").map((c) => c.sparsity_target!))]
+      .sort((a, b) => a - b);
+    if (grid.length === 0 || !sc.some((c) => c.method === "wina")) continue;
+    const lower = sc[0]!.metric === "bpc";
+    let wins = 0;
+    let compared = 0;
+    const rows = grid.map((s) => {
+      const teal = at("teal", "{}", s);
+      const wTop = at("wina", "{}", s);
+      const wThr = at("wina", '{"select":"threshold"}', s);
+      const best = [wTop, wThr].filter((v): v is number => v !== null);
+      if (teal !== null && best.length) {
+        compared++;
+        const b = lower ? Math.min(...best) : Math.max(...best);
+        if (lower ? b < teal : b > teal) wins++;
+      }
+      return `<tr><td>${s}</td><td>${fmt(teal)}</td><td>${fmt(wTop)}</td><td>${
+        fmt(wThr)
+      }</td></tr>`;
+    }).join("");
+    out.push({
+      title: `${suite}: WINA vs TEAL at equal sparsity (${escapeHtml(sc[0]!.metric)}, ${
+        lower ? "lower" : "higher"
+      } is better)`,
+      html:
+        `<table><tr><th>sparsity</th><th>TEAL</th><th>WINA top-k</th><th>WINA threshold</th></tr>${rows}</table>
+<p>WINA (better of its two forms) beats TEAL at <b>${wins} of ${compared}</b> sparsities on this model, as measured.</p>`,
+    });
+  }
+  return out;
+}
+
+/**
  * Renders the report of one run.
  *
  * @param run The run.
@@ -406,6 +531,7 @@ export async function renderRunReport(run: RunData): Promise<string> {
     }). Speedups are dense time / variant time on the same target from interleaved runs; ORT runs masked graphs with dense matmuls, the wgsl target skips inactive weight rows.</p>`,
     charts: chartsFor(run.cells),
     sections: [
+      ...comparisonSections(run),
       { title: "Environment", html: environmentTable(run.run) },
       { title: "All cells", html: cellTable(run.cells) },
     ],
