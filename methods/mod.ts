@@ -6,6 +6,11 @@
 
 import type { SparsityMethod } from "../src/method.ts";
 import { catsMethod } from "./cats.ts";
+import {
+  coreMatchingMethod,
+  coreMatchingNeuronsMethod,
+  coreMatchingTokensMethod,
+} from "./corematching.ts";
 import { reluMethod } from "./relu.ts";
 import { statTopkMethod } from "./stat_topk.ts";
 import { tealMethod } from "./teal.ts";
@@ -14,9 +19,17 @@ import { winaMethod } from "./wina.ts";
 
 /** Every method, by id. */
 export const METHODS: ReadonlyMap<string, SparsityMethod> = new Map(
-  [reluMethod, topkMethod, statTopkMethod, tealMethod, winaMethod, catsMethod].map((
-    m,
-  ) => [m.id, m]),
+  [
+    reluMethod,
+    topkMethod,
+    statTopkMethod,
+    tealMethod,
+    winaMethod,
+    catsMethod,
+    coreMatchingMethod,
+    coreMatchingTokensMethod,
+    coreMatchingNeuronsMethod,
+  ].map((m) => [m.id, m]),
 );
 
 /**

@@ -47,10 +47,23 @@ export function effectiveFlops(
   count: FlopCount,
   shapes: Map<string, ValueShape>,
   linears: readonly Linear[],
-  plan: { sparse: readonly SparseLinear[]; selection: readonly SelectionCost[] },
+  plan: {
+    sparse: readonly SparseLinear[];
+    selection: readonly SelectionCost[];
+    nodeScales?: readonly { node: string; constant: number; probe?: string; power?: number }[];
+  },
   density: ReadonlyMap<string, number>,
 ): EffectiveFlops {
   const byLinear = new Map<string, number>();
+  for (const s of plan.nodeScales ?? []) {
+    let f = s.constant;
+    if (s.probe) {
+      const d = density.get(s.probe);
+      if (d === undefined) throw new Error(`No measured density for ${s.probe} (node ${s.node})`);
+      f *= d ** (s.power ?? 1);
+    }
+    byLinear.set(s.node, f);
+  }
   for (const s of plan.sparse) {
     const d = density.get(s.densityOf);
     if (d === undefined) {

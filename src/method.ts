@@ -38,6 +38,13 @@ export interface MethodContext {
    * @returns The captured values.
    */
   capture(model: ModelProto, values: string[]): Promise<Map<string, Captured>>;
+  /**
+   * The shape of a value of the dense model for the timed (batch-1) input.
+   *
+   * @param name Value name.
+   * @returns Its dimensions, or undefined.
+   */
+  valueShape(name: string): number[] | undefined;
 }
 
 /** A linear layer whose work a skipping kernel reduces. */
@@ -83,6 +90,12 @@ export interface VariantPlan {
   selection: SelectionCost[];
   /** The same selection for the `wgsl` backend's kernels (omitted: the method has no kernel form). */
   kernel?: KernelPlan;
+  /**
+   * FLOP factors of whole nodes, for methods that shrink shapes rather than skip rows (token
+   * pruning, sliced neurons): the node's dense FLOPs × `constant` × density(`probe`)^`power`,
+   * where the density is measured on the evaluation split like the others.
+   */
+  nodeScales?: { node: string; constant: number; probe?: string; power?: number }[];
   /** Facts worth recording (e.g. calibrated thresholds), shown in the report. */
   notes?: Record<string, number | string>;
 }

@@ -456,9 +456,14 @@ async function runModelSuite(
           params: v.params,
           seed: suite.seed,
           capture,
+          valueShape: (name) => shapes.get(name)?.dims,
         });
         const evalModel = cloneModel(plan.model);
-        const probeNames = addDensityProbes(evalModel, plan.sparse.map((s) => s.densityOf));
+        const probed = [
+          ...plan.sparse.map((s) => s.densityOf),
+          ...(plan.nodeScales ?? []).flatMap((s) => (s.probe ? [s.probe] : [])),
+        ];
+        const probeNames = addDensityProbes(evalModel, probed);
         evaluation = await evalOn(evalModel, `${suite.model.id} ${label}`, [
           ...probeNames.values(),
         ]);

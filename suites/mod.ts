@@ -9,6 +9,7 @@ import mlpMnist from "./mlp_mnist.ts";
 import kernels from "./kernels.ts";
 import lazyNeuron from "./lazy_neuron.ts";
 import sdr from "./sdr.ts";
+import { coreMatchingVitGelu, coreMatchingVitRelu } from "./corematching.ts";
 import {
   activationSparsityLm,
   activationSparsityLmSwiglu,
@@ -30,6 +31,8 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: kernels, file: "suites/kernels.ts" },
   { suite: lazyNeuron, file: "suites/lazy_neuron.ts" },
   { suite: sdr, file: "suites/sdr.ts" },
+  { suite: coreMatchingVitRelu, file: "suites/corematching.ts" },
+  { suite: coreMatchingVitGelu, file: "suites/corematching.ts" },
   { suite: activationSparsityVit, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },

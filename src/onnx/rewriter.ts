@@ -127,20 +127,30 @@ export class Rewriter {
    * @returns Output name.
    */
   reduceMean(x: string, axes: number[], keepdims: boolean): string {
+    return this.reduce("ReduceMean", x, axes, keepdims);
+  }
+
+  /**
+   * A reduction (ReduceMean, ReduceSum, ReduceMax …) over the given axes. ReduceSum took its axes
+   * as an input from opset 13, the others from opset 18.
+   *
+   * @param op The reduction.
+   * @param x Input.
+   * @param axes Axes to reduce; empty reduces everything.
+   * @param keepdims Keep reduced axes as size 1.
+   * @returns Output name.
+   */
+  reduce(op: string, x: string, axes: number[], keepdims: boolean): string {
     const kd = { keepdims: keepdims ? 1 : 0 };
-    if (axes.length === 0) {
-      return this.node("ReduceMean", [x], { attrs: kd, intAttrs: ["keepdims"] })[0]!;
-    }
-    if (this.opset >= 18) {
-      return this.node("ReduceMean", [x, this.intConst("axes", axes)], {
+    if (axes.length === 0) return this.node(op, [x], { attrs: kd, intAttrs: ["keepdims"] })[0]!;
+    const axesAsInput = op === "ReduceSum" ? this.opset >= 13 : this.opset >= 18;
+    if (axesAsInput) {
+      return this.node(op, [x, this.intConst("axes", axes)], {
         attrs: kd,
         intAttrs: ["keepdims"],
       })[0]!;
     }
-    return this.node("ReduceMean", [x], {
-      attrs: { ...kd, axes },
-      intAttrs: ["keepdims", "axes"],
-    })[0]!;
+    return this.node(op, [x], { attrs: { ...kd, axes }, intAttrs: ["keepdims", "axes"] })[0]!;
   }
 
   /**

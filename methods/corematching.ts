@@ -1,0 +1,345 @@
+/**
+ * `corematching`, `corematching-tokens`, `corematching-neurons` — CoreMatching (Wang et al.,
+ * ICML 2025): token sparsity and neuron sparsity that reinforce each other, for ViTs.
+ *
+ * - Core neurons of an FFN: per token, the top-α fraction of neurons (positive activations only);
+ *   the core neurons are those in at least a β fraction of the tokens.
+ * - Core tokens at block L: each token scores the overlap of its activated neurons with the core
+ *   neurons of that input; tokens above the elbow of the sorted scores (the point farthest from
+ *   the line through the first and last) are kept, and the class token always is.
+ * - After block L only the core tokens go on: the sequence really gets shorter (a Gather in the
+ *   graph; the released code zeroes K/V instead, which saves nothing). The FFNs after block L
+ *   compute only their core neurons: their weights are sliced to smaller dense matrices.
+ *
+ * Deviation, stated: a single-pass classifier has no decode phase in which per-input core neurons
+ * could be reused, so the core neurons of the blocks after L are found once on the calibration
+ * split (the same α/β rule over its tokens) and sliced statically; the core tokens are found per
+ * input, at block L, from that input's own core neurons. Since a neuron that is in the top α of
+ * 30 % of one image's tokens is rarely so across a whole dataset, the dataset-level rule has its
+ * own fraction. Batch 1 only (kept counts differ by input). Parameters: `alpha` (default 0.1),
+ * `beta` for an input's core neurons at block L (0.3), `betaNeurons` for the later blocks' static
+ * core neurons (0.05), `layer` L (0-based, default 1).
+ *
+ * @module
+ */
+
+import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
+import { analyzeGraph, type FfnBlock, type Linear } from "../src/onnx/blocks.ts";
+import { GraphIndex } from "../src/onnx/graph.ts";
+import type { ModelProto, TensorProto } from "../src/onnx/model.ts";
+import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
+import { floatTensor, readInts, tensorDims } from "../src/onnx/tensor_data.ts";
+import { readersOf } from "./_common.ts";
+
+interface Options {
+  alpha: number;
+  beta: number;
+  betaNeurons: number;
+  layer: number;
+  tokens: boolean;
+  neurons: boolean;
+}
+
+function options(ctx: MethodContext, tokens: boolean, neurons: boolean): Options {
+  const num = (k: string, d: number) => {
+    const v = ctx.params[k];
+    if (v === undefined) return d;
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new RangeError(`corematching: ${k} must be a number`);
+    }
+    return v;
+  };
+  const o = {
+    alpha: num("alpha", 0.1),
+    beta: num("beta", 0.3),
+    betaNeurons: num("betaNeurons", 0.05),
+    layer: num("layer", 1),
+    tokens,
+    neurons,
+  };
+  if (!(o.alpha > 0 && o.alpha <= 1) || !(o.beta > 0 && o.beta <= 1)) {
+    throw new RangeError("corematching: alpha and beta must be in (0, 1]");
+  }
+  return o;
+}
+
+/** The core neurons of activations h [rows, d]: in the per-row top-α (positive) of ≥ β of rows. */
+export function coreNeurons(h: Float32Array, d: number, alpha: number, beta: number): number[] {
+  const rows = h.length / d;
+  const k = Math.max(1, Math.round(alpha * d));
+  const counts = new Uint32Array(d);
+  const row = new Float32Array(d);
+  for (let r = 0; r < rows; r++) {
+    row.set(h.subarray(r * d, (r + 1) * d));
+    const kth = Float32Array.from(row).sort()[d - k]!;
+    for (let j = 0; j < d; j++) if (row[j]! >= kth && row[j]! > 0) counts[j]!++;
+  }
+  const core: number[] = [];
+  for (let j = 0; j < d; j++) if (counts[j]! >= beta * rows) core.push(j);
+  return core;
+}
+
+function sliceLinear(
+  model: ModelProto,
+  idx: GraphIndex,
+  l: Linear,
+  keep: number[],
+  side: "out" | "in",
+): void {
+  const w = idx.initializers.get(l.weight);
+  if (!w) throw new Error(`corematching: weight ${l.weight} of ${l.name} is not an initializer`);
+  if ((idx.consumers.get(l.weight)?.length ?? 0) !== 1) {
+    throw new Error(`corematching: weight ${l.weight} is shared; cannot slice it`);
+  }
+  const data = idx.constantFloats(l.weight)!.data;
+  const [d0, d1] = tensorDims(w) as [number, number];
+  // Output neurons are columns of a [in, out] weight (rows when transposed); inputs the other way.
+  const keepRows = (side === "out") === l.weightTransposed;
+  const out = keepRows ? new Float32Array(keep.length * d1) : new Float32Array(d0 * keep.length);
+  if (keepRows) keep.forEach((r, i) => out.set(data.subarray(r * d1, (r + 1) * d1), i * d1));
+  else {for (let r = 0; r < d0; r++) {
+      keep.forEach((c, i) => (out[r * keep.length + i] = data[r * d1 + c]!));
+    }}
+  replaceInitializer(
+    model,
+    floatTensor(l.weight, keepRows ? [keep.length, d1] : [d0, keep.length], out),
+  );
+  if (side === "out" && l.bias) {
+    const b = idx.constantFloats(l.bias)!.data;
+    if ((idx.consumers.get(l.bias)?.length ?? 0) !== 1) {
+      throw new Error(`corematching: bias ${l.bias} is shared`);
+    }
+    replaceInitializer(model, floatTensor(l.bias, [keep.length], keep.map((j) => b[j]!)));
+  }
+}
+
+function replaceInitializer(model: ModelProto, t: TensorProto): void {
+  const list = model.graph!.initializer!;
+  const i = list.findIndex((x) => x.name === t.name);
+  if (i < 0) throw new Error(`corematching: initializer ${t.name} not found`);
+  list[i] = t;
+}
+
+/** Reshape targets that spell out the token count infer it instead (the sequence gets shorter). */
+function freeTokenCount(model: ModelProto, tokens: number): void {
+  const idx = new GraphIndex(model.graph!);
+  const reshapes = (model.graph!.node ?? []).filter((n) => n.opType === "Reshape");
+  const changed = new Set<string>();
+  for (const n of reshapes) {
+    const shapeName = n.input?.[1];
+    const t = shapeName ? idx.initializers.get(shapeName) : undefined;
+    if (!t || changed.has(shapeName!)) continue;
+    const v = readInts(t);
+    if (v[1] !== tokens || v[0] !== -1) continue;
+    // [-1, T, …] becomes [0, -1, …]: batch copied from the input, the token count inferred.
+    v[0] = 0;
+    v[1] = -1;
+    t.rawData = new Uint8Array(new BigInt64Array(v.map(BigInt)).buffer);
+    delete t.int64Data;
+    changed.add(shapeName!);
+  }
+  // 0 means "copy" only with allowzero = 0 (dynamo's exports set it to 1).
+  for (const n of reshapes) {
+    if (changed.has(n.input?.[1] ?? "")) {
+      n.attribute = (n.attribute ?? []).filter((a) => a.name !== "allowzero");
+    }
+  }
+}
+
+async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
+  const model = ctx.model;
+  const { idx, ffn, attention } = analyzeGraph(model.graph!);
+  if (ffn.length < 2 || attention.length < 2) {
+    throw new Error("corematching needs a transformer with FFN and attention blocks");
+  }
+  if (!(o.layer >= 0 && o.layer < ffn.length - 1)) {
+    throw new RangeError(`corematching: layer ${o.layer} must be in [0, ${ffn.length - 2}]`);
+  }
+  const plan: VariantPlan = {
+    model,
+    sparse: [],
+    selection: [],
+    nodeScales: [],
+    notes: { alpha: o.alpha, beta: o.beta, betaNeurons: o.betaNeurons, layer: o.layer },
+  };
+  const later = ffn.slice(o.layer + 1);
+  const laterAttention = attention.slice(o.layer + 1);
+  let tokenProbe: string | undefined;
+  // Exporters record intermediate shapes (197 tokens, 512 neurons); this rewrite changes them, and
+  // ORT would trust the stale records, so they go (ORT infers shapes itself).
+  model.graph!.valueInfo = [];
+
+  // Static core neurons of the later FFNs, sliced (found on the dense model's calibration
+  // activations, before the token rewrite, which assumes batch 1).
+  const neuronFrac = new Map<FfnBlock, number>();
+  if (o.neurons) {
+    for (const b of later) {
+      const got = (await ctx.capture(model, [b.hidden])).get(b.hidden)!;
+      let keep = coreNeurons(got.data, b.hiddenSize, o.alpha, o.betaNeurons);
+      if (keep.length === 0) keep = [0];
+      neuronFrac.set(b, keep.length / b.hiddenSize);
+      const index = new GraphIndex(model.graph!);
+      sliceLinear(model, index, b.up, keep, "out");
+      sliceLinear(model, index, b.down, keep, "in");
+      plan.notes![`core neurons block ${ffn.indexOf(b)}`] = keep.length;
+    }
+  }
+
+  // Token pruning at block L.
+  if (o.tokens) {
+    const b = ffn[o.layer]!;
+    const residual = readersOf(model, b.down.output).find((n) => n.opType === "Add");
+    if (!residual) throw new Error(`corematching: no residual Add after ${b.down.name}`);
+    const x = residual.output![0]!;
+    const d = b.hiddenSize;
+    const k = Math.max(1, Math.round(o.alpha * d));
+    const rw = new Rewriter(model, "corematching");
+    const h = b.hidden;
+    const [top] = rw.node("TopK", [h, rw.intConst("k", [k])], {
+      attrs: { axis: -1, largest: 1, sorted: 1 },
+      intAttrs: ["axis", "largest", "sorted"],
+      outputs: 2,
+    });
+    const kth = rw.node("Slice", [
+      top!,
+      rw.intConst("s", [k - 1]),
+      rw.intConst("e", [k]),
+      rw.intConst("ax", [-1]),
+    ])[0]!;
+    const active = rw.node("And", [
+      rw.node("GreaterOrEqual", [h, kth])[0]!,
+      rw.node("Greater", [h, rw.floatConst("zero", [0])])[0]!,
+    ])[0]!;
+    const mask = rw.toFloat(active); // [1, T, d]
+    const freq = rw.reduceMean(mask, [1], true); // [1, 1, d]
+    const core = rw.toFloat(rw.node("GreaterOrEqual", [freq, rw.floatConst("beta", [o.beta])])[0]!);
+    const score = rw.reduce("ReduceSum", rw.node("Mul", [mask, core])[0]!, [-1], false); // [1, T]
+    const count = rw.node("Slice", [
+      rw.node("Shape", [score])[0]!,
+      rw.intConst("s1", [1]),
+      rw.intConst("e1", [2]),
+      rw.intConst("ax0", [0]),
+    ])[0]!;
+    const [sorted] = rw.node("TopK", [score, count], {
+      attrs: { axis: -1, largest: 1, sorted: 1 },
+      intAttrs: ["axis", "largest", "sorted"],
+      outputs: 2,
+    });
+    // Elbow: the point farthest from the line through the first and last sorted scores.
+    const first = rw.node("Slice", [
+      sorted!,
+      rw.intConst("f0", [0]),
+      rw.intConst("f1", [1]),
+      rw.intConst("axl", [-1]),
+    ])[0]!;
+    const last = rw.node("Slice", [
+      sorted!,
+      rw.intConst("l0", [-1]),
+      rw.intConst("l1", [2 ** 31 - 1]),
+      rw.intConst("axl2", [-1]),
+    ])[0]!;
+    const countF = rw.toFloat(rw.node("Squeeze", [count, rw.intConst("sq", [0])])[0]!);
+    const i = rw.toFloat(
+      rw.node("Range", [
+        rw.intConst("r0", [0], []),
+        rw.node("Squeeze", [count, rw.intConst("sq2", [0])])[0]!,
+        rw.intConst("r1", [1], []),
+      ])[0]!,
+    );
+    const lineTerm = rw.node("Mul", [rw.node("Sub", [last, first])[0]!, i])[0]!;
+    const pointTerm = rw.node("Mul", [
+      rw.node("Sub", [countF, rw.floatConst("one", [1])])[0]!,
+      rw.node("Sub", [sorted!, first])[0]!,
+    ])[0]!;
+    const dist = rw.node("Abs", [rw.node("Sub", [lineTerm, pointTerm])[0]!])[0]!;
+    const elbow = rw.node("ArgMax", [dist], {
+      attrs: { axis: -1, keepdims: 1 },
+      intAttrs: ["axis", "keepdims"],
+    })[0]!;
+    const threshold = rw.node("GatherElements", [sorted!, elbow], {
+      attrs: { axis: -1 },
+      intAttrs: ["axis"],
+    })[0]!;
+    const above = rw.toFloat(rw.node("Greater", [score, threshold])[0]!);
+    const isCls = rw.toFloat(
+      rw.node("Equal", [
+        rw.node("Range", [
+          rw.intConst("c0", [0], []),
+          rw.node("Squeeze", [count, rw.intConst("sq3", [0])])[0]!,
+          rw.intConst("c1", [1], []),
+        ])[0]!,
+        rw.intConst("c2", [0], []),
+      ])[0]!,
+    );
+    const keepF = rw.node("Max", [above, isCls])[0]!; // [1, T]: 1 for kept tokens
+    const keepIdx = rw.node("Reshape", [
+      rw.node("NonZero", [rw.node("Squeeze", [keepF, rw.intConst("sq4", [0])])[0]!])[0]!,
+      rw.intConst("flat", [-1]),
+    ])[0]!;
+    const gathered = rw.node("Gather", [x, keepIdx], {
+      attrs: { axis: 1 },
+      intAttrs: ["axis"],
+    })[0]!;
+    const readers = readersOf(model, x);
+    rw.commit(firstInGraph(model, readers), x, gathered, readers);
+    const tokens = ctx.valueShape(x)?.[1];
+    if (tokens === undefined) throw new Error(`corematching: the token count of ${x} is unknown`);
+    freeTokenCount(model, tokens);
+    tokenProbe = keepF;
+    plan.selection.push({ value: h, flopsPerElement: Math.log2(k) + 4 });
+  }
+
+  // FLOPs: after block L, linears scale with the kept tokens, attention products with their
+  // square, sliced FFN projections with the kept neurons too.
+  const scale = (node: string, constant: number, power: number) =>
+    plan.nodeScales!.push({
+      node,
+      constant,
+      ...(tokenProbe && power > 0 ? { probe: tokenProbe, power } : {}),
+    });
+  const tokenPower = o.tokens ? 1 : 0;
+  for (const a of laterAttention) {
+    for (const l of [a.q, a.k, a.v, a.out]) if (l) scale(l.name, 1, tokenPower);
+    scale(a.scores.name ?? "", 1, 2 * tokenPower);
+    scale(a.context.name ?? "", 1, 2 * tokenPower);
+  }
+  for (const b of later) {
+    const f = neuronFrac.get(b) ?? 1;
+    scale(b.up.name, f, tokenPower);
+    scale(b.down.name, f, tokenPower);
+  }
+  plan.nodeScales = plan.nodeScales!.filter((s) => s.constant !== 1 || s.probe);
+  return plan;
+}
+
+function method(id: string, title: string, tokens: boolean, neurons: boolean): SparsityMethod {
+  return {
+    id,
+    title,
+    needsSparsity: false,
+    calibrated: false,
+    prepare: (ctx) => prepare(ctx, options(ctx, tokens, neurons)),
+  };
+}
+
+/** Tokens and neurons together. */
+export const coreMatchingMethod = method(
+  "corematching",
+  "CoreMatching: core tokens after block L and core neurons in later FFNs",
+  true,
+  true,
+);
+/** Token pruning alone (ablation). */
+export const coreMatchingTokensMethod = method(
+  "corematching-tokens",
+  "CoreMatching ablation: core tokens only",
+  true,
+  false,
+);
+/** Neuron slicing alone (ablation). */
+export const coreMatchingNeuronsMethod = method(
+  "corematching-neurons",
+  "CoreMatching ablation: core neurons only",
+  false,
+  true,
+);
