@@ -148,7 +148,7 @@ function freeTokenCount(model: ModelProto, tokens: number): void {
 
 async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
   const model = ctx.model;
-  const { idx, ffn, attention } = analyzeGraph(model.graph!);
+  const { ffn, attention } = analyzeGraph(model.graph!);
   if (ffn.length < 2 || attention.length < 2) {
     throw new Error("corematching needs a transformer with FFN and attention blocks");
   }
