@@ -26,10 +26,11 @@
 import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
 import { analyzeGraph, type FfnBlock, type Linear } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
-import type { ModelProto, TensorProto } from "../src/onnx/model.ts";
+import type { ModelProto } from "../src/onnx/model.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
-import { floatTensor, readInts, tensorDims } from "../src/onnx/tensor_data.ts";
+import { readInts } from "../src/onnx/tensor_data.ts";
 import { readersOf } from "./_common.ts";
+import { sliceLinear } from "./_weights.ts";
 
 interface Options {
   alpha: number;
@@ -77,47 +78,6 @@ export function coreNeurons(h: Float32Array, d: number, alpha: number, beta: num
   const core: number[] = [];
   for (let j = 0; j < d; j++) if (counts[j]! >= beta * rows) core.push(j);
   return core;
-}
-
-function sliceLinear(
-  model: ModelProto,
-  idx: GraphIndex,
-  l: Linear,
-  keep: number[],
-  side: "out" | "in",
-): void {
-  const w = idx.initializers.get(l.weight);
-  if (!w) throw new Error(`corematching: weight ${l.weight} of ${l.name} is not an initializer`);
-  if ((idx.consumers.get(l.weight)?.length ?? 0) !== 1) {
-    throw new Error(`corematching: weight ${l.weight} is shared; cannot slice it`);
-  }
-  const data = idx.constantFloats(l.weight)!.data;
-  const [d0, d1] = tensorDims(w) as [number, number];
-  // Output neurons are columns of a [in, out] weight (rows when transposed); inputs the other way.
-  const keepRows = (side === "out") === l.weightTransposed;
-  const out = keepRows ? new Float32Array(keep.length * d1) : new Float32Array(d0 * keep.length);
-  if (keepRows) keep.forEach((r, i) => out.set(data.subarray(r * d1, (r + 1) * d1), i * d1));
-  else {for (let r = 0; r < d0; r++) {
-      keep.forEach((c, i) => (out[r * keep.length + i] = data[r * d1 + c]!));
-    }}
-  replaceInitializer(
-    model,
-    floatTensor(l.weight, keepRows ? [keep.length, d1] : [d0, keep.length], out),
-  );
-  if (side === "out" && l.bias) {
-    const b = idx.constantFloats(l.bias)!.data;
-    if ((idx.consumers.get(l.bias)?.length ?? 0) !== 1) {
-      throw new Error(`corematching: bias ${l.bias} is shared`);
-    }
-    replaceInitializer(model, floatTensor(l.bias, [keep.length], keep.map((j) => b[j]!)));
-  }
-}
-
-function replaceInitializer(model: ModelProto, t: TensorProto): void {
-  const list = model.graph!.initializer!;
-  const i = list.findIndex((x) => x.name === t.name);
-  if (i < 0) throw new Error(`corematching: initializer ${t.name} not found`);
-  list[i] = t;
 }
 
 /** Reshape targets that spell out the token count infer it instead (the sequence gets shorter). */

@@ -12,6 +12,13 @@ import {
   coreMatchingTokensMethod,
 } from "./corematching.ts";
 import { reluMethod } from "./relu.ts";
+import {
+  magnitudeMethod,
+  sparseGptMethod,
+  sparseGptNmMethod,
+  sparseGptStructuredMethod,
+  wandaMethod,
+} from "./pruning.ts";
 import { statTopkMethod } from "./stat_topk.ts";
 import { tealMethod } from "./teal.ts";
 import { topkMethod } from "./topk.ts";
@@ -29,6 +36,11 @@ export const METHODS: ReadonlyMap<string, SparsityMethod> = new Map(
     coreMatchingMethod,
     coreMatchingTokensMethod,
     coreMatchingNeuronsMethod,
+    magnitudeMethod,
+    wandaMethod,
+    sparseGptMethod,
+    sparseGptNmMethod,
+    sparseGptStructuredMethod,
   ].map((m) => [m.id, m]),
 );
 

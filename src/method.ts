@@ -78,6 +78,8 @@ export interface KernelPlan {
   inputs: Record<string, { rule: SelectRule; preActivation?: boolean }>;
   /** By the down projection's name of a gated FFN: the rule on the gate, on act(g) or on g. */
   gates: Record<string, { rule: SelectRule; on: "activation" | "pre-activation" }>;
+  /** Build the kernels from the variant's own weights (pruned or sliced), not the dense model's. */
+  weightsFromVariant?: boolean;
 }
 
 /** A prepared variant. */
@@ -98,6 +100,8 @@ export interface VariantPlan {
   nodeScales?: { node: string; constant: number; probe?: string; power?: number }[];
   /** Facts worth recording (e.g. calibrated thresholds), shown in the report. */
   notes?: Record<string, number | string>;
+  /** Figures that become CSV columns of the variant's cells (e.g. compression_ratio). */
+  extra?: Record<string, number | string>;
 }
 
 /** A sparsity method. */

@@ -400,9 +400,35 @@ async function runModelSuite(
     }
   };
 
+  // Dead-neuron rate (AP's DNR): the fraction of ReLU outputs that are zero, for every model with
+  // ReLUs, dense and variants alike.
+  const withDnrProbes = (model: ModelProto): { model: ModelProto; probes: Map<string, string> } => {
+    const relus = (model.graph!.node ?? []).filter((n) => n.opType === "Relu").map((n) =>
+      n.output![0]!
+    );
+    if (relus.length === 0) return { model, probes: new Map() };
+    const copy = cloneModel(model);
+    return { model: copy, probes: addDensityProbes(copy, relus) };
+  };
+  const dnrOf = (ev: Evaluation, probes: Map<string, string>): number | null => {
+    if (probes.size === 0) return null;
+    const d = [...probes.values()].map((p) => ev.probes[p]!);
+    return 1 - d.reduce((a, b) => a + b, 0) / d.length;
+  };
+  const dnrLayers = (ev: Evaluation, probes: Map<string, string>): string =>
+    JSON.stringify(
+      Object.fromEntries([...probes].map(([v, p]) => [v, Number((1 - ev.probes[p]!).toFixed(4))])),
+    );
   let denseEval: Evaluation;
+  let denseDnr: number | null = null;
+  let denseDnrLayers: string | null = null;
   try {
-    denseEval = await evalOn(dense, `${suite.model.id} (dense)`, []);
+    const probed = withDnrProbes(dense);
+    denseEval = await evalOn(probed.model, `${suite.model.id} (dense)`, [
+      ...probed.probes.values(),
+    ]);
+    denseDnr = dnrOf(denseEval, probed.probes);
+    denseDnrLayers = probed.probes.size ? dnrLayers(denseEval, probed.probes) : null;
   } catch (e) {
     await failAll(`Dense evaluation failed: ${oneLine(e)}`);
     return;
@@ -438,12 +464,16 @@ async function runModelSuite(
     const label = v.sparsity === null ? v.method : `${v.method}@${v.sparsity}`;
     let plan: VariantPlan;
     let evaluation: Evaluation;
+    let dnr: number | null = null;
+    let dnrPerLayer: string | null = null;
     let flops: ReturnType<typeof effectiveFlops>;
     try {
       options.progress.status(`${suite.id}: preparing ${label}`);
       if (v.method === "dense") {
         plan = { model: dense, sparse: [], selection: [] };
         evaluation = denseEval;
+        dnr = denseDnr;
+        dnrPerLayer = denseDnrLayers;
         flops = effectiveFlops(count, shapes, linears, plan, new Map());
       } else {
         const method = getMethod(v.method);
@@ -464,9 +494,13 @@ async function runModelSuite(
           ...(plan.nodeScales ?? []).flatMap((s) => (s.probe ? [s.probe] : [])),
         ];
         const probeNames = addDensityProbes(evalModel, probed);
-        evaluation = await evalOn(evalModel, `${suite.model.id} ${label}`, [
+        const dnrProbed = withDnrProbes(evalModel);
+        evaluation = await evalOn(dnrProbed.model, `${suite.model.id} ${label}`, [
           ...probeNames.values(),
+          ...dnrProbed.probes.values(),
         ]);
+        dnr = dnrOf(evaluation, dnrProbed.probes);
+        dnrPerLayer = dnrProbed.probes.size ? dnrLayers(evaluation, dnrProbed.probes) : null;
         const densities = new Map(
           [...probeNames].map(([value, probe]) => [value, evaluation.probes[probe]!]),
         );
@@ -503,6 +537,13 @@ async function runModelSuite(
         } satisfies Partial<CellResult>,
       );
       if (plan.notes && Object.keys(plan.notes).length > 0) cell.notes = JSON.stringify(plan.notes);
+      cell.extra = {
+        ...(plan.extra ?? {}),
+        ...(dnr !== null
+          ? { dnr: Number(dnr.toFixed(5)), dnr_dense: Number(denseDnr!.toFixed(5)) }
+          : {}),
+        ...(dnrPerLayer ? { dnr_layers: dnrPerLayer } : {}),
+      };
       try {
         if (state.unavailable || !state.backend) {
           cell.status = "skipped";

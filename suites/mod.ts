@@ -10,6 +10,7 @@ import kernels from "./kernels.ts";
 import lazyNeuron from "./lazy_neuron.ts";
 import sdr from "./sdr.ts";
 import { coreMatchingVitGelu, coreMatchingVitRelu } from "./corematching.ts";
+import { pruningLm, pruningMlp, pruningVitGelu, pruningVitRelu } from "./pruning.ts";
 import {
   activationSparsityLm,
   activationSparsityLmSwiglu,
@@ -33,6 +34,10 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: sdr, file: "suites/sdr.ts" },
   { suite: coreMatchingVitRelu, file: "suites/corematching.ts" },
   { suite: coreMatchingVitGelu, file: "suites/corematching.ts" },
+  { suite: pruningMlp, file: "suites/pruning.ts" },
+  { suite: pruningVitRelu, file: "suites/pruning.ts" },
+  { suite: pruningVitGelu, file: "suites/pruning.ts" },
+  { suite: pruningLm, file: "suites/pruning.ts" },
   { suite: activationSparsityVit, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },

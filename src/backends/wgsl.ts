@@ -199,7 +199,8 @@ export class WgslBackend implements Backend {
     const t0 = performance.now();
     const { device, facts } = await acquireGpu();
     const tuning = defaultTuning(facts);
-    const dense = decodeModel(options.dense ?? model, { source: options.label });
+    const source = options.kernelPlan.weightsFromVariant ? model : options.dense ?? model;
+    const dense = decodeModel(source, { source: options.label });
     const units = buildUnits(dense, options.kernelPlan);
 
     // Reference: the variant's own graph on ORT, with every unit's input and output exposed.

@@ -245,6 +245,27 @@ export function chartsFor(cells: readonly CellResult[]): ChartSpec[] {
         yTitle: "% of ceiling",
       });
     }
+    // Dead-neuron rate per ReLU layer (AP's DNR), dense and every variant.
+    const dnr = sc.filter((c) => typeof c.extra.dnr_layers === "string" && c.target === targets[0]);
+    if (dnr.length > 0) {
+      const parsed = dnr.map((c) => ({
+        c,
+        layers: JSON.parse(String(c.extra.dnr_layers)) as Record<string, number>,
+      }));
+      const layers = [...new Set(parsed.flatMap((p) => Object.keys(p.layers)))];
+      charts.push({
+        id: `${suite}-dnr`,
+        title:
+          `${suite}: dead-neuron rate per ReLU layer (fraction of zero outputs on the evaluation split)`,
+        kind: "bar",
+        labels: layers,
+        datasets: parsed.slice(0, 14).map((p) => ({
+          label: variantLabel(p.c),
+          data: layers.map((l) => p.layers[l] ?? null),
+        })),
+        yTitle: "DNR",
+      });
+    }
     // SDR scaling laws: exact probability per sweep, Monte-Carlo estimates with their intervals.
     const theory = sc.filter((c) => c.method === "theory" && c.extra.sweep !== undefined);
     for (const sweep of [...new Set(theory.map((c) => String(c.extra.sweep)))]) {
