@@ -9,6 +9,7 @@ import mlpMnist from "./mlp_mnist.ts";
 import kernels from "./kernels.ts";
 import lazyNeuron from "./lazy_neuron.ts";
 import sdr from "./sdr.ts";
+import ap from "./ap.ts";
 import { coreMatchingVitGelu, coreMatchingVitRelu } from "./corematching.ts";
 import { pruningLm, pruningMlp, pruningVitGelu, pruningVitRelu } from "./pruning.ts";
 import {
@@ -38,6 +39,7 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: pruningVitRelu, file: "suites/pruning.ts" },
   { suite: pruningVitGelu, file: "suites/pruning.ts" },
   { suite: pruningLm, file: "suites/pruning.ts" },
+  { suite: ap, file: "suites/ap.ts" },
   { suite: activationSparsityVit, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },
