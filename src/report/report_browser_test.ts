@@ -73,6 +73,14 @@ Deno.test({
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/index.html`, html);
 
+  // playwright-core probes /proc for WSL when it loads; Deno grants /proc only with --allow-all,
+  // which the test task does not have. This machine is not WSL: answer "no" for those paths.
+  const fs = (await import("node:fs")).default;
+  const existsSync = fs.existsSync;
+  (fs as { existsSync: (p: unknown) => boolean }).existsSync = (p: unknown) =>
+    typeof p === "string" && (p.startsWith("/proc/") || p === "/run/WSL")
+      ? false
+      : existsSync(p as string);
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
