@@ -73,14 +73,15 @@ export function tinyMlp(seed = 7): ModelProto {
  * A synthetic 10-class image dataset with `n` images per split, pixels in [0, 1].
  *
  * @param n Images per split.
+ * @param zeroFraction Fraction of pixels that are exactly zero.
  * @returns The dataset (its hash computed like the real loaders').
  */
-export async function tinyImageDataset(n = 64): Promise<ImageDataset> {
+export async function tinyImageDataset(n = 64, zeroFraction = 0.8): Promise<ImageDataset> {
   const rng = createRng(3);
   const split = () => {
     const images = Float32Array.from(
       { length: n * 784 },
-      () => (rng.next() < 0.8 ? 0 : rng.next()),
+      () => (rng.next() < zeroFraction ? 0 : rng.next()),
     );
     const labels = Uint8Array.from({ length: n }, () => rng.int(10));
     return { images, labels, count: n };
@@ -109,13 +110,15 @@ export async function tinyImageDataset(n = 64): Promise<ImageDataset> {
  * A suite over {@linkcode tinyMlp} and {@linkcode tinyImageDataset}.
  *
  * @param overrides Fields to change.
+ * @param options `zeroFraction` of the synthetic pixels.
  * @returns The suite, its model bytes and its dataset.
  */
 export async function tinySuite(
   overrides: Partial<ModelSuite> = {},
+  options: { zeroFraction?: number } = {},
 ): Promise<{ suite: ModelSuite; modelBytes: Uint8Array; dataset: ImageDataset }> {
   const modelBytes = encodeModel(tinyMlp());
-  const dataset = await tinyImageDataset();
+  const dataset = await tinyImageDataset(64, options.zeroFraction ?? 0.8);
   const suite: ModelSuite = {
     kind: "model",
     id: "tiny",

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { createBackend } from "../src/backend.ts";
+import { createProgress } from "../src/progress.ts";
+import { RunDir } from "../src/run_dir.ts";
+import { runSuites } from "../src/runner.ts";
+import { tinySuite } from "../src/_test_fixtures.ts";
+import type { VariantSpec } from "../src/suite.ts";
+import { METHODS } from "./mod.ts";
+
+const quiet = createProgress({ quiet: true, interactive: false });
+
+async function runTiny(
+  variants: VariantSpec[],
+  targets: ("ort-node" | "ort-wasm" | "ort-webgpu" | "wgsl")[] = ["ort-node"],
+) {
+  // Pixels without exact zeros, so calibrated thresholds alone decide the sparsity.
+  const { suite, modelBytes, dataset } = await tinySuite({ variants, targets }, {
+    zeroFraction: 0,
+  });
+  const dir = await RunDir.create(await Deno.makeTempDir(), "m");
+  await runSuites({
+    suites: [suite],
+    quick: false,
+    runDir: dir,
+    progress: quiet,
+    backend: (id) => createBackend(id),
+    dataset: () => Promise.resolve(dataset),
+    readModel: () => Promise.resolve(modelBytes),
+  });
+  return dir.cells;
+}
+
+Deno.test("every activation and pruning method produces a model that ORT runs, with its figures", async () => {
+  const variants: VariantSpec[] = [
+    { method: "relu" },
+    { method: "topk", sparsity: [0.5] },
+    { method: "stat-topk", sparsity: [0.5] },
+    { method: "stat-topk", params: { form: "soft" }, sparsity: [0.5] },
+    { method: "teal", sparsity: [0.5] },
+    { method: "wina", sparsity: [0.5] },
+    { method: "wina", params: { select: "threshold" }, sparsity: [0.5] },
+    { method: "cats", sparsity: [0.5] },
+    { method: "magnitude", sparsity: [0.5] },
+    { method: "magnitude", params: { scope: "global" }, sparsity: [0.5] },
+    { method: "wanda", sparsity: [0.5] },
+    { method: "sparsegpt", sparsity: [0.5] },
+    { method: "sparsegpt-nm", params: { n: 2, m: 4 } },
+    { method: "sparsegpt-structured", sparsity: [0.5] },
+  ];
+  const cells = await runTiny(variants);
+  for (const c of cells) {
+    assert.equal(c.status, "completed", `${c.method} ${c.params}: ${c.error}`);
+    assert.ok(c.accuracy !== null && c.flops_effective !== null && c.speedup !== null, c.method);
+  }
+  const by = (m: string, p = "{}") => cells.find((c) => c.method === m && c.params === p)!;
+  // Calibrated methods land within 2 points of the target on the evaluation split.
+  for (const [m, p] of [["teal", "{}"], ["wina", '{"select":"threshold"}']] as [string, string][]) {
+    assert.ok(
+      Math.abs(by(m, p).sparsity_realized! - 0.5) <= 0.02,
+      `${m}: realised ${by(m, p).sparsity_realized}`,
+    );
+  }
+  assert.ok(Math.abs(by("wina").sparsity_realized! - 0.5) <= 0.01, "top-k keeps exactly half");
+  assert.ok(Number(by("sparsegpt").extra.compression_ratio) > 1.5);
+  assert.ok(by("sparsegpt-structured").flops_effective! < by("dense").flops_dense!);
+  assert.ok(typeof by("relu").extra.dnr === "number", "ReLU models report a dead-neuron rate");
+  for (const id of METHODS.keys()) {
+    if (id.startsWith("corematching")) continue;
+    assert.ok(cells.some((c) => c.method === id), `method ${id} is not exercised`);
+  }
+});
+
+Deno.test("pruned and masked variants run on every ORT target and on the wgsl kernels", async () => {
+  const cells = await runTiny(
+    [{ method: "teal", sparsity: [0.5] }, { method: "sparsegpt-structured", sparsity: [0.5] }],
+    ["ort-wasm", "ort-node", "ort-webgpu", "wgsl"],
+  );
+  for (const c of cells) assert.equal(c.status, "completed", `${c.target} ${c.method}: ${c.error}`);
+});
+
+Deno.test("corematching shortens the sequence of the zoo ViT and its ablations run", async () => {
+  const { coreMatchingVitRelu } = await import("../suites/corematching.ts");
+  const { REPO_ROOT } = await import("../datasets/_package.ts");
+  const params = { alpha: 0.2, beta: 0.3, betaNeurons: 0.02, layer: 1 };
+  const suite = {
+    ...coreMatchingVitRelu,
+    targets: ["ort-node" as const],
+    dataset: {
+      ...coreMatchingVitRelu.dataset,
+      evaluation: { split: "evaluation" as const, samples: 12 },
+      calibration: { split: "calibration" as const, samples: 8 },
+    },
+    variants: ["corematching", "corematching-tokens", "corematching-neurons"].map((method) => ({
+      method,
+      params,
+    })),
+    timing: { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 3, maxTimeMs: 5000 },
+  };
+  const dir = await RunDir.create(await Deno.makeTempDir(), "cm");
+  await runSuites({
+    suites: [suite],
+    quick: false,
+    runDir: dir,
+    progress: quiet,
+    backend: (id) => createBackend(id),
+    readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
+  });
+  for (const c of dir.cells) assert.equal(c.status, "completed", `${c.method}: ${c.error}`);
+  const both = dir.cells.find((c) => c.method === "corematching")!;
+  const factors = Object.values(both.layer_density ?? {});
+  assert.ok(
+    factors.length > 0 && factors.every((f) => f < 1),
+    `layer factors ${JSON.stringify(both.layer_density)}`,
+  );
+  assert.ok(both.flops_reduction! > 1);
+  const tokensOnly = dir.cells.find((c) => c.method === "corematching-tokens")!;
+  const neuronsOnly = dir.cells.find((c) => c.method === "corematching-neurons")!;
+  assert.ok(
+    both.flops_effective! < Math.min(tokensOnly.flops_effective!, neuronsOnly.flops_effective!),
+  );
+});
