@@ -70,11 +70,20 @@ Deno.test("every activation and pruning method produces a model that ORT runs, w
   }
 });
 
-Deno.test("pruned and masked variants run on every ORT target and on the wgsl kernels", async () => {
+Deno.test("every activation method and the pruned variants run on every ORT target and on the wgsl kernels", async () => {
   const cells = await runTiny(
-    [{ method: "teal", sparsity: [0.5] }, { method: "sparsegpt-structured", sparsity: [0.5] }],
+    [
+      { method: "relu" },
+      { method: "topk", sparsity: [0.5] },
+      { method: "stat-topk", sparsity: [0.5] },
+      { method: "teal", sparsity: [0.5] },
+      { method: "wina", sparsity: [0.5] },
+      { method: "cats", sparsity: [0.5] },
+      { method: "sparsegpt-structured", sparsity: [0.5] },
+    ],
     ["ort-wasm", "ort-node", "ort-webgpu", "wgsl"],
   );
+  assert.equal(cells.length, 8 * 4);
   for (const c of cells) assert.equal(c.status, "completed", `${c.target} ${c.method}: ${c.error}`);
 });
 
@@ -118,4 +127,38 @@ Deno.test("corematching shortens the sequence of the zoo ViT and its ablations r
   assert.ok(
     both.flops_effective! < Math.min(tokensOnly.flops_effective!, neuronsOnly.flops_effective!),
   );
+});
+
+Deno.test("structured head pruning slices q, k, v and out in exported transformers of both reshape styles", async () => {
+  const { pruningVitGelu, pruningLm } = await import("../suites/pruning.ts");
+  const { REPO_ROOT } = await import("../datasets/_package.ts");
+  for (const base of [pruningVitGelu, pruningLm]) {
+    const suite = {
+      ...base,
+      targets: ["ort-node" as const],
+      dataset: {
+        ...base.dataset,
+        evaluation: {
+          split: "evaluation" as const,
+          samples: base.task.kind === "char-lm" ? 8 : 20,
+        },
+        calibration: { split: "calibration" as const, samples: 4 },
+      },
+      variants: [{ method: "sparsegpt-structured-heads", sparsity: [0.25] }],
+      timing: { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 3, maxTimeMs: 5000 },
+    };
+    const dir = await RunDir.create(await Deno.makeTempDir(), "heads");
+    await runSuites({
+      suites: [suite],
+      quick: false,
+      runDir: dir,
+      progress: quiet,
+      backend: (id) => createBackend(id),
+      readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
+    });
+    const c = dir.cells.find((x) => x.method === "sparsegpt-structured-heads")!;
+    assert.equal(c.status, "completed", `${base.id}: ${c.error}`);
+    assert.equal(c.extra.heads_kept, 3);
+    assert.ok(c.flops_effective! < c.flops_dense!);
+  }
 });

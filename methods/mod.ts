@@ -16,6 +16,7 @@ import {
   magnitudeMethod,
   sparseGptMethod,
   sparseGptNmMethod,
+  sparseGptStructuredHeadsMethod,
   sparseGptStructuredMethod,
   wandaMethod,
 } from "./pruning.ts";
@@ -41,6 +42,7 @@ export const METHODS: ReadonlyMap<string, SparsityMethod> = new Map(
     sparseGptMethod,
     sparseGptNmMethod,
     sparseGptStructuredMethod,
+    sparseGptStructuredHeadsMethod,
   ].map((m) => [m.id, m]),
 );
 

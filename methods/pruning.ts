@@ -23,7 +23,8 @@
 import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
 import { analyzeGraph, type Linear } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
-import type { ModelProto } from "../src/onnx/model.ts";
+import { readInts } from "../src/onnx/tensor_data.ts";
+import type { ModelProto, NodeProto } from "../src/onnx/model.ts";
 import { choleskyUpper, spdInverse } from "./_linalg.ts";
 import { requireSparsity } from "./_common.ts";
 import { prunableLinears, readWeight, sliceLinear, writeWeight } from "./_weights.ts";
@@ -214,6 +215,191 @@ export function obsRemoveColumns(
     alive[best] = 0;
   }
   return [...alive.keys()].filter((j) => alive[j]);
+}
+
+/**
+ * OBS removal of given input columns of W [rows, cols] (a whole attention head), compensating the
+ * remaining columns and downdating H⁻¹ after each.
+ *
+ * @param w W as float64 (updated in place).
+ * @param rows Rows.
+ * @param cols Columns.
+ * @param hinv H⁻¹ (updated in place).
+ * @param columns Columns to remove.
+ */
+export function obsRemoveGivenColumns(
+  w: Float64Array,
+  rows: number,
+  cols: number,
+  hinv: Float64Array,
+  columns: readonly number[],
+): void {
+  const alive = new Uint8Array(cols).fill(1);
+  for (const j of columns) {
+    const d = hinv[j * cols + j]!;
+    for (let r = 0; r < rows; r++) {
+      const f = w[r * cols + j]! / d;
+      if (f === 0) continue;
+      for (let c = 0; c < cols; c++) if (alive[c]) w[r * cols + c]! -= f * hinv[j * cols + c]!;
+    }
+    const rowJ = hinv.slice(j * cols, j * cols + cols);
+    for (let i2 = 0; i2 < cols; i2++) {
+      const f = hinv[i2 * cols + j]! / d;
+      if (f === 0) continue;
+      for (let c = 0; c < cols; c++) hinv[i2 * cols + c]! -= f * rowJ[c]!;
+    }
+    alive[j] = 0;
+    for (let r = 0; r < rows; r++) w[r * cols + j] = 0;
+  }
+}
+
+/** One dimension of a Reshape target that is a constant somewhere in the graph. */
+interface TargetDim {
+  /** Its value. */
+  value: number;
+  /** The initializer holding it and the element index. */
+  tensor: string;
+  index: number;
+}
+
+/**
+ * The dimensions of a Reshape's target: a constant tensor, or a Concat of constant scalars and
+ * shape pieces (the dynamo exporter's form); undefined entries are computed at run time.
+ */
+function targetDims(idx: GraphIndex, reshape: NodeProto): (TargetDim | undefined)[] | undefined {
+  const target = reshape.input?.[1];
+  if (!target) return undefined;
+  const init = idx.initializers.get(target);
+  if (init) return readInts(init).map((value, index) => ({ value, tensor: target, index }));
+  const concat = idx.producer.get(target);
+  if (concat?.opType !== "Concat") return undefined;
+  return (concat.input ?? []).map((part) => {
+    const t = idx.initializers.get(part);
+    if (!t) return undefined;
+    const v = readInts(t);
+    return v.length === 1 ? { value: v[0]!, tensor: part, index: 0 } : undefined;
+  });
+}
+
+function setDims(model: ModelProto, changes: Map<string, Map<number, number>>): void {
+  const idx = new GraphIndex(model.graph!);
+  for (const [name, byIndex] of changes) {
+    const t = idx.initializers.get(name)!;
+    const v = readInts(t);
+    for (const [i, value] of byIndex) v[i] = value;
+    t.rawData = new Uint8Array(new BigInt64Array(v.map(BigInt)).buffer);
+    delete t.int64Data;
+  }
+}
+
+async function structuredHeads(ctx: MethodContext): Promise<VariantPlan> {
+  const s = requireSparsity("sparsegpt-structured-heads", ctx.sparsity);
+  const { attention } = analyzeGraph(ctx.model.graph!);
+  const blocks = attention.filter((a) => a.q && a.k && a.v && a.out);
+  if (blocks.length === 0) {
+    throw new Error(
+      "sparsegpt-structured-heads: no attention block with q, k, v and out projections",
+    );
+  }
+  ctx.model.graph!.valueInfo = [];
+  const idx0 = new GraphIndex(ctx.model.graph!);
+  // Heads and head size come from the Reshape that splits q into [batch, tokens, heads, dh].
+  const splitOf = (l: Linear) => {
+    const r = idx0.soleConsumer(l.output);
+    const dims = r?.opType === "Reshape" ? targetDims(idx0, r) : undefined;
+    return dims?.length === 4 && dims[2] && dims[3] ? { heads: dims[2], dh: dims[3] } : undefined;
+  };
+  const first = splitOf(blocks[0]!.q!);
+  if (!first) {
+    throw new Error(
+      "sparsegpt-structured-heads: cannot find the [batch, tokens, heads, head_dim] reshape of q",
+    );
+  }
+  const heads = first.heads.value;
+  const dh = first.dh.value;
+  const remove = Math.round(s * heads);
+  if (remove < 1 || remove >= heads) {
+    throw new RangeError(
+      `sparsegpt-structured-heads: ${s} of ${heads} heads removes ${remove}; need 1 to ${
+        heads - 1
+      }`,
+    );
+  }
+  // Every block keeps the same number of heads, so shared reshape targets change once, consistently.
+  const changes = new Map<string, Map<number, number>>();
+  const change = (d: TargetDim, value: number) =>
+    (changes.get(d.tensor) ?? changes.set(d.tensor, new Map()).get(d.tensor)!).set(d.index, value);
+  for (const a of blocks) {
+    for (const l of [a.q!, a.k!, a.v!]) {
+      const sp = splitOf(l);
+      if (!sp || sp.heads.value !== heads || sp.dh.value !== dh) {
+        throw new Error(
+          `sparsegpt-structured-heads: ${l.name} does not split into ${heads} heads of ${dh}`,
+        );
+      }
+      change(sp.heads, heads - remove);
+    }
+    const merge = (idx0.consumers.get(a.context.output![0]!) ?? []).flatMap((
+      t,
+    ) => (t.opType === "Transpose" ? idx0.consumers.get(t.output![0]!) ?? [] : []))
+      .find((n) => n.opType === "Reshape");
+    const dims = merge ? targetDims(idx0, merge) : undefined;
+    const width = dims?.[2];
+    if (!width || width.value !== heads * dh) {
+      throw new Error("sparsegpt-structured-heads: cannot find the reshape that merges the heads");
+    }
+    change(width, (heads - remove) * dh);
+  }
+  // Calibration inputs of every out-projection, from the dense model (all captured before any
+  // block changes shape).
+  const outs = blocks.map((a) => a.out!);
+  const captured = await ctx.capture(ctx.model, outs.map((l) => l.input));
+  const plan: VariantPlan = {
+    model: ctx.model,
+    sparse: [],
+    selection: [],
+    nodeScales: [],
+    notes: { sparsity: s, heads, removed_per_block: remove },
+    kernel: { inputs: {}, gates: {}, weightsFromVariant: true },
+  };
+  const kept = (heads - remove) / heads;
+  for (const a of blocks) {
+    const out = a.out!;
+    const { data: x, width: d } = captured.get(out.input)!;
+    const h = accumulateHessian(x, d);
+    const w64 = Float64Array.from(readWeight(ctx.model, out));
+    const rows = out.outFeatures;
+    damp(h, d, w64, rows);
+    const hinv = spdInverse(h, d);
+    const scores = Array.from({ length: heads }, (_, hd) => {
+      let sc = 0;
+      for (let j = hd * dh; j < (hd + 1) * dh; j++) {
+        let col = 0;
+        for (let r = 0; r < rows; r++) col += w64[r * d + j]! ** 2;
+        sc += col / hinv[j * d + j]!;
+      }
+      return { hd, sc };
+    }).sort((p, q) => p.sc - q.sc);
+    const gone = scores.slice(0, remove).map((p) => p.hd).sort((p, q) => p - q);
+    const columns = gone.flatMap((hd) => Array.from({ length: dh }, (_, i2) => hd * dh + i2));
+    obsRemoveGivenColumns(w64, rows, d, hinv, columns);
+    writeWeight(ctx.model, out, Float32Array.from(w64));
+    const keep = [...Array(d).keys()].filter((j) => !columns.includes(j));
+    for (const l of [out, a.q!, a.k!, a.v!]) {
+      sliceLinear(ctx.model, new GraphIndex(ctx.model.graph!), l, keep, l === out ? "in" : "out");
+    }
+    for (const l of [a.q!, a.k!, a.v!, out]) {
+      plan.nodeScales!.push({ node: l.name, constant: kept });
+    }
+    plan.nodeScales!.push({ node: a.scores.name ?? "", constant: kept }, {
+      node: a.context.name ?? "",
+      constant: kept,
+    });
+    plan.notes![`heads removed ${out.name}`] = gone.join(",");
+  }
+  setDims(ctx.model, changes);
+  plan.extra = { heads_kept: heads - remove };
+  return plan;
 }
 
 function nonzeroFraction(w: Float32Array): number {
@@ -407,6 +593,15 @@ export const sparseGptNmMethod: SparsityMethod = {
   calibrated: false,
   prepare: (ctx) => unstructured(ctx, "sparsegpt", nmParams(ctx)),
 };
+/** Structured OBS on attention heads: whole heads removed with compensation, projections sliced. */
+export const sparseGptStructuredHeadsMethod: SparsityMethod = {
+  id: "sparsegpt-structured-heads",
+  title: "Structured OBS on attention heads: heads removed with compensation, q/k/v/out sliced",
+  needsSparsity: true,
+  calibrated: false,
+  prepare: (ctx) => structuredHeads(ctx),
+};
+
 /** SparseGPT/OBS structured: FFN neurons removed and the FFN sliced. */
 export const sparseGptStructuredMethod: SparsityMethod = {
   id: "sparsegpt-structured",

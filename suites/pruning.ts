@@ -1,7 +1,8 @@
 /**
  * `pruning-*`: weight pruning on the zoo models: magnitude (layer-wise and global), Wanda and
  * SparseGPT/OBS at 25/50/70/90 % unstructured, SparseGPT at 2:4 and 4:8, and structured OBS
- * removing 10/25/50 % of the FFN neurons (the FFNs are sliced smaller). Accuracy, compression
+ * removing 10/25/50 % of the FFN neurons (the FFNs are sliced smaller) or, on transformers, 1 or
+ * 2 of every block's 4 attention heads (q/k/v/out sliced). Accuracy, compression
  * ratio (params / nonzero params), theoretical speedup (FLOPs / nonzero FLOPs, ShrinkBench's
  * definition) and the measured speedup on every target, with the dead-neuron rate of ReLU models.
  * Unstructured and N:M weights run as dense matrices everywhere here (no sparse tensor cores);
@@ -25,6 +26,11 @@ const VARIANTS: VariantSpec[] = [
   { method: "sparsegpt-nm", params: { n: 4, m: 8 } },
   { method: "sparsegpt-structured", sparsity: [0.1, 0.25, 0.5] },
 ];
+/** Transformers also lose whole attention heads (1 or 2 of 4). */
+const WITH_HEADS: VariantSpec[] = [...VARIANTS, {
+  method: "sparsegpt-structured-heads",
+  sparsity: [0.25, 0.5],
+}];
 
 const image = (input: string, inputShape: number[]): Task => ({
   kind: "image-classification",
@@ -39,6 +45,7 @@ function suite(
   dataset: ReturnType<typeof datasetPin>,
   task: Task,
   metric: "accuracy" | "bpc",
+  variants: VariantSpec[] = WITH_HEADS,
 ) {
   return defineSuite({
     kind: "model",
@@ -53,7 +60,7 @@ function suite(
     metric,
     targets: ["ort-node", "ort-wasm", "ort-webgpu", "wgsl"],
     accuracyTarget: "ort-node",
-    variants: VARIANTS,
+    variants,
     timing: { warmupRuns: 3, minRuns: 20, minTimeMs: 500, maxRuns: 200, maxTimeMs: 8000 },
     targetTiming: {
       "ort-webgpu": { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 5, maxTimeMs: 30000 },
@@ -81,6 +88,7 @@ export const pruningMlp = suite(
   datasetPin("mnist", 2000, 256),
   image("input", [784]),
   "accuracy",
+  VARIANTS,
 );
 /** vit-relu-fmnist. */
 export const pruningVitRelu = suite(
