@@ -121,6 +121,9 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
     selection: [],
     nodeScales: [],
     notes: { alpha: o.alpha, beta: o.beta, betaNeurons: o.betaNeurons, layer: o.layer },
+    // The wgsl target runs each FFN for one token from the variant's own (sliced) weights: it
+    // shows what neuron slicing buys; the shorter sequence shows on the ORT targets.
+    kernel: { inputs: {}, gates: {}, weightsFromVariant: true },
   };
   const later = ffn.slice(o.layer + 1);
   const laterAttention = attention.slice(o.layer + 1);

@@ -45,7 +45,7 @@ function suite(id: string, model: ModelPin, inDefault: boolean) {
       output: "logits",
     },
     metric: "accuracy",
-    targets: ["ort-node", "ort-wasm", "ort-webgpu"],
+    targets: ["ort-node", "ort-wasm", "ort-webgpu", "wgsl"],
     accuracyTarget: "ort-node",
     evalBatch: 1,
     variants: variants(SETTINGS),
