@@ -82,29 +82,6 @@ export interface GemvInstance {
   read(): Promise<Float32Array>;
 }
 
-function toHalf(v: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = v;
-  const x = u[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  let exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant = (mant | 0x800000) >> (1 - exp);
-    return sign | ((mant + 0x1000) >> 13);
-  }
-  if (exp >= 31) return sign | 0x7c00;
-  const rounded = mant + 0x1000;
-  if (rounded & 0x800000) {
-    exp++;
-    if (exp >= 31) return sign | 0x7c00;
-    return sign | (exp << 10);
-  }
-  return sign | (exp << 10) | (rounded >> 13);
-}
-
 /**
  * Rounds weights to f16 and back, for the f16 kernel's CPU reference.
  *
@@ -112,21 +89,7 @@ function toHalf(v: number): number {
  * @returns Weights as f16 would store them.
  */
 export function roundToHalf(w: Float32Array): Float32Array {
-  const out = new Float32Array(w.length);
-  const h = new Uint16Array(1);
-  for (let i = 0; i < w.length; i++) {
-    h[0] = toHalf(w[i]!);
-    const v = h[0];
-    const s = v & 0x8000 ? -1 : 1;
-    const e = (v >> 10) & 0x1f;
-    const f = v & 0x3ff;
-    out[i] = e === 0
-      ? s * 2 ** -14 * (f / 1024)
-      : e === 31
-      ? s * Infinity
-      : s * 2 ** (e - 15) * (1 + f / 1024);
-  }
-  return out;
+  return Float32Array.from(new Float16Array(w));
 }
 
 /**
@@ -168,9 +131,8 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
   const f16 = options.precision === "f16";
   let wBuf: GPUBuffer;
   if (f16) {
-    const halves = new Uint16Array(data.length);
-    for (let i = 0; i < data.length; i++) halves[i] = toHalf(data[i]!);
-    wBuf = storageBuffer(device, `${options.label} W (f16)`, halves);
+    // Float16Array rounds to nearest even, as the GPU's f16 does; its bytes are the f16 weights.
+    wBuf = storageBuffer(device, `${options.label} W (f16)`, new Float16Array(data));
   } else wBuf = storageBuffer(device, `${options.label} W`, data);
   const x = options.input ?? storageBuffer(device, `${options.label} x`, cols * 4);
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
