@@ -263,15 +263,11 @@ export async function timeDispatches(
   reps: readonly (readonly Dispatch[])[],
   options: { samples?: number; targetMs?: number; timestamps?: boolean } = {},
 ): Promise<KernelTime> {
-  const submit = async (count: number, querySet?: GPUQuerySet): Promise<number> => {
+  const submit = async (count: number): Promise<number> => {
     const encoder = device.createCommandEncoder({ label: "timed batch" });
     const all: Dispatch[] = [];
     for (let i = 0; i < count; i++) all.push(...reps[i % reps.length]!);
-    encodePass(
-      encoder,
-      all,
-      querySet ? { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined,
-    );
+    encodePass(encoder, all);
     const t0 = performance.now();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();

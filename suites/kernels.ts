@@ -37,6 +37,7 @@ import { createBackend } from "../src/backend.ts";
 import { DataType, encodeModel } from "../src/onnx/model.ts";
 import { floatTensor } from "../src/onnx/tensor_data.ts";
 import { wallClock } from "../src/timing.ts";
+import { relativeError } from "../kernels/relative_error.ts";
 
 /** A GEMV shape: `k` inputs (the sparse side), `n` outputs. */
 interface Shape {
@@ -69,17 +70,6 @@ function random(n: number, seed: number): Float32Array {
     const v = rng.normal();
     return Math.abs(v) < 1e-3 ? 0.5 : v;
   });
-}
-
-function relError(out: Float32Array, ref: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    if (!Number.isFinite(out[i]!)) return Infinity;
-    num += (out[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 /** State shared by the cells of one run: the ceiling and each shape's dense time. */
@@ -163,7 +153,7 @@ async function denseGemvCell(
       instances.push(g);
     }
     await runOnce(device, [instances[0]!.dispatch]);
-    const err = relError(await instances[0]!.read(), want);
+    const err = relativeError(await instances[0]!.read(), want);
     if (!(err <= (precision === "f16" ? 1e-2 : 1e-5))) {
       throw new Error(`gemv ${precision} ${shape.id} differs from the CPU reference by ${err}`);
     }
@@ -257,7 +247,7 @@ async function sparseCell(
     splits = inst.splits;
   }
   await runOnce(device, reps[0]!);
-  const err = relError(await first!.read(), want);
+  const err = relativeError(await first!.read(), want);
   if (!(err <= 1e-5)) {
     throw new Error(
       `sparse gemv ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
@@ -328,7 +318,7 @@ async function ortMatMulCell(shape: Shape, ctx: CustomSuiteContext): Promise<Par
   const loaded = await backend.load(model, { label: `MatMul ${shape.id}`, feeds });
   try {
     const got = (await loaded.run(feeds)).y!.data as Float32Array;
-    const err = relError(got, gemvCpu(w, x, { rows: shape.n, cols: shape.k }));
+    const err = relativeError(got, gemvCpu(w, x, { rows: shape.n, cols: shape.k }));
     if (!(err <= 1e-4)) {
       throw new Error(`ORT MatMul ${shape.id} differs from the CPU reference by ${err}`);
     }

@@ -29,6 +29,7 @@ import {
 } from "../../kernels/ffn.ts";
 import { type Dispatch, timeBatch } from "../../kernels/_host.ts";
 import { defaultTuning } from "../../kernels/tuning.ts";
+import { relativeError } from "../../kernels/relative_error.ts";
 import { oneLine } from "./_ort_cpu_session.ts";
 
 /** A chain or gated block with the values that feed it and that it produces in the ONNX graph. */
@@ -148,16 +149,6 @@ function firstRow(t: { data: unknown; dims: readonly number[] }, width: number):
   return (t.data as Float32Array).slice(0, width);
 }
 
-function relError(out: Float32Array, ref: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (out[i]! - ref[i]!) ** 2;
-    den += ref[i]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
 /** The project's WGSL kernels as a target. */
 export class WgslBackend implements Backend {
   /** Target id. */
@@ -252,7 +243,7 @@ export class WgslBackend implements Backend {
     };
     const first = await runAll();
     for (const p of pipelines) {
-      const err = relError(first[p.unit.output]!.data as Float32Array, p.want);
+      const err = relativeError(first[p.unit.output]!.data as Float32Array, p.want);
       if (!(err <= TOLERANCE)) {
         throw new Error(
           `Model ${options.label}: kernels for ${p.unit.name} differ from ORT by ${
