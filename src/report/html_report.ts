@@ -185,6 +185,30 @@ export function chartsFor(cells: readonly CellResult[]): ChartSpec[] {
         xTitle: "realised sparsity",
         yTitle: withAcc[0]!.metric,
       });
+      // Accuracy against FLOPs saved: the one axis on which methods of different kinds (token vs
+      // neuron sparsity, structured vs not) compare fairly. Variants swept by parameters rather
+      // than by a sparsity grid form one series per method, so ablation arms read as curves.
+      const withFlops = withAcc.filter((c) => c.target === first && c.flops_reduction !== null);
+      if (withFlops.some((c) => c.sparsity_target === null)) {
+        const arm = (c: CellResult) => c.sparsity_target === null ? c.method : methodLabel(c);
+        const arms = [...new Set(withFlops.map(arm))];
+        charts.push({
+          id: `${suite}-accuracy-flops`,
+          title: `${suite}: ${withAcc[0]!.metric} vs FLOPs reduction, per method (dense ${
+            dense?.accuracy?.toFixed(4) ?? "?"
+          })`,
+          kind: "scatter",
+          datasets: arms.map((a) => ({
+            label: a,
+            data: withFlops.filter((c) => arm(c) === a).map((c) => ({
+              x: c.flops_reduction,
+              y: c.accuracy,
+            })).sort((p, q) => p.x! - q.x!),
+          })),
+          xTitle: "x fewer FLOPs",
+          yTitle: withAcc[0]!.metric,
+        });
+      }
     }
     // Per-layer densities of the variants that measured them.
     const dens = sc.filter((c) =>
@@ -532,7 +556,81 @@ export function comparisonSections(run: RunData): { title: string; html: string 
 <p>WINA (better of its two forms) beats TEAL at <b>${wins} of ${compared}</b> sparsities on this model, as measured.</p>`,
     });
   }
+  for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {
+    const section = coAdaptiveSection(run.cells.filter((c) => c.suite === suite), suite);
+    if (section) out.push(section);
+  }
   return out;
+}
+
+/** A method's accuracy at a FLOPs reduction, linearly interpolated along its measured points. */
+function accuracyAtFlops(points: readonly { x: number; y: number }[], x: number): number | null {
+  const p = [...points].sort((a, b) => a.x - b.x);
+  for (let i = 0; i < p.length; i++) {
+    if (Math.abs(p[i]!.x - x) < 1e-9) return p[i]!.y;
+    if (i > 0 && p[i - 1]!.x < x && x < p[i]!.x) {
+      const t = (x - p[i - 1]!.x) / (p[i]!.x - p[i - 1]!.x);
+      return p[i - 1]!.y + t * (p[i]!.y - p[i - 1]!.y);
+    }
+  }
+  return null;
+}
+
+/**
+ * CoreMatching's ablation: the co-adaptive setting against tokens-only and neurons-only at the
+ * same FLOPs reduction. A single arm that never reaches that reduction cannot be matched and is
+ * shown as such rather than extrapolated.
+ */
+function coAdaptiveSection(
+  cells: readonly CellResult[],
+  suite: string,
+): { title: string; html: string } | null {
+  const sc = cells.filter((c) =>
+    c.status === "completed" && c.accuracy !== null && c.flops_reduction !== null
+  );
+  const first = sc[0]?.target;
+  const arm = (m: string) =>
+    sc.filter((c) => c.target === first && c.method === m).map((c) => ({
+      x: c.flops_reduction!,
+      y: c.accuracy!,
+      params: c.params,
+      n: c.eval_samples,
+    }));
+  const both = arm("corematching");
+  const tokens = arm("corematching-tokens");
+  const neurons = arm("corematching-neurons");
+  if (both.length === 0 || (tokens.length === 0 && neurons.length === 0)) return null;
+  const fmt = (v: number) => v.toFixed(4);
+  let wins = 0;
+  let losses = 0;
+  let compared = 0;
+  const rows = both.sort((a, b) => a.x - b.x).map((c) => {
+    const t = accuracyAtFlops(tokens, c.x);
+    const n = accuracyAtFlops(neurons, c.x);
+    const alone = [t, n].filter((v): v is number => v !== null);
+    if (alone.length > 0) {
+      compared++;
+      // An accuracy over n samples is only known to about one binomial standard error; closer
+      // than that, the arms tie.
+      const se = c.n ? Math.sqrt((c.y * (1 - c.y)) / c.n) : 0;
+      const gap = c.y - Math.max(...alone);
+      if (gap > se) wins++;
+      else if (gap < -se) losses++;
+    }
+    return `<tr><td>${escapeHtml(c.params)}</td><td>${c.x.toFixed(3)}</td><td>${fmt(c.y)}</td><td>${
+      t === null ? "not reached" : fmt(t)
+    }</td><td>${n === null ? "not reached" : fmt(n)}</td></tr>`;
+  }).join("");
+  return {
+    title: `${suite}: co-adaptive vs either sparsity alone at matched FLOPs (${
+      escapeHtml(sc[0]!.metric)
+    })`,
+    html:
+      `<table><tr><th>setting</th><th>x fewer FLOPs</th><th>tokens + neurons</th><th>tokens only (interpolated)</th><th>neurons only (interpolated)</th></tr>${rows}</table>
+<p>Against the better single arm that reaches its FLOPs reduction, the co-adaptive combination wins at <b>${wins}</b>, loses at <b>${losses}</b> and ties (within one binomial standard error) at <b>${
+        compared - wins - losses
+      }</b> of ${compared} settings, as measured.</p>`,
+  };
 }
 
 /**
