@@ -78,6 +78,15 @@ export function storageBuffer(
   extraUsage = 0,
 ): GPUBuffer {
   const size = typeof data === "number" ? data : data.byteLength;
+  // Every kernel binds its buffers whole. Past the binding limit the bind group is invalid and
+  // the dispatch silently does nothing, which would surface later as a baffling "differs from the
+  // CPU reference"; say what is wrong instead.
+  const limit = device.limits.maxStorageBufferBindingSize;
+  if (size > limit) {
+    throw new Error(
+      `${label}: ${size} bytes exceed this adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller shape or a GPU with larger bindings`,
+    );
+  }
   const buffer = device.createBuffer({
     label,
     size: Math.max(16, Math.ceil(size / 16) * 16),

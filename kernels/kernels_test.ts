@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { acquireGpu } from "../src/gpu_device.ts";
 import { createRng } from "../src/prng.ts";
-import { runOnce, writeArray } from "./_host.ts";
+import { runOnce, storageBuffer, writeArray } from "./_host.ts";
 import { relativeError } from "./relative_error.ts";
 import { createGemv, gemvCpu, roundToHalf } from "./gemv.ts";
 import { createSelect, selectCpu, type SelectRule } from "./select.ts";
@@ -254,6 +254,19 @@ Deno.test(
     }
   },
 );
+
+Deno.test({
+  name: "storageBuffer() refuses a buffer past the binding limit with a one-line error",
+  ignore: !gpu,
+}, () => {
+  const limit = gpu!.device.limits.maxStorageBufferBindingSize;
+  assert.throws(
+    () => storageBuffer(gpu!.device, "too big", limit + 16),
+    (e: Error) =>
+      /too big: \d+ bytes exceed .*maxStorageBufferBindingSize/.test(e.message) &&
+      !e.message.includes("\n"),
+  );
+});
 
 Deno.test({ name: "the copy ceiling reports a positive bandwidth", ignore: !gpu }, async () => {
   const c = await measureCopyCeiling(gpu!.device, 4 << 20);
