@@ -24,7 +24,7 @@
  */
 
 import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
-import { analyzeGraph, type FfnBlock, type Linear } from "../src/onnx/blocks.ts";
+import { analyzeGraph, type FfnBlock } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
 import type { ModelProto } from "../src/onnx/model.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
