@@ -101,3 +101,19 @@ Deno.test("a model producing NaN is caught before it is timed", async () => {
   assert.throws(() => assertFinite(out, "log"), /Model log produced NaN in output "y"/);
   await m.release();
 });
+
+Deno.test("ort-node sessions keep idle pool threads from spinning, so alternated sessions do not slow each other", async () => {
+  const { ortNodeSessionOptions } = await import("./ort_node.ts");
+  const o = ortNodeSessionOptions(2);
+  assert.equal(o.intraOpNumThreads, 2);
+  assert.equal(o.extra.session.intra_op.allow_spinning, "0");
+  assert.equal(o.extra.session.inter_op.allow_spinning, "0");
+  // onnxruntime-node accepts the options (it rejects malformed `extra` entries).
+  const b = await createBackend("ort-node");
+  const input: TensorMap = {
+    input: { type: "float32", data: new Float32Array(784).fill(0.5), dims: [1, 784] },
+  };
+  const m = await b.load(enc(tinyMlp()), { label: "spin", feeds: input });
+  assert.equal((await m.run(input)).logits!.dims[1], 10);
+  await m.release();
+});
