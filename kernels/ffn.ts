@@ -1,7 +1,8 @@
 /**
  * Feed-forward pipelines for one token, built from the kernels: a chain of linears (a plain FFN
  * is up → act → down; an MLP is a longer chain), each either dense (`gemv`) or input-sparse
- * (`select` → `sparse_gemv` → `reduce`), and the gated FFN (act(x·Wg) ⊙ x·Wu → down) dense or
+ * (`select` → `sparse_gemv` → `reduce`), and the gated FFN (act(x·Wg) ⊙ x·Wu → down): dense or
+ * input-sparse per projection (gate, up → `mul` → down, each a dense or input-sparse linear), or
  * with the gate selecting neurons (`gemv` → `select` → `gather_gemv` → `sparse_gemv`).
  * Each pipeline has a CPU reference that follows the same steps in double precision.
  *
@@ -12,6 +13,7 @@ import { type Dispatch, readBuffer, storageBuffer, writeArray } from "./_host.ts
 import { activateCpu, type Activation } from "./activation.ts";
 import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
 import { createGemv, gemvCpu } from "./gemv.ts";
+import { createMul, mulCpu } from "./mul.ts";
 import { createSelect, selectCpu, type SelectRule } from "./select.ts";
 import {
   createMaskedSparseGemv,
@@ -59,6 +61,11 @@ export interface GatedFfn {
   act: Activation;
   /** Selection of neurons by the gate: on act(g) (`activation`, CATS) or on g (`pre-activation`). */
   select?: { rule: SelectRule; on: "activation" | "pre-activation" };
+  /**
+   * Input sparsity of the three projections (TEAL, WINA): gate and up skip input channels of x,
+   * down skips hidden channels of act(g) ⊙ u. Exclusive with `select`.
+   */
+  inputs?: { gate?: SelectRule; up?: SelectRule; down?: SelectRule };
 }
 
 /** A pipeline on the device. */
@@ -110,6 +117,71 @@ export function chainCpu(layers: readonly ChainLayer[], x: Float32Array): Float3
   return v;
 }
 
+/** One linear built on the device: its dispatches, output and (input-sparse) kept count. */
+interface DeviceLinear {
+  dispatches: Dispatch[];
+  y: GPUBuffer;
+  count?: GPUBuffer;
+}
+
+async function linearOnDevice(
+  device: GPUDevice,
+  name: string,
+  l: ChainLayer,
+  input: GPUBuffer,
+  options: { pendingAct: Activation; act: Activation; tuning?: Tuning },
+): Promise<DeviceLinear> {
+  const { pendingAct, act, tuning } = options;
+  if (l.input) {
+    const rule = l.input.rule;
+    const fixedThreshold = rule.kind === "magnitude" || rule.kind === "value";
+    if (fixedThreshold && !l.input.preActivation && (tuning?.masked ?? true)) {
+      // A fixed threshold needs no compaction: the masked kernel tests each input as it goes.
+      const sg = await createMaskedSparseGemv(device, {
+        label: name,
+        k: l.cols,
+        n: l.rows,
+        weightT: transpose(l.weight, l.rows, l.cols),
+        ...(l.bias ? { bias: l.bias } : {}),
+        x: input,
+        rule,
+        act,
+        ...(tuning?.sparse ?? {}),
+      });
+      return { dispatches: sg.dispatches, y: sg.y };
+    }
+    const sel = await createSelect(device, { label: name, n: l.cols, rule, input });
+    const sg = await createSparseGemv(device, {
+      label: name,
+      k: l.cols,
+      n: l.rows,
+      weightT: transpose(l.weight, l.rows, l.cols),
+      ...(l.bias ? { bias: l.bias } : {}),
+      idx: sel.idx,
+      vals: sel.vals,
+      count: sel.count,
+      actOnVals: l.input.preActivation ? pendingAct : "none",
+      act,
+      ...(tuning?.sparse ?? {}),
+    });
+    return { dispatches: [sel.dispatch, ...sg.dispatches], y: sg.y, count: sel.count };
+  }
+  if (pendingAct !== "none") {
+    throw new RangeError(`${name}: a dense layer cannot take a deferred activation`);
+  }
+  const g = await createGemv(device, {
+    label: name,
+    rows: l.rows,
+    cols: l.cols,
+    weight: l.weight,
+    ...(l.bias ? { bias: l.bias } : {}),
+    act,
+    input,
+    ...(tuning?.gemv ?? {}),
+  });
+  return { dispatches: [g.dispatch], y: g.y };
+}
+
 /**
  * Builds a chain on the device. A layer whose successor selects on the pre-activation leaves its
  * activation to that successor.
@@ -136,62 +208,14 @@ export async function createChain(
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i]!;
     const deferAct = layers[i + 1]?.input?.preActivation === true;
-    const act = deferAct ? "none" : l.act;
-    const name = `${label} ${l.name}`;
-    if (l.input) {
-      const rule = l.input.rule;
-      const fixedThreshold = rule.kind === "magnitude" || rule.kind === "value";
-      if (fixedThreshold && !l.input.preActivation && (tuning?.masked ?? true)) {
-        // A fixed threshold needs no compaction: the masked kernel tests each input as it goes.
-        const sg = await createMaskedSparseGemv(device, {
-          label: name,
-          k: l.cols,
-          n: l.rows,
-          weightT: transpose(l.weight, l.rows, l.cols),
-          ...(l.bias ? { bias: l.bias } : {}),
-          x: input,
-          rule,
-          act,
-          ...(tuning?.sparse ?? {}),
-        });
-        dispatches.push(...sg.dispatches);
-        y = sg.y;
-      } else {
-        const sel = await createSelect(device, { label: name, n: l.cols, rule, input });
-        const sg = await createSparseGemv(device, {
-          label: name,
-          k: l.cols,
-          n: l.rows,
-          weightT: transpose(l.weight, l.rows, l.cols),
-          ...(l.bias ? { bias: l.bias } : {}),
-          idx: sel.idx,
-          vals: sel.vals,
-          count: sel.count,
-          actOnVals: l.input.preActivation ? pendingAct : "none",
-          act,
-          ...(tuning?.sparse ?? {}),
-        });
-        dispatches.push(sel.dispatch, ...sg.dispatches);
-        counts.push(sel.count);
-        y = sg.y;
-      }
-    } else {
-      if (pendingAct !== "none") {
-        throw new RangeError(`${name}: a dense layer cannot take a deferred activation`);
-      }
-      const g = await createGemv(device, {
-        label: name,
-        rows: l.rows,
-        cols: l.cols,
-        weight: l.weight,
-        ...(l.bias ? { bias: l.bias } : {}),
-        act,
-        input,
-        ...(tuning?.gemv ?? {}),
-      });
-      dispatches.push(g.dispatch);
-      y = g.y;
-    }
+    const built = await linearOnDevice(device, `${label} ${l.name}`, l, input, {
+      pendingAct,
+      act: deferAct ? "none" : l.act,
+      ...(tuning ? { tuning } : {}),
+    });
+    dispatches.push(...built.dispatches);
+    if (built.count) counts.push(built.count);
+    y = built.y;
     pendingAct = deferAct ? l.act : "none";
     input = y;
   }
@@ -222,10 +246,15 @@ export async function createChain(
  * @returns Output.
  */
 export function gatedCpu(f: GatedFfn, x: Float32Array): Float32Array {
-  if (!f.select) {
-    const all = Uint32Array.from({ length: f.h }, (_, i) => i);
-    const h = gatherGemvCpu(f.up, x, all, { cols: f.d, act: f.act, gate: f.gate });
-    return gemvCpu(f.down, h, { rows: f.d, cols: f.h });
+  if (f.inputs || !f.select) {
+    const inputs = f.inputs ?? {};
+    const one =
+      (name: string, rows: number, cols: number, weight: Float32Array) =>
+      (v: Float32Array, act: Activation, rule?: SelectRule) =>
+        chainCpu([{ name, rows, cols, weight, act, ...(rule ? { input: { rule } } : {}) }], v);
+    const g = one("gate", f.h, f.d, f.gate)(x, f.act, inputs.gate);
+    const u = one("up", f.h, f.d, f.up)(x, "none", inputs.up);
+    return one("down", f.d, f.h, f.down)(mulCpu(g, u), "none", inputs.down);
   }
   const pre = f.select.on === "pre-activation";
   const g = gemvCpu(f.gate, x, { rows: f.h, cols: f.d, act: pre ? "none" : f.act });
@@ -260,40 +289,44 @@ export async function createGated(
     p.set(v.subarray(0, f.d));
     writeArray(device, x, p);
   };
-  if (!f.select) {
-    if (f.h % 4 !== 0) {
-      throw new RangeError(`${label}: hidden width ${f.h} must be a multiple of 4`);
+  // Dense runs the same gemv → mul → gemv steps as input sparsity, so the two differ only in
+  // what they skip (a fused gate+up kernel would make the dense baseline a different kernel).
+  if (f.inputs || !f.select) {
+    const inputs = f.inputs ?? {};
+    if (f.select) {
+      throw new RangeError(`${label}: gate selection and input sparsity exclude each other`);
     }
-    const idx = storageBuffer(
-      device,
-      `${label} all rows`,
-      Uint32Array.from({ length: f.h }, (_, i) => i),
-    );
-    const count = storageBuffer(device, `${label} h`, Uint32Array.of(f.h));
-    const gg = await createGatherGemv(device, {
-      label,
-      rows: f.h,
-      cols: f.d,
-      weight: f.up,
-      gateWeight: f.gate,
-      act: f.act,
-      x,
-      idx,
-      count,
-    });
-    const down = await createGemv(device, {
-      label: `${label} down`,
-      rows: f.d,
-      cols: f.h,
-      weight: f.down,
-      ...(tuning?.gemv ?? {}),
-      input: gg.y,
-    });
+    const linear =
+      (name: string, rows: number, cols: number, weight: Float32Array, rule?: SelectRule) =>
+      (input: GPUBuffer, act: Activation) =>
+        linearOnDevice(
+          device,
+          `${label} ${name}`,
+          {
+            name,
+            rows,
+            cols,
+            weight,
+            act,
+            ...(rule ? { input: { rule } } : {}),
+          },
+          input,
+          { pendingAct: "none", act, ...(tuning ? { tuning } : {}) },
+        );
+    const g = await linear("gate", f.h, f.d, f.gate, inputs.gate)(x, f.act);
+    const u = await linear("up", f.h, f.d, f.up, inputs.up)(x, "none");
+    const m = await createMul(device, { label: `${label} gate*up`, n: f.h, a: g.y, b: u.y });
+    const d = await linear("down", f.d, f.h, f.down, inputs.down)(m.y, "none");
+    const counts = [g.count, u.count, d.count].filter((c): c is GPUBuffer => c !== undefined);
     return {
-      dispatches: [gg.dispatch, down.dispatch],
+      dispatches: [...g.dispatches, ...u.dispatches, m.dispatch, ...d.dispatches],
       writeInput: write,
-      read: async () => new Float32Array(await readBuffer(device, down.y, f.d * 4)),
-      readCounts: () => Promise.resolve([]),
+      read: async () => new Float32Array(await readBuffer(device, d.y, f.d * 4)),
+      readCounts: async () => {
+        const out: number[] = [];
+        for (const c of counts) out.push(new Uint32Array(await readBuffer(device, c, 4))[0]!);
+        return out;
+      },
     };
   }
   const pre = f.select.on === "pre-activation";

@@ -344,6 +344,32 @@ Deno.test({
     const err = relError(await p.read(), gatedCpu(f, x));
     assert.ok(err <= 1e-5, `gated ${select?.on ?? "dense"}: ${err}`);
   }
+  // TEAL and WINA on a gated FFN: every projection skips input channels.
+  const dense = gatedCpu({ d, h, gate, up, down, act: "silu" }, x);
+  const norms = random(d, 27).map(Math.abs);
+  for (
+    const inputs of [
+      {
+        gate: { kind: "magnitude" as const, threshold: 0.4 },
+        up: { kind: "magnitude" as const, threshold: 0.4 },
+        down: { kind: "magnitude" as const, threshold: 0.05 },
+      },
+      {
+        gate: { kind: "topk" as const, k: 11, scale: norms },
+        up: { kind: "topk" as const, k: 13, scale: norms },
+      },
+      { down: { kind: "topk" as const, k: 40 } },
+    ]
+  ) {
+    const f = { d, h, gate, up, down, act: "silu" as const, inputs };
+    const ref = gatedCpu(f, x);
+    assert.ok(relError(ref, dense) > 1e-3, `${Object.keys(inputs)}: the rule skipped nothing`);
+    const p = await createGated(device, "gated inputs", f);
+    p.writeInput(x);
+    await runOnce(device, p.dispatches);
+    const err = relError(await p.read(), ref);
+    assert.ok(err <= 1e-5, `gated inputs ${Object.keys(inputs)}: ${err}`);
+  }
 });
 
 Deno.test({

@@ -95,12 +95,16 @@ export function buildUnits(dense: ModelProto, plan: KernelPlan): Unit[] {
   });
   for (const b of ffn) {
     if (b.gated) {
-      for (const l of [b.gate!, b.up, b.down]) {
-        if (plan.inputs[l.name]) {
+      const inputs: NonNullable<GatedFfn["inputs"]> = {};
+      for (const [role, l] of [["gate", b.gate!], ["up", b.up], ["down", b.down]] as const) {
+        const sel = plan.inputs[l.name];
+        if (!sel) continue;
+        if (sel.preActivation) {
           throw new Error(
-            `Gated FFN ${b.down.name}: input-sparse ${l.name} has no kernel; only gate selection does`,
+            `Gated FFN ${b.down.name}: ${l.name} selects on a pre-activation, which the gated kernels do not take`,
           );
         }
+        inputs[role] = sel.rule;
       }
       const g = linearWeights(idx, b.gate!);
       const u = linearWeights(idx, b.up);
@@ -120,6 +124,7 @@ export function buildUnits(dense: ModelProto, plan: KernelPlan): Unit[] {
           down: d.weight,
           act: activationOf(b),
           ...(select ? { select } : {}),
+          ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
         },
         input: b.up.input,
         output: b.down.output,
