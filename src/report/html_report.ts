@@ -510,12 +510,16 @@ export function comparisonSections(run: RunData): { title: string; html: string 
     ).join("");
     out.push({
       title: `${s.id}: claims beside measurements`,
-      html: `<table><tr><th>claim</th><th>value</th><th>source</th></tr>${rows}</table>
-<p>Measured here (${escapeHtml(relu?.model ?? "no relu cell")}): <b>${
-        measured === null ? "—" : `${measured.toFixed(1)} %`
-      }</b> nonzero FFN activations over the evaluation samples, FLOP-weighted across layers (${
-        escapeHtml(layers)
-      }).</p>`,
+      // Only a relu cell measures natural sparsity; other suites' claims sit beside their tables.
+      html: `<table><tr><th>claim</th><th>value</th><th>source</th></tr>${rows}</table>${
+        relu && measured !== null
+          ? `<p>Measured here (${escapeHtml(relu.model)}): <b>${
+            measured.toFixed(1)
+          } %</b> nonzero FFN activations over the evaluation samples, FLOP-weighted across layers (${
+            escapeHtml(layers)
+          }).</p>`
+          : ""
+      }`,
     });
   }
   for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {
