@@ -346,6 +346,7 @@ export async function createGated(
     input: gate.y,
   });
   const gg = await createGatherGemv(device, {
+    ...(tuning?.gather ?? {}),
     label: `${label} up`,
     rows: f.h,
     cols: f.d,

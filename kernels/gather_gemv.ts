@@ -91,6 +91,10 @@ export async function createGatherGemv(
     /** With `mulVals`: apply the activation to each value first. */
     actOnVals?: boolean;
     x: GPUBuffer;
+    /** One thread per row without barriers (CPU adapters) instead of one workgroup per row. */
+    rowPerThread?: boolean;
+    /** Workgroup size (threads per row, or rows per workgroup with `rowPerThread`). */
+    workgroupSize?: number;
     idx: GPUBuffer;
     vals?: GPUBuffer;
     count: GPUBuffer;
@@ -113,10 +117,17 @@ export async function createGatherGemv(
     `${options.label} dims`,
     packUniform([{ u32: options.rows }, { u32: cols }, { u32: options.bias ? 1 : 0 }, { u32: 0 }]),
   );
+  const perThread = options.rowPerThread ?? false;
+  const wgSize = options.workgroupSize ?? (perThread ? 64 : 128);
+  if (!perThread && (wgSize > 256 || (wgSize & (wgSize - 1)) !== 0)) {
+    throw new RangeError(`${options.label}: workgroup size ${wgSize} must be a power of 2 ≤ 256`);
+  }
   const pipeline = await createPipeline(device, {
     label: `${options.label} gather_gemv`,
     code: gatherSource,
+    entryPoint: perThread ? "main_row" : "main",
     constants: {
+      WG: wgSize,
       ACT: ACT_CODE[options.act ?? "none"],
       GATED: options.gateWeight ? 1 : 0,
       MUL_VALS: options.mulVals ? 1 : 0,
@@ -137,7 +148,7 @@ export async function createGatherGemv(
         y,
         dims,
       ]),
-      workgroups: grid(options.rows),
+      workgroups: grid(perThread ? Math.ceil(options.rows / wgSize) : options.rows),
     },
     y,
     async read(count: number) {

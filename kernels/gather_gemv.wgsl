@@ -3,7 +3,9 @@
 // (CATS: the gate activations were computed densely and selected, only the up rows remain). The
 // result is compact (one value per selected neuron), ready for sparse_gemv.wgsl with the same list.
 //
-// One workgroup per selected row (x-dimension of the grid, possibly folded into y); workgroups
+// `main`: one workgroup per selected row (x-dimension of the grid, possibly folded into y), for
+// GPUs. `main_row`: one thread per selected row and no barrier, for CPU adapters (llvmpipe runs a
+// workgroup's threads as SIMD lanes and pays a context switch per barrier). Threads or workgroups
 // past the count exit at once, so the grid can be sized for the worst case without a read-back.
 
 override WG: u32 = 128u;
@@ -44,6 +46,20 @@ fn activate(v: f32) -> f32 {
   }
 }
 
+fn finish(i: u32, row: u32, acc: vec2<f32>) {
+  var v = acc.x;
+  if (dims.has_bias != 0u) { v += bias[row]; }
+  if (GATED) {
+    y[i] = activate(acc.y) * v;
+  } else if (MUL_VALS) {
+    var m = vals[i];
+    if (ACT_VALS) { m = activate(m); }
+    y[i] = v * m;
+  } else {
+    y[i] = activate(v);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -63,17 +79,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid < stride) { partial[lid] += partial[lid + stride]; }
     workgroupBarrier();
   }
-  if (lid == 0u) {
-    var v = partial[0].x;
-    if (dims.has_bias != 0u) { v += bias[row]; }
-    if (GATED) {
-      y[i] = activate(partial[0].y) * v;
-    } else if (MUL_VALS) {
-      var m = vals[i];
-      if (ACT_VALS) { m = activate(m); }
-      y[i] = v * m;
-    } else {
-      y[i] = activate(v);
-    }
+  if (lid == 0u) { finish(i, row, partial[0]); }
+}
+
+@compute @workgroup_size(WG)
+fn main_row(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (i >= count[0]) { return; }
+  let row = idx[i];
+  let cols4 = dims.cols / 4u;
+  var acc = vec2<f32>(0.0, 0.0);
+  for (var c = 0u; c < cols4; c++) {
+    let xv = x[c];
+    acc.x += dot(w[row * cols4 + c], xv);
+    if (GATED) { acc.y += dot(wg[row * cols4 + c], xv); }
   }
+  finish(i, row, acc);
 }

@@ -183,9 +183,19 @@ Deno.test({
     padded.set(x);
     writeArray(device, xBuf, padded);
     const want = selectCpu(h, { kind: "magnitude", threshold: 1 });
-    for (const mode of ["plain", "gated", "vals"] as const) {
+    for (
+      const [mode, rowPerThread] of [
+        ["plain", false],
+        ["gated", false],
+        ["vals", false],
+        ["plain", true],
+        ["gated", true],
+        ["vals", true],
+      ] as const
+    ) {
       const gg = await createGatherGemv(device, {
-        label: `gg-${mode}`,
+        label: `gg-${mode}${rowPerThread ? " per-thread" : ""}`,
+        rowPerThread,
         rows,
         cols,
         weight: w,
@@ -204,7 +214,10 @@ Deno.test({
         ...(mode === "gated" ? { gate } : {}),
         ...(mode === "vals" ? { vals: want.vals } : {}),
       });
-      assert.ok(relError(await gg.read(want.idx.length), ref) <= 1e-5, `${rows}x${cols} ${mode}`);
+      assert.ok(
+        relError(await gg.read(want.idx.length), ref) <= 1e-5,
+        `${rows}x${cols} ${mode} rowPerThread=${rowPerThread}`,
+      );
     }
   }
 });

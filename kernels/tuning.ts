@@ -25,6 +25,8 @@ export interface Tuning {
    * still costs a loop iteration per thread).
    */
   masked: boolean;
+  /** Gathered GEMV: one thread per row (CPU adapters) or one workgroup per row, and its size. */
+  gather: { rowPerThread: boolean; workgroupSize: number };
 }
 
 /**
@@ -39,12 +41,14 @@ export function defaultTuning(facts: Pick<AdapterFacts, "isFallbackAdapter">): T
       gemv: { threadsPerRow: 1, rowsPerWorkgroup: 64 },
       sparse: { workgroupSize: 64, splits: 8, reduceSlices: 1 },
       masked: false,
+      gather: { rowPerThread: true, workgroupSize: 64 },
     };
   }
   return {
     gemv: { threadsPerRow: 64, rowsPerWorkgroup: 4 },
     sparse: { workgroupSize: 256, reduceSlices: 8 },
     masked: true,
+    gather: { rowPerThread: false, workgroupSize: 128 },
   };
 }
 
