@@ -51,6 +51,8 @@ export interface RunOptions {
   targets?: readonly TargetId[];
   /** Method ids to keep besides dense (default: all). */
   variants?: readonly string[];
+  /** Grid sparsities to keep (default: all); variants without a sparsity target always run. */
+  sparsities?: readonly number[];
   /** The embedded default's smaller sizes. */
   quick: boolean;
   /** Where run folders go. */
@@ -91,30 +93,43 @@ export function cellKey(
 }
 
 /**
- * The variants of a suite after `--quick` and `--variant`, dense first.
+ * The variants of a suite after `--quick`, `--variant` and `--sparsity`, dense first.
  *
  * @param suite The suite.
  * @param quick Quick mode.
- * @param filter Method ids to keep.
+ * @param options `methods`: method ids to keep; `sparsities`: grid points to keep (variants
+ *   without a sparsity target are kept).
  * @returns Variants.
  */
 export function expandVariants(
   suite: ModelSuite,
   quick: boolean,
-  filter?: readonly string[],
+  options: { methods?: readonly string[]; sparsities?: readonly number[] } = {},
 ): Variant[] {
   const specs: VariantSpec[] = quick && suite.quick?.variants
     ? suite.quick.variants
     : suite.variants;
+  const methods = options.methods ?? [];
+  const sparsities = options.sparsities ?? [];
   const out: Variant[] = [{ method: "dense", params: {}, sparsity: null }];
   for (const spec of specs) {
-    if (filter && filter.length > 0 && !filter.includes(spec.method)) continue;
+    if (methods.length > 0 && !methods.includes(spec.method)) continue;
     const params = spec.params ?? {};
     if (spec.sparsity && spec.sparsity.length > 0) {
-      for (const s of spec.sparsity) out.push({ method: spec.method, params, sparsity: s });
+      for (const s of spec.sparsity) {
+        if (sparsities.length > 0 && !sparsities.includes(s)) continue;
+        out.push({ method: spec.method, params, sparsity: s });
+      }
     } else out.push({ method: spec.method, params, sparsity: null });
   }
   return out;
+}
+
+function variantFilter(options: RunOptions) {
+  return {
+    ...(options.variants ? { methods: options.variants } : {}),
+    ...(options.sparsities ? { sparsities: options.sparsities } : {}),
+  };
 }
 
 /**
@@ -157,7 +172,7 @@ export async function countPendingCells(options: RunOptions): Promise<number> {
   for (const suite of options.suites) {
     if (suite.kind === "model") {
       for (const t of selectTargets(suiteTargets(suite, options.quick), options.targets)) {
-        for (const v of expandVariants(suite, options.quick, options.variants)) {
+        for (const v of expandVariants(suite, options.quick, variantFilter(options))) {
           if (!options.runDir.isFinished(cellKey(suite.id, t, v))) n++;
         }
       }
@@ -268,7 +283,7 @@ async function runModelSuite(
 ): Promise<void> {
   const quick = options.quick;
   const targets = selectTargets(suiteTargets(suite, quick), options.targets);
-  const variants = expandVariants(suite, quick, options.variants);
+  const variants = expandVariants(suite, quick, variantFilter(options));
   const pending = (v: Variant, t: TargetId) => !options.runDir.isFinished(cellKey(suite.id, t, v));
   if (!variants.some((v) => targets.some((t) => pending(v, t)))) return;
   const evalSamples = (quick ? suite.quick?.evaluationSamples : undefined) ??

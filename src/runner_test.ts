@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type Backend, createBackend, type TargetId } from "./backend.ts";
 import { createProgress } from "./progress.ts";
 import { RunDir } from "./run_dir.ts";
-import { cellKey, runSuites } from "./runner.ts";
+import { cellKey, expandVariants, runSuites } from "./runner.ts";
 import { tinySuite } from "./_test_fixtures.ts";
 import type { ModelSuite } from "./suite.ts";
 
@@ -152,4 +152,18 @@ Deno.test("RunDir.create() refuses an existing run folder and ids that escape it
   await assert.rejects(RunDir.create(parent, "same"), /already exists/);
   await assert.rejects(RunDir.create(parent, "../evil"), /Invalid run id "..\/evil"/);
   await assert.rejects(RunDir.resume(parent, "a/b"), /Invalid run id/);
+});
+
+Deno.test("expandVariants() keeps the requested methods and grid points, dense first", async () => {
+  const { suite } = await tinySuite({
+    variants: [{ method: "relu" }, { method: "teal", sparsity: [0.25, 0.5] }, {
+      method: "topk",
+      sparsity: [0.5, 0.9],
+    }],
+  });
+  const ids = (o: Parameters<typeof expandVariants>[2]) =>
+    expandVariants(suite, false, o).map((v) => `${v.method}@${v.sparsity ?? "-"}`);
+  assert.deepEqual(ids({}), ["dense@-", "relu@-", "teal@0.25", "teal@0.5", "topk@0.5", "topk@0.9"]);
+  assert.deepEqual(ids({ sparsities: [0.5] }), ["dense@-", "relu@-", "teal@0.5", "topk@0.5"]);
+  assert.deepEqual(ids({ methods: ["topk"], sparsities: [0.9] }), ["dense@-", "topk@0.9"]);
 });

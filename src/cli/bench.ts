@@ -28,6 +28,8 @@ Options:
   --target ID     target to time on (repeatable; default: each suite's targets)
                   targets: ${TARGET_IDS.join(", ")}
   --variant ID    method to run besides dense (repeatable; default: all of the suite's)
+  --sparsity S    grid point to run, e.g. 0.5 (repeatable; default: the suite's whole grid;
+                  variants without a sparsity target always run)
   --quick         smaller sample counts and grids (implied when no --suite is given)
   --full          with no --suite: run the default suites in full, not quick
   --out DIR       parent folder of run folders (default: results)
@@ -52,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
         suite: { type: "string", multiple: true, default: [] },
         target: { type: "string", multiple: true, default: [] },
         variant: { type: "string", multiple: true, default: [] },
+        sparsity: { type: "string", multiple: true, default: [] },
         quick: { type: "boolean", default: false },
         full: { type: "boolean", default: false },
         out: { type: "string", default: "results" },
@@ -70,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let suites;
   let targets: TargetId[];
+  let sparsities: number[];
   try {
     for (const s of values.suite) checkId("suite id", s);
     for (const v of values.variant) {
@@ -78,6 +82,13 @@ export async function main(args: string[]): Promise<number> {
         throw new RangeError(`Unknown variant "${v}" (valid: ${[...METHODS.keys()].join(", ")})`);
       }
     }
+    sparsities = values.sparsity.map((v) => {
+      const s = Number(v);
+      if (v.trim() === "" || !Number.isFinite(s) || s < 0 || s >= 1) {
+        throw new RangeError(`--sparsity "${v}" is not a number in [0, 1)`);
+      }
+      return s;
+    });
     targets = values.target.map((t) => {
       checkId("target id", t);
       if (!TARGET_IDS.includes(t as TargetId)) {
@@ -143,6 +154,7 @@ export async function main(args: string[]): Promise<number> {
     suites: suites.map((s) => s.suite),
     targets,
     variants: values.variant,
+    ...(sparsities.length > 0 ? { sparsities } : {}),
     quick,
     runDir,
     progress,

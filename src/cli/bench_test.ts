@@ -47,3 +47,11 @@ Deno.test("bench rejects unknown flags", async () => {
   assert.equal(r.code, 2);
   assert.match(r.message, /--fast/);
 });
+
+Deno.test("bench rejects a --sparsity that is not a number in [0, 1)", async () => {
+  for (const v of ["half", "1", "-0.1", ""]) {
+    const r = await errorOf([`--sparsity=${v}`]);
+    assert.equal(r.code, 2, v);
+    assert.match(r.message, /--sparsity ".*" is not a number in \[0, 1\)/);
+  }
+});
