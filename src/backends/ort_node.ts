@@ -20,8 +20,9 @@ import {
  *
  * The runner keeps the dense and the sparse session loaded and alternates them. ORT's pool threads
  * spin for a while after each run, so the idle session's workers took a core from the one being
- * timed: on 2 cores two identical ViT sessions measured 13–15 ms (p10–p90 7–23 ms) with spinning
- * and 6.5–7.0 ms (p10–p90 6.0–9.1 ms) without it.
+ * timed: on 2 cores two identical ViT sessions measured medians of 15.8–16.3 ms (p10–p90
+ * 11.4–22.1 ms) with spinning and 7.0–7.7 ms (p10–p90 5.8–9.1 ms) without it
+ * (`tools/ort_node_spinning.ts`).
  *
  * @param threads Intra-op threads.
  * @returns The options for `InferenceSession.create`.
