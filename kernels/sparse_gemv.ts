@@ -101,41 +101,20 @@ export async function createSparseGemv(
     act?: Activation;
   },
 ): Promise<SparseGemvInstance> {
-  const wg = options.workgroupSize ?? 256;
-  const { data, cols } = padColumns(options.weightT, options.k, options.n);
-  const n4 = cols / 4;
-  let lanes = Math.min(wg, n4);
-  while (wg % lanes !== 0) lanes--;
-  const tiles = Math.ceil(n4 / lanes);
-  const splits = splitCount(options.k, tiles, options.splits);
+  const { wg, data, cols, lanes, tiles, splits } = splitLayout(options);
   const wt = storageBuffer(device, `${options.label} Wt`, data);
   const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
-  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
-  const y = storageBuffer(device, `${options.label} y`, cols * 4);
   const dims = uniformBuffer(
     device,
     `${options.label} dims`,
     packUniform([{ u32: options.k }, { u32: cols }, { u32: splits }, { u32: lanes }]),
-  );
-  const rdims = uniformBuffer(
-    device,
-    `${options.label} reduce dims`,
-    packUniform([{ u32: cols }, { u32: splits }, { u32: options.bias ? 1 : 0 }, { u32: 0 }]),
   );
   const sparse = await createPipeline(device, {
     label: `${options.label} sparse_gemv`,
     code: sparseSource,
     constants: { WG: wg, ACT: ACT_CODE[options.actOnVals ?? "none"] },
   });
-  const reduce = await createPipeline(device, {
-    label: `${options.label} reduce`,
-    code: reduceSource,
-    constants: {
-      ACT: ACT_CODE[options.act ?? "none"],
-      SLICES: options.reduceSlices ?? 8,
-      COLS: 256 / (options.reduceSlices ?? 8),
-    },
-  });
+  const reduce = await createReduce(device, options.label, { ...options, cols, splits, partials });
   return {
     dispatches: [
       {
@@ -150,17 +129,13 @@ export async function createSparseGemv(
         ]),
         workgroups: [tiles, splits, 1],
       },
-      {
-        pipeline: reduce,
-        bindGroup: bindAll(device, reduce, `${options.label} reduce`, [partials, bias, y, rdims]),
-        workgroups: [Math.ceil(cols / (256 / (options.reduceSlices ?? 8))), 1, 1],
-      },
+      reduce.dispatch,
     ],
-    y,
+    y: reduce.y,
     splits,
     rowBytes: options.n * 4,
     async read() {
-      return new Float32Array(await readBuffer(device, y, options.n * 4));
+      return new Float32Array(await readBuffer(device, reduce.y, options.n * 4));
     },
   };
 }
@@ -205,19 +180,11 @@ export async function createMaskedSparseGemv(
     act?: Activation;
   },
 ): Promise<SparseGemvInstance> {
-  const wg = options.workgroupSize ?? 256;
-  const { data, cols } = padColumns(options.weightT, options.k, options.n);
-  const n4 = cols / 4;
-  let lanes = Math.min(wg, n4);
-  while (wg % lanes !== 0) lanes--;
-  const tiles = Math.ceil(n4 / lanes);
-  const splits = splitCount(options.k, tiles, options.splits);
+  const { wg, data, cols, lanes, tiles, splits } = splitLayout(options);
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const wt = storageBuffer(device, `${options.label} Wt`, data);
   const scaleBuf = storageBuffer(device, `${options.label} scale`, scale ?? new Float32Array(1));
   const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
-  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
-  const y = storageBuffer(device, `${options.label} y`, cols * 4);
   const dims = uniformBuffer(
     device,
     `${options.label} dims`,
@@ -234,27 +201,12 @@ export async function createMaskedSparseGemv(
       { u32: 0 },
     ]),
   );
-  const rdims = uniformBuffer(
-    device,
-    `${options.label} reduce dims`,
-    packUniform([{ u32: cols }, { u32: splits }, {
-      u32: options.bias ? 1 : 0,
-    }, { u32: 0 }]),
-  );
   const sparse = await createPipeline(device, {
     label: `${options.label} sparse_gemv_masked`,
     code: maskedSource,
     constants: { WG: wg, MODE: options.rule.kind === "value" ? 1 : 0, SCALED: scale ? 1 : 0 },
   });
-  const reduce = await createPipeline(device, {
-    label: `${options.label} reduce`,
-    code: reduceSource,
-    constants: {
-      ACT: ACT_CODE[options.act ?? "none"],
-      SLICES: options.reduceSlices ?? 8,
-      COLS: 256 / (options.reduceSlices ?? 8),
-    },
-  });
+  const reduce = await createReduce(device, options.label, { ...options, cols, splits, partials });
   return {
     dispatches: [
       {
@@ -268,17 +220,67 @@ export async function createMaskedSparseGemv(
         ]),
         workgroups: [tiles, splits, 1],
       },
-      {
-        pipeline: reduce,
-        bindGroup: bindAll(device, reduce, `${options.label} reduce`, [partials, bias, y, rdims]),
-        workgroups: [Math.ceil(cols / (256 / (options.reduceSlices ?? 8))), 1, 1],
-      },
+      reduce.dispatch,
     ],
-    y,
+    y: reduce.y,
     splits,
     rowBytes: options.n * 4,
     async read() {
-      return new Float32Array(await readBuffer(device, y, options.n * 4));
+      return new Float32Array(await readBuffer(device, reduce.y, options.n * 4));
     },
+  };
+}
+
+/** The split-K launch shape shared by both sparse GEMVs: padded weight, lanes, tiles, splits. */
+function splitLayout(
+  options: { k: number; n: number; weightT: Float32Array; splits?: number; workgroupSize?: number },
+) {
+  const wg = options.workgroupSize ?? 256;
+  const { data, cols } = padColumns(options.weightT, options.k, options.n);
+  const n4 = cols / 4;
+  let lanes = Math.min(wg, n4);
+  while (wg % lanes !== 0) lanes--;
+  const tiles = Math.ceil(n4 / lanes);
+  return { wg, data, cols, lanes, tiles, splits: splitCount(options.k, tiles, options.splits) };
+}
+
+/** The reduction of the split-K partials (plus bias and activation) that both sparse GEMVs end with. */
+async function createReduce(
+  device: GPUDevice,
+  label: string,
+  options: {
+    cols: number;
+    splits: number;
+    partials: GPUBuffer;
+    bias?: Float32Array;
+    act?: Activation;
+    reduceSlices?: number;
+  },
+): Promise<{ dispatch: Dispatch; y: GPUBuffer }> {
+  const slices = options.reduceSlices ?? 8;
+  const bias = storageBuffer(device, `${label} b`, options.bias ?? new Float32Array(1));
+  const y = storageBuffer(device, `${label} y`, options.cols * 4);
+  const rdims = uniformBuffer(
+    device,
+    `${label} reduce dims`,
+    packUniform([
+      { u32: options.cols },
+      { u32: options.splits },
+      { u32: options.bias ? 1 : 0 },
+      { u32: 0 },
+    ]),
+  );
+  const pipeline = await createPipeline(device, {
+    label: `${label} reduce`,
+    code: reduceSource,
+    constants: { ACT: ACT_CODE[options.act ?? "none"], SLICES: slices, COLS: 256 / slices },
+  });
+  return {
+    dispatch: {
+      pipeline,
+      bindGroup: bindAll(device, pipeline, `${label} reduce`, [options.partials, bias, y, rdims]),
+      workgroups: [Math.ceil(options.cols / (256 / slices)), 1, 1],
+    },
+    y,
   };
 }
