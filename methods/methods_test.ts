@@ -4,7 +4,7 @@ import { createProgress } from "../src/progress.ts";
 import { RunDir } from "../src/run_dir.ts";
 import { runSuites } from "../src/runner.ts";
 import { tinySuite } from "../src/_test_fixtures.ts";
-import type { VariantSpec } from "../src/suite.ts";
+import type { ModelSuite, VariantSpec } from "../src/suite.ts";
 import { METHODS } from "./mod.ts";
 
 const quiet = createProgress({ quiet: true, interactive: false });
@@ -26,6 +26,36 @@ async function runTiny(
     backend: (id) => createBackend(id),
     dataset: () => Promise.resolve(dataset),
     readModel: () => Promise.resolve(modelBytes),
+  });
+  return dir.cells;
+}
+
+/** Runs a zoo suite on ort-node over a few evaluation samples, with the given variants. */
+async function runZooSlice(
+  base: ModelSuite,
+  variants: VariantSpec[],
+  samples: { evaluation: number; calibration: number },
+) {
+  const { REPO_ROOT } = await import("../datasets/_package.ts");
+  const suite: ModelSuite = {
+    ...base,
+    targets: ["ort-node"],
+    dataset: {
+      ...base.dataset,
+      evaluation: { split: "evaluation", samples: samples.evaluation },
+      calibration: { split: "calibration", samples: samples.calibration },
+    },
+    variants,
+    timing: { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 3, maxTimeMs: 5000 },
+  };
+  const dir = await RunDir.create(await Deno.makeTempDir(), "zoo");
+  await runSuites({
+    suites: [suite],
+    quick: false,
+    runDir: dir,
+    progress: quiet,
+    backend: (id) => createBackend(id),
+    readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
   });
   return dir.cells;
 }
@@ -92,41 +122,25 @@ Deno.test("every activation method and the pruned variants run on every ORT targ
 
 Deno.test("corematching shortens the sequence of the zoo ViT and its ablations run", async () => {
   const { coreMatchingVitRelu } = await import("../suites/corematching.ts");
-  const { REPO_ROOT } = await import("../datasets/_package.ts");
   const params = { alpha: 0.2, beta: 0.3, betaNeurons: 0.02, layer: 1 };
-  const suite = {
-    ...coreMatchingVitRelu,
-    targets: ["ort-node" as const],
-    dataset: {
-      ...coreMatchingVitRelu.dataset,
-      evaluation: { split: "evaluation" as const, samples: 12 },
-      calibration: { split: "calibration" as const, samples: 8 },
-    },
-    variants: ["corematching", "corematching-tokens", "corematching-neurons"].map((method) => ({
+  const cells = await runZooSlice(
+    coreMatchingVitRelu,
+    ["corematching", "corematching-tokens", "corematching-neurons"].map((method) => ({
       method,
       params,
     })),
-    timing: { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 3, maxTimeMs: 5000 },
-  };
-  const dir = await RunDir.create(await Deno.makeTempDir(), "cm");
-  await runSuites({
-    suites: [suite],
-    quick: false,
-    runDir: dir,
-    progress: quiet,
-    backend: (id) => createBackend(id),
-    readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
-  });
-  for (const c of dir.cells) assert.equal(c.status, "completed", `${c.method}: ${c.error}`);
-  const both = dir.cells.find((c) => c.method === "corematching")!;
+    { evaluation: 12, calibration: 8 },
+  );
+  for (const c of cells) assert.equal(c.status, "completed", `${c.method}: ${c.error}`);
+  const both = cells.find((c) => c.method === "corematching")!;
   const factors = Object.values(both.layer_density ?? {});
   assert.ok(
     factors.length > 0 && factors.every((f) => f < 1),
     `layer factors ${JSON.stringify(both.layer_density)}`,
   );
   assert.ok(both.flops_reduction! > 1);
-  const tokensOnly = dir.cells.find((c) => c.method === "corematching-tokens")!;
-  const neuronsOnly = dir.cells.find((c) => c.method === "corematching-neurons")!;
+  const tokensOnly = cells.find((c) => c.method === "corematching-tokens")!;
+  const neuronsOnly = cells.find((c) => c.method === "corematching-neurons")!;
   assert.ok(
     both.flops_effective! < Math.min(tokensOnly.flops_effective!, neuronsOnly.flops_effective!),
   );
@@ -134,32 +148,13 @@ Deno.test("corematching shortens the sequence of the zoo ViT and its ablations r
 
 Deno.test("structured head pruning slices q, k, v and out in exported transformers of both reshape styles", async () => {
   const { pruningVitGelu, pruningLm } = await import("../suites/pruning.ts");
-  const { REPO_ROOT } = await import("../datasets/_package.ts");
   for (const base of [pruningVitGelu, pruningLm]) {
-    const suite = {
-      ...base,
-      targets: ["ort-node" as const],
-      dataset: {
-        ...base.dataset,
-        evaluation: {
-          split: "evaluation" as const,
-          samples: base.task.kind === "char-lm" ? 8 : 20,
-        },
-        calibration: { split: "calibration" as const, samples: 4 },
-      },
-      variants: [{ method: "sparsegpt-structured-heads", sparsity: [0.25] }],
-      timing: { warmupRuns: 1, minRuns: 3, minTimeMs: 0, maxRuns: 3, maxTimeMs: 5000 },
-    };
-    const dir = await RunDir.create(await Deno.makeTempDir(), "heads");
-    await runSuites({
-      suites: [suite],
-      quick: false,
-      runDir: dir,
-      progress: quiet,
-      backend: (id) => createBackend(id),
-      readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
-    });
-    const c = dir.cells.find((x) => x.method === "sparsegpt-structured-heads")!;
+    const cells = await runZooSlice(
+      base,
+      [{ method: "sparsegpt-structured-heads", sparsity: [0.25] }],
+      { evaluation: base.task.kind === "char-lm" ? 8 : 20, calibration: 4 },
+    );
+    const c = cells.find((x) => x.method === "sparsegpt-structured-heads")!;
     assert.equal(c.status, "completed", `${base.id}: ${c.error}`);
     assert.equal(c.extra.heads_kept, 3);
     assert.ok(c.flops_effective! < c.flops_dense!);
