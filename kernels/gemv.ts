@@ -1,12 +1,14 @@
 /**
- * Dense GEMV, y = act(W x + b): host for `gemv.wgsl` (f32 weights) and `gemv_f16.wgsl` (f16
- * weights, half the bytes, when the adapter has `shader-f16`), plus the CPU reference.
+ * Dense GEMV, y = act(W x + b): host for `gemv.wgsl` with f32 weights (`gemv_weights_f32.wgsl`)
+ * or f16 weights (`gemv_weights_f16.wgsl`, half the bytes, when the adapter has `shader-f16`),
+ * plus the CPU reference.
  *
  * @module
  */
 
 import gemvSource from "./gemv.wgsl" with { type: "text" };
-import gemvF16Source from "./gemv_f16.wgsl" with { type: "text" };
+import weightsF32Source from "./gemv_weights_f32.wgsl" with { type: "text" };
+import weightsF16Source from "./gemv_weights_f16.wgsl" with { type: "text" };
 import {
   bindAll,
   createPipeline,
@@ -58,10 +60,21 @@ export interface GemvOptions {
   act?: Activation;
   /** Weight precision (f16 needs the shader-f16 feature). */
   precision?: "f32" | "f16";
-  /** Rows per workgroup (override TY). */
+  /** Output rows per workgroup (override TY × RPT). */
   rowsPerWorkgroup?: number;
   /** Threads per row, a power of two (override TX). */
   threadsPerRow?: number;
+  /** Output rows each thread computes: 1, 2 or 4 (override RPT). */
+  rowsPerThread?: number;
+  /** vec4 loads in flight per row per iteration: 2 or 4 (override UNROLL). */
+  unroll?: number;
+  /** Start each workgroup at a different column (override STAGGER). */
+  stagger?: boolean;
+  /**
+   * A weight buffer made earlier by {@linkcode gemvWeightBuffer} for the same shape and
+   * precision, so that tuning sweeps do not upload the weights again.
+   */
+  weightBuffer?: GPUBuffer;
   /** Input buffer to read instead of a new one (chaining kernels). */
   input?: GPUBuffer;
 }
@@ -113,6 +126,24 @@ export function padColumns(
 }
 
 /**
+ * Uploads a GEMV's weights (columns padded to a multiple of 4; f16 when asked).
+ *
+ * @param device The device.
+ * @param options Label, shape, weights and precision.
+ * @returns The buffer, for {@linkcode GemvOptions.weightBuffer}.
+ */
+export function gemvWeightBuffer(
+  device: GPUDevice,
+  options: Pick<GemvOptions, "label" | "rows" | "cols" | "weight" | "precision">,
+): GPUBuffer {
+  const { data } = padColumns(options.weight, options.rows, options.cols);
+  // Float16Array rounds to nearest even, as the GPU's f16 does; its bytes are the f16 weights.
+  return options.precision === "f16"
+    ? storageBuffer(device, `${options.label} W (f16)`, new Float16Array(data))
+    : storageBuffer(device, `${options.label} W`, data);
+}
+
+/**
  * Creates a dense GEMV on the device.
  *
  * @param device The device.
@@ -122,18 +153,20 @@ export function padColumns(
 export async function createGemv(device: GPUDevice, options: GemvOptions): Promise<GemvInstance> {
   const rowsPerWg = options.rowsPerWorkgroup ?? 4;
   const tx = options.threadsPerRow ?? 64;
-  if (rowsPerWg * tx > 1024 || (tx & (tx - 1)) !== 0) {
+  const rpt = options.rowsPerThread ?? 1;
+  const unroll = options.unroll ?? 2;
+  const ty = rowsPerWg / rpt;
+  if (
+    (tx & (tx - 1)) !== 0 || ![1, 2, 4].includes(rpt) || !Number.isInteger(ty) ||
+    tx * ty > 512 || ![2, 4].includes(unroll)
+  ) {
     throw new RangeError(
-      `gemv ${options.label}: threadsPerRow must be a power of two and threadsPerRow × rowsPerWorkgroup ≤ 1024`,
+      `gemv ${options.label}: threadsPerRow must be a power of two, rowsPerThread 1, 2 or 4 dividing rowsPerWorkgroup, threads per workgroup ≤ 512, unroll 2 or 4`,
     );
   }
-  const { data, cols } = padColumns(options.weight, options.rows, options.cols);
+  const cols = Math.ceil(options.cols / 4) * 4;
   const f16 = options.precision === "f16";
-  let wBuf: GPUBuffer;
-  if (f16) {
-    // Float16Array rounds to nearest even, as the GPU's f16 does; its bytes are the f16 weights.
-    wBuf = storageBuffer(device, `${options.label} W (f16)`, new Float16Array(data));
-  } else wBuf = storageBuffer(device, `${options.label} W`, data);
+  const wBuf = options.weightBuffer ?? gemvWeightBuffer(device, options);
   const x = options.input ?? storageBuffer(device, `${options.label} x`, cols * 4);
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
   const y = storageBuffer(device, `${options.label} y`, options.rows * 4);
@@ -144,8 +177,15 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
   );
   const pipeline = await createPipeline(device, {
     label: `${options.label} gemv${f16 ? "_f16" : ""}`,
-    code: f16 ? gemvF16Source : gemvSource,
-    constants: { TX: tx, TY: rowsPerWg, ACT: ACT_CODE[options.act ?? "none"] },
+    code: (f16 ? weightsF16Source : weightsF32Source) + gemvSource,
+    constants: {
+      TX: tx,
+      TY: ty,
+      RPT: rpt,
+      UNROLL: unroll,
+      STAGGER: options.stagger ? 1 : 0,
+      ACT: ACT_CODE[options.act ?? "none"],
+    },
   });
   const bindGroup = bindAll(device, pipeline, options.label, [wBuf, x, bias, y, dims]);
   return {

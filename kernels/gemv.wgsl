@@ -1,25 +1,32 @@
-// Dense GEMV, y = W x + (optional) bias, W row-major [rows, cols] with cols contiguous.
+// Dense GEMV, y = act(W x + b), W row-major [rows, cols] with cols contiguous. The weight binding
+// and its loader `wload` come from gemv_weights_f32.wgsl or gemv_weights_f16.wgsl, which the host
+// puts in front of this file (an `enable f16;` must open a module).
 //
-// Layout (see shared/reference/deno-webgpu.md section 5): a workgroup is TX × TY threads and
-// computes TY rows; the TX threads of a row stride along it in vec4 steps, so each load reads 16
-// bytes per thread, coalesced across the row's threads, with UNROLL independent loads in flight
-// per iteration. Partial sums meet in workgroup memory. cols must be a multiple of 4 (the host
-// pads). Accumulators are scalars, not arrays: private arrays indexed in loops spill on some
-// compilers (llvmpipe among them).
+// Layout (see shared/reference/deno-webgpu.md section 5): a workgroup is TX × TY threads; each
+// thread row (TY of them) computes RPT adjacent output rows, its TX threads striding along the
+// rows in vec4 steps (16-byte loads, coalesced across the threads), UNROLL steps in flight per
+// iteration. Several rows per thread reuse each x load and put more independent loads in flight.
+// STAGGER starts each workgroup at a different column, so that the thousands of rows read at the
+// same moment do not all sit at the same offset of their rows (DRAM channel conflicts). Partial
+// sums meet in workgroup memory. cols must be a multiple of 4 (the host pads). Accumulators are
+// vectors, not arrays: private arrays indexed in loops spill on some compilers (llvmpipe among
+// them).
 
-override TX: u32 = 64u;      // threads per row (a power of two)
-override TY: u32 = 4u;       // rows per workgroup
-override ACT: u32 = 0u;      // fused activation: 0 none, 1 relu, 2 gelu (erf), 3 silu
+override TX: u32 = 64u;        // threads per row (a power of two)
+override TY: u32 = 4u;         // thread rows per workgroup; TX * TY <= 512
+override RPT: u32 = 1u;        // output rows per thread: 1, 2 or 4
+override UNROLL: u32 = 2u;     // vec4 steps in flight per iteration: 2 or 4
+override STAGGER: bool = false;
+override ACT: u32 = 0u;        // fused activation: 0 none, 1 relu, 2 gelu (erf), 3 silu
 
 struct Dims { rows: u32, cols: u32, has_bias: u32, _pad: u32 }
 
-@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
 
-var<workgroup> partial: array<f32, 1024>;  // TX * TY <= 1024
+var<workgroup> partial: array<vec4<f32>, 512>;
 
 fn erf_approx(v: f32) -> f32 {
   // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
@@ -38,43 +45,88 @@ fn activate(v: f32) -> f32 {
     default: { return v; }
   }
 }
-  // WG * ROWS <= 2048
 
+// One vec4 step at column c (in vec4 units) for the thread's rows, whose starts are in b.
+fn step(c: u32, b: vec4<u32>) -> vec4<f32> {
+  let xv = x[c];
+  var r = vec4<f32>(dot(wload(b.x + c), xv), 0.0, 0.0, 0.0);
+  if (RPT >= 2u) { r.y = dot(wload(b.y + c), xv); }
+  if (RPT >= 4u) {
+    r.z = dot(wload(b.z + c), xv);
+    r.w = dot(wload(b.w + c), xv);
+  }
+  return r;
+}
+
+fn write_row(row: u32, v: f32) {
+  if (row < dims.rows) {
+    var o = v;
+    if (dims.has_bias != 0u) { o += bias[row]; }
+    y[row] = activate(o);
+  }
+}
 
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) l: vec3<u32>) {
-  let row = (wid.x + wid.y * nwg.x) * TY + l.y;
+  let group = wid.x + wid.y * nwg.x;
+  let row0 = (group * TY + l.y) * RPT;
   let cols4 = dims.cols / 4u;
-  let base = min(row, dims.rows - 1u) * cols4;
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var c = l.x;
-  // Two loads in flight per iteration; the tail takes the last one.
-  for (; c + TX < cols4; c += 2u * TX) {
-    a0 += dot(w[base + c], x[c]);
-    a1 += dot(w[base + c + TX], x[c + TX]);
+  let last = dims.rows - 1u;
+  let b = vec4<u32>(min(row0, last), min(row0 + 1u, last), min(row0 + 2u, last),
+                    min(row0 + 3u, last)) * cols4;
+  // The column rotation, a multiple of 8 vec4 (128 bytes) so a warp's loads stay aligned.
+  var shift = 0u;
+  if (STAGGER && cols4 >= 64u) { shift = ((group * 37u) % (cols4 / 8u)) * 8u; }
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  // i runs over [0, cols4); the column read is i + shift, wrapped.
+  var i = l.x;
+  if (UNROLL >= 4u) {
+    for (; i + 3u * TX < cols4; i += 4u * TX) {
+      a0 += step(wrap(i, shift, cols4), b);
+      a1 += step(wrap(i + TX, shift, cols4), b);
+      a2 += step(wrap(i + 2u * TX, shift, cols4), b);
+      a3 += step(wrap(i + 3u * TX, shift, cols4), b);
+    }
   }
-  if (c < cols4) { a0 += dot(w[base + c], x[c]); }
+  for (; i + TX < cols4; i += 2u * TX) {
+    a0 += step(wrap(i, shift, cols4), b);
+    a1 += step(wrap(i + TX, shift, cols4), b);
+  }
+  if (i < cols4) { a0 += step(wrap(i, shift, cols4), b); }
+  let sum = (a0 + a1) + (a2 + a3);
   if (TX == 1u) {
     // One thread per row (best on CPU adapters such as llvmpipe): no workgroup reduction.
-    if (row < dims.rows) {
-      var v = a0 + a1;
-      if (dims.has_bias != 0u) { v += bias[row]; }
-      y[row] = activate(v);
+    write_row(row0, sum.x);
+    if (RPT >= 2u) { write_row(row0 + 1u, sum.y); }
+    if (RPT >= 4u) {
+      write_row(row0 + 2u, sum.z);
+      write_row(row0 + 3u, sum.w);
     }
     return;
   }
   let slot = l.y * TX + l.x;
-  partial[slot] = a0 + a1;
+  partial[slot] = sum;
   workgroupBarrier();
   for (var stride = TX / 2u; stride > 0u; stride /= 2u) {
     if (l.x < stride) { partial[slot] += partial[slot + stride]; }
     workgroupBarrier();
   }
-  if (l.x == 0u && row < dims.rows) {
-    var v = partial[slot];
-    if (dims.has_bias != 0u) { v += bias[row]; }
-    y[row] = activate(v);
+  if (l.x == 0u) {
+    let v = partial[slot];
+    write_row(row0, v.x);
+    if (RPT >= 2u) { write_row(row0 + 1u, v.y); }
+    if (RPT >= 4u) {
+      write_row(row0 + 2u, v.z);
+      write_row(row0 + 3u, v.w);
+    }
   }
+}
+
+fn wrap(i: u32, shift: u32, cols4: u32) -> u32 {
+  let c = i + shift;
+  return select(c, c - cols4, c >= cols4);
 }

@@ -4,6 +4,7 @@ import { createRng } from "../src/prng.ts";
 import { runOnce, storageBuffer, writeArray } from "./_host.ts";
 import { relativeError } from "./relative_error.ts";
 import { createGemv, gemvCpu, roundToHalf } from "./gemv.ts";
+import { GEMV_SWEEP, type GemvTuning, gemvTuningLabel } from "./tuning.ts";
 import { createSelect, selectCpu, type SelectRule } from "./select.ts";
 import { createSparseGemv, sparseGemvCpu, transpose } from "./sparse_gemv.ts";
 import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
@@ -60,6 +61,46 @@ Deno.test({
       await runOnce(device, [k.dispatch]);
       const err = relError(await k.read(), gemvCpu(w, x, { rows, cols, bias, act }));
       assert.ok(err <= 1e-5, `${rows}x${cols} ${act}: relative error ${err}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "gemv matches the CPU reference with every value of every tuning override",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  // Each value of TX, RPT, UNROLL and STAGGER at least once (the whole 48-shape sweep takes
+  // minutes of pipeline compilation on llvmpipe; the kernels suite checks every shape it times).
+  const pick = (tx: number, rpt: number, unroll: number, stagger: boolean) =>
+    GEMV_SWEEP.find((t) =>
+      t.threadsPerRow === tx && t.rowsPerThread === rpt && t.unroll === unroll &&
+      t.stagger === stagger
+    )!;
+  const tunings: GemvTuning[] = [
+    pick(32, 4, 4, true),
+    pick(256, 2, 2, true),
+    pick(64, 1, 4, false),
+    pick(128, 4, 2, false),
+    ...[2, 4].map((rpt) => ({
+      threadsPerRow: 1,
+      rowsPerWorkgroup: 64 * rpt,
+      rowsPerThread: rpt,
+      unroll: 4,
+    })),
+  ];
+  // 1030 columns: enough vec4 columns (258) for the stagger to rotate, and a padded tail.
+  for (const [rows, cols] of [[129, 1030], [37, 101]] as const) {
+    const w = random(rows * cols, 21);
+    const x = random(cols, 22);
+    const want = gemvCpu(w, x, { rows, cols });
+    for (const tuning of tunings) {
+      const k = await createGemv(device, { label: "sweep", rows, cols, weight: w, ...tuning });
+      k.writeInput(x);
+      poison(k.y, rows * 4);
+      await runOnce(device, [k.dispatch]);
+      const err = relError(await k.read(), want);
+      assert.ok(err <= 1e-5, `${rows}x${cols} ${gemvTuningLabel(tuning)}: relative error ${err}`);
     }
   }
 });
@@ -404,7 +445,7 @@ Deno.test({
         threshold: 0,
       }, { kind: "magnitude" as const, threshold: 0.9, scale: random(k, 4).map(Math.abs) }]
     ) {
-      for (const splits of [1, 5, undefined]) {
+      for (const [splits, unroll] of [[1, 1], [5, 2], [undefined, 4], [3, undefined]]) {
         const sg = await createMaskedSparseGemv(device, {
           label: "masked",
           k,
@@ -415,13 +456,14 @@ Deno.test({
           rule,
           act: "relu",
           ...(splits ? { splits } : {}),
+          ...(unroll ? { unroll } : {}),
         });
         poison(sg.y, n * 4);
         await runOnce(device, sg.dispatches);
         const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, bias, act: "relu" });
         assert.ok(
           relError(await sg.read(), want) <= 1e-5,
-          `${k}x${n} ${rule.kind} splits ${splits}`,
+          `${k}x${n} ${rule.kind} splits ${splits} unroll ${unroll}`,
         );
       }
     }

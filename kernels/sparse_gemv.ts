@@ -99,10 +99,12 @@ export async function createSparseGemv(
     actOnVals?: Activation;
     /** Activation applied to the output (after the bias). */
     act?: Activation;
+    /** The padded transposed weight uploaded earlier ({@linkcode sparseWeightBuffer}). */
+    weightBuffer?: GPUBuffer;
   },
 ): Promise<SparseGemvInstance> {
   const { wg, data, cols, lanes, tiles, splits } = splitLayout(options);
-  const wt = storageBuffer(device, `${options.label} Wt`, data);
+  const wt = options.weightBuffer ?? storageBuffer(device, `${options.label} Wt`, data);
   const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
   const dims = uniformBuffer(
     device,
@@ -178,11 +180,15 @@ export async function createMaskedSparseGemv(
     workgroupSize?: number;
     reduceSlices?: number;
     act?: Activation;
+    /** Rows tested per iteration, 1, 2 or 4 (override UNROLL; default 4). */
+    unroll?: number;
+    /** The padded transposed weight uploaded earlier ({@linkcode sparseWeightBuffer}). */
+    weightBuffer?: GPUBuffer;
   },
 ): Promise<SparseGemvInstance> {
   const { wg, data, cols, lanes, tiles, splits } = splitLayout(options);
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
-  const wt = storageBuffer(device, `${options.label} Wt`, data);
+  const wt = options.weightBuffer ?? storageBuffer(device, `${options.label} Wt`, data);
   const scaleBuf = storageBuffer(device, `${options.label} scale`, scale ?? new Float32Array(1));
   const partials = storageBuffer(device, `${options.label} partials`, splits * cols * 4);
   const dims = uniformBuffer(
@@ -204,7 +210,12 @@ export async function createMaskedSparseGemv(
   const sparse = await createPipeline(device, {
     label: `${options.label} sparse_gemv_masked`,
     code: maskedSource,
-    constants: { WG: wg, MODE: options.rule.kind === "value" ? 1 : 0, SCALED: scale ? 1 : 0 },
+    constants: {
+      WG: wg,
+      MODE: options.rule.kind === "value" ? 1 : 0,
+      SCALED: scale ? 1 : 0,
+      UNROLL: options.unroll ?? 4,
+    },
   });
   const reduce = await createReduce(device, options.label, { ...options, cols, splits, partials });
   return {
@@ -229,6 +240,26 @@ export async function createMaskedSparseGemv(
       return new Float32Array(await readBuffer(device, reduce.y, options.n * 4));
     },
   };
+}
+
+/**
+ * Uploads a transposed weight [k, n] padded as the sparse GEMVs read it.
+ *
+ * @param device The device.
+ * @param label Label.
+ * @param options Shape and transposed weight.
+ * @returns The buffer.
+ */
+export function sparseWeightBuffer(
+  device: GPUDevice,
+  label: string,
+  options: { k: number; n: number; weightT: Float32Array },
+): GPUBuffer {
+  return storageBuffer(
+    device,
+    `${label} Wt`,
+    padColumns(options.weightT, options.k, options.n).data,
+  );
 }
 
 /** The split-K launch shape shared by both sparse GEMVs: padded weight, lanes, tiles, splits. */

@@ -2,11 +2,14 @@
 // with keep(x_k) = |x_k · s_k| > t (MODE 0) or x_k > t (MODE 1). Wt [K, N] row-major, so a skipped
 // input skips one contiguous row. Split-K over contiguous row ranges; every thread of a workgroup
 // tests the same row, so the branch is uniform and a skipped row costs one read of x_k, not N
-// weights. Partials go to reduce.wgsl.
+// weights. UNROLL rows are tested per iteration and their loads issued before any is used, so
+// several weight loads are in flight per thread (a branch around each load alone, the adds after
+// all of them). Partials go to reduce.wgsl.
 
 override WG: u32 = 256u;
 override MODE: u32 = 0u;
 override SCALED: bool = false;
+override UNROLL: u32 = 4u;   // rows per iteration: 1, 2 or 4
 
 struct Dims { k: u32, n: u32, splits: u32, lanes: u32, t: f32, _a: u32, _b: u32, _c: u32 }
 
@@ -36,13 +39,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let start = wid.y * share;
   let end = min(dims.k, start + share);
   var acc = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
   if (col < n4) {
-    for (var r = start + rgroup; r < end; r += groups) {
+    var r = start + rgroup;
+    if (UNROLL >= 2u) {
+      let step = UNROLL * groups;
+      for (; r + (UNROLL - 1u) * groups < end; r += step) {
+        let r1 = r + groups;
+        let v0 = x[r];
+        let v1 = x[r1];
+        var w0 = vec4<f32>(0.0);
+        var w1 = vec4<f32>(0.0);
+        if (keep(v0, r)) { w0 = wt[r * n4 + col]; }
+        if (keep(v1, r1)) { w1 = wt[r1 * n4 + col]; }
+        if (UNROLL >= 4u) {
+          let r2 = r1 + groups;
+          let r3 = r2 + groups;
+          let v2 = x[r2];
+          let v3 = x[r3];
+          var w2 = vec4<f32>(0.0);
+          var w3 = vec4<f32>(0.0);
+          if (keep(v2, r2)) { w2 = wt[r2 * n4 + col]; }
+          if (keep(v3, r3)) { w3 = wt[r3 * n4 + col]; }
+          acc1 += w2 * v2 + w3 * v3;
+        }
+        acc += w0 * v0 + w1 * v1;
+      }
+    }
+    for (; r < end; r += groups) {
       let v = x[r];
       if (keep(v, r)) { acc += wt[r * n4 + col] * v; }
     }
   }
-  acc_wg[lid] = acc;
+  acc_wg[lid] = acc + acc1;
   workgroupBarrier();
   if (rgroup == 0u && col < n4) {
     var sum = acc_wg[lid];
