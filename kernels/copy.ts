@@ -6,7 +6,13 @@
  */
 
 import copySource from "./copy.wgsl" with { type: "text" };
-import { bindAll, createPipeline, storageBuffer, timeDispatches } from "./_host.ts";
+import {
+  bindAll,
+  createPipeline,
+  type KernelTime,
+  storageBuffer,
+  timeDispatches,
+} from "./_host.ts";
 
 /** The measured ceiling. */
 export interface Ceiling {
@@ -16,6 +22,8 @@ export interface Ceiling {
   ms: number;
   /** GB/s (10⁹ bytes per second), read + write. */
   gbPerS: number;
+  /** How it was timed (see {@linkcode KernelTime.source}). */
+  source: KernelTime["source"];
 }
 
 /**
@@ -36,8 +44,8 @@ export async function measureCopyCeiling(device: GPUDevice, bytes: number): Prom
     pipeline,
     bindGroup,
     workgroups: [workgroups, 1, 1],
-  }]], { targetMs: 100 });
+  }]], { targetMs: 100, timestamps: true });
   src.destroy();
   dst.destroy();
-  return { bytes: 2 * size, ms: t.ms, gbPerS: (2 * size) / (t.ms * 1e6) };
+  return { bytes: 2 * size, ms: t.ms, gbPerS: (2 * size) / (t.ms * 1e6), source: t.source };
 }

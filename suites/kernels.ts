@@ -17,6 +17,7 @@ import { acquireGpu } from "../src/gpu_device.ts";
 import { createRng } from "../src/prng.ts";
 import { summarize } from "../src/stats.ts";
 import {
+  cloneBuffer,
   type Dispatch,
   type KernelTime,
   runOnce,
@@ -30,6 +31,7 @@ import {
   createSparseGemv,
   sparseGemvCpu,
   sparseWeightBuffer,
+  splitCount,
   transpose,
 } from "../kernels/sparse_gemv.ts";
 import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
@@ -112,8 +114,23 @@ async function ceiling(): Promise<Ceiling> {
   return state.ceiling;
 }
 
-/** Row unrolls of the masked sparse GEMV the suite tries (see `sparse_gemv_masked.wgsl`). */
-const SPARSE_UNROLLS = [1, 4];
+/** A launch shape of the masked sparse GEMV (see `sparse_gemv_masked.wgsl`). */
+interface MaskedTuning {
+  unroll: number;
+  workgroupSize?: number;
+  /** Split-K count as a fraction of the default (which aims at 2,048 workgroups). */
+  splitScale?: number;
+}
+
+/** The masked sparse GEMV launch shapes the suite tries on a GPU. */
+const MASKED_SWEEP: readonly MaskedTuning[] = [
+  { unroll: 1 },
+  { unroll: 4 },
+  { unroll: 4, workgroupSize: 64 },
+  { unroll: 4, splitScale: 0.25 },
+  { unroll: 4, workgroupSize: 64, splitScale: 0.25 },
+  { unroll: 2, workgroupSize: 128 },
+];
 
 /** The current shape's transposed weights on the GPU, one per rotation copy, kept across cells. */
 let sparseWeightCache: { id: string; buffers: GPUBuffer[] } | undefined;
@@ -124,10 +141,12 @@ function sparseWeights(device: GPUDevice, shape: Shape, copies: number): GPUBuff
     sparseWeightCache = { id: shape.id, buffers: [] };
   }
   const { buffers } = sparseWeightCache;
-  const weightT = weightsOf(shape).wt();
   while (buffers.length < copies) {
+    const label = `${shape.id} #${buffers.length}`;
     buffers.push(
-      sparseWeightBuffer(device, `${shape.id} #${buffers.length}`, { ...shape, weightT }),
+      buffers.length === 0
+        ? sparseWeightBuffer(device, label, { ...shape, weightT: weightsOf(shape).wt() })
+        : cloneBuffer(device, buffers[0]!, `${label} Wt`),
     );
   }
   return buffers.slice(0, copies);
@@ -138,7 +157,11 @@ function copiesFor(bytes: number, fallback: boolean): number {
   return fallback ? 1 : Math.max(1, Math.min(32, Math.ceil((256 << 20) / bytes)));
 }
 
-function timing(t: KernelTime, bytes: number, ceil: Ceiling): Partial<CellResult> {
+function timing(
+  t: Pick<KernelTime, "ms" | "samplesMs"> & Partial<KernelTime>,
+  bytes: number,
+  ceil: Ceiling,
+): Partial<CellResult> {
   const s = summarize(t.samplesMs);
   const gbPerS = bytes / (t.ms * 1e6);
   return {
@@ -154,6 +177,7 @@ function timing(t: KernelTime, bytes: number, ceil: Ceiling): Partial<CellResult
       gb_per_s: Number(gbPerS.toFixed(2)),
       pct_of_ceiling: Number(((100 * gbPerS) / ceil.gbPerS).toFixed(1)),
       ceiling_gb_per_s: Number(ceil.gbPerS.toFixed(2)),
+      ...(t.source ? { timing: t.source } : {}),
       ...(t.ticksPerRep !== undefined
         ? { ticks_per_rep: Math.round(t.ticksPerRep), ns_per_tick: Number(t.nsPerTick!.toFixed(3)) }
         : {}),
@@ -181,7 +205,9 @@ async function denseGemvCell(
   for (let c = 0; c < copies; c++) {
     const label = `${shape.id} ${precision} #${c}`;
     weights.push(
-      gemvWeightBuffer(device, { label, rows: shape.n, cols: shape.k, weight: w, precision }),
+      c === 0
+        ? gemvWeightBuffer(device, { label, rows: shape.n, cols: shape.k, weight: w, precision })
+        : cloneBuffer(device, weights[0]!, label),
     );
   }
   const candidates = facts.isFallbackAdapter ? GEMV_SWEEP_CPU : GEMV_SWEEP;
@@ -295,14 +321,28 @@ async function sparseCell(
   const weights = sparseWeights(device, shape, copies);
   // Each candidate is checked against the CPU reference; with several, a short timing screens
   // them and the fastest is timed in full.
-  const candidates = indexed ? [undefined] : SPARSE_UNROLLS;
-  const built: { unroll: number | undefined; reps: Dispatch[][]; splits: number; ms: number }[] =
-    [];
-  for (const unroll of candidates) {
+  const candidates: (MaskedTuning | undefined)[] = indexed
+    ? [undefined]
+    : facts.isFallbackAdapter
+    ? [{ unroll: 1 }, { unroll: 4 }]
+    : [...MASKED_SWEEP];
+  const built: {
+    label: string;
+    reps: Dispatch[][];
+    splits: number;
+    ms: number;
+  }[] = [];
+  for (const masked of candidates) {
+    const wg = masked?.workgroupSize ?? tuning.workgroupSize;
+    const splitsWanted = masked?.splitScale && !tuning.splits
+      ? Math.max(
+        1,
+        Math.round(splitCount(shape.k, Math.ceil(shape.n / 4 / wg)) * masked.splitScale),
+      )
+      : tuning.splits;
+    const label = `WG=${wg}${masked ? `,U=${masked.unroll}` : ""}`;
     ctx.progress(
-      `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity}${
-        unroll ? ` U=${unroll}` : ""
-      }`,
+      `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${label}`,
     );
     const reps: Dispatch[][] = [];
     let first: { read(): Promise<Float32Array> } | undefined;
@@ -328,8 +368,10 @@ async function sparseCell(
           weightBuffer,
           x: xBuf,
           rule,
-          ...(unroll ? { unroll } : {}),
           ...tuning,
+          workgroupSize: wg,
+          ...(splitsWanted ? { splits: splitsWanted } : {}),
+          unroll: masked!.unroll,
         });
       reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
       first ??= inst;
@@ -339,18 +381,16 @@ async function sparseCell(
     const err = relativeError(await first!.read(), want);
     if (!(err <= 1e-5)) {
       throw new Error(
-        `sparse gemv ${shape.id} s=${sparsity}${
-          unroll ? ` U=${unroll}` : ""
-        } differs from the CPU reference by ${err}`,
+        `sparse gemv ${shape.id} s=${sparsity} ${label} differs from the CPU reference by ${err}`,
       );
     }
     const ms = candidates.length === 1
       ? 0
       : (await timeDispatches(device, reps, { samples: 1, targetMs: 20 })).ms;
-    built.push({ unroll, reps, splits, ms });
+    built.push({ label, reps, splits, ms });
   }
   built.sort((a, b) => a.ms - b.ms);
-  const { reps, splits, unroll } = built[0]!;
+  const { reps, splits, label } = built[0]!;
   const time = await timeDispatches(device, reps, { samples: ctx.quick ? 3 : 5, timestamps: true });
   const selectBytes = indexed ? shape.k * 4 + active * 8 : 0;
   const bytes = shape.k * 4 + selectBytes + active * shape.n * 4 + 2 * splits * shape.n * 4 +
@@ -370,9 +410,46 @@ async function sparseCell(
       ...t.extra,
       kernel: indexed ? "input-sparse-indexed" : "input-sparse",
       shape: `${shape.k}x${shape.n}`,
-      tuning: `WG=${tuning.workgroupSize},splits=${splits}${unroll ? `,U=${unroll}` : ""}`,
+      tuning: `${label},splits=${splits}`,
       ideal_speedup: Number((1 / (1 - sparsity)).toFixed(3)),
     },
+  };
+}
+
+/**
+ * The fixed cost of one dispatch in a chain: a one-workgroup GEMV (4 inputs, 1 output) timed
+ * like the kernels. A sparse GEMV is two or three dispatches (select, sparse pass, reduce), so
+ * this bounds how much of a short dense GEMV it can save.
+ */
+async function dispatchFloorCell(ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+  const { device } = await acquireGpu();
+  const g = await createGemv(device, {
+    label: "dispatch floor",
+    rows: 1,
+    cols: 4,
+    weight: new Float32Array([1, 2, 3, 4]),
+    threadsPerRow: 1,
+    rowsPerWorkgroup: 1,
+  });
+  g.writeInput(new Float32Array([1, 1, 1, 1]));
+  await runOnce(device, [g.dispatch]);
+  const [y] = await g.read();
+  if (y !== 10) throw new Error(`dispatch floor: the 1×4 GEMV returned ${y}, not 10`);
+  ctx.progress("kernels: dispatch floor");
+  const time = await timeDispatches(device, [[g.dispatch]], {
+    samples: ctx.quick ? 3 : 5,
+    timestamps: true,
+  });
+  const s = summarize(time.samplesMs);
+  return {
+    time_median_ms: time.ms,
+    time_p10_ms: s.p10Ms,
+    time_p90_ms: s.p90Ms,
+    time_mad_ms: s.madMs,
+    runs: s.count,
+    outliers: s.outliers,
+    samples_ms: time.samplesMs,
+    extra: { kernel: "dispatch-floor", timing: time.source },
   };
 }
 
@@ -470,6 +547,12 @@ export default defineSuite({
     if (!ctx.targets.includes("wgsl")) return cells;
     const gpu = await acquireGpu().catch(() => undefined);
     cells.push({ key: "copy", target: "wgsl", method: "copy", label: "copy ceiling" });
+    cells.push({
+      key: "dispatch-floor",
+      target: "wgsl",
+      method: "dispatch-floor",
+      label: "dispatch floor",
+    });
     for (const shape of shapesFor(ctx.quick)) {
       cells.push({
         key: `${shape.id}/gemv`,
@@ -523,9 +606,11 @@ export default defineSuite({
           gb_per_s: Number(c.gbPerS.toFixed(2)),
           pct_of_ceiling: 100,
           ceiling_gb_per_s: Number(c.gbPerS.toFixed(2)),
+          timing: c.source,
         },
       };
     }
+    if (cell.key === "dispatch-floor") return await dispatchFloorCell(ctx);
     const [shapeId, kind] = cell.key.split("/") as [string, string];
     const shape = [...ZOO_SHAPES, ...LLAMA_SHAPES].find((s) => s.id === shapeId)!;
     // On resume, the dense time of a shape may come from the interrupted run.
