@@ -427,7 +427,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "masked sparse gemv (no compaction) matches the reference for magnitude and value rules",
+  name:
+    "masked sparse gemv (no separate compaction pass) matches the reference for magnitude and value rules",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
@@ -445,7 +446,15 @@ Deno.test({
         threshold: 0,
       }, { kind: "magnitude" as const, threshold: 0.9, scale: random(k, 4).map(Math.abs) }]
     ) {
-      for (const [splits, unroll] of [[1, 1], [5, 2], [undefined, 4], [3, undefined]]) {
+      for (
+        const [splits, unroll, compact] of [
+          [1, 1, true],
+          [5, 2, false],
+          [undefined, 4, true],
+          [3, undefined, false],
+          [undefined, 4, false],
+        ] as const
+      ) {
         const sg = await createMaskedSparseGemv(device, {
           label: "masked",
           k,
@@ -457,13 +466,14 @@ Deno.test({
           act: "relu",
           ...(splits ? { splits } : {}),
           ...(unroll ? { unroll } : {}),
+          compact,
         });
         poison(sg.y, n * 4);
         await runOnce(device, sg.dispatches);
         const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, bias, act: "relu" });
         assert.ok(
           relError(await sg.read(), want) <= 1e-5,
-          `${k}x${n} ${rule.kind} splits ${splits} unroll ${unroll}`,
+          `${k}x${n} ${rule.kind} splits ${splits} unroll ${unroll} compact ${compact}`,
         );
       }
     }

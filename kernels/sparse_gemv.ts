@@ -8,6 +8,7 @@
 import sparseSource from "./sparse_gemv.wgsl" with { type: "text" };
 import reduceSource from "./reduce.wgsl" with { type: "text" };
 import maskedSource from "./sparse_gemv_masked.wgsl" with { type: "text" };
+import compactSource from "./sparse_gemv_compact.wgsl" with { type: "text" };
 import {
   bindAll,
   createPipeline,
@@ -180,8 +181,14 @@ export async function createMaskedSparseGemv(
     workgroupSize?: number;
     reduceSlices?: number;
     act?: Activation;
-    /** Rows tested per iteration, 1, 2 or 4 (override UNROLL; default 4). */
+    /** Rows per iteration, 1, 2 or 4 (override UNROLL; default 4). */
     unroll?: number;
+    /**
+     * Compact each workgroup's kept rows in workgroup memory before sweeping them
+     * (`sparse_gemv_compact.wgsl`; default true): the form for GPUs. CPU adapters run the
+     * uncompacted `sparse_gemv_masked.wgsl` faster.
+     */
+    compact?: boolean;
     /** The padded transposed weight uploaded earlier ({@linkcode sparseWeightBuffer}). */
     weightBuffer?: GPUBuffer;
   },
@@ -208,8 +215,8 @@ export async function createMaskedSparseGemv(
     ]),
   );
   const sparse = await createPipeline(device, {
-    label: `${options.label} sparse_gemv_masked`,
-    code: maskedSource,
+    label: `${options.label} sparse_gemv_${options.compact === false ? "masked" : "compact"}`,
+    code: options.compact === false ? maskedSource : compactSource,
     constants: {
       WG: wg,
       MODE: options.rule.kind === "value" ? 1 : 0,

@@ -117,6 +117,8 @@ async function ceiling(): Promise<Ceiling> {
 /** A launch shape of the masked sparse GEMV (see `sparse_gemv_masked.wgsl`). */
 interface MaskedTuning {
   unroll: number;
+  /** Compact kept rows in workgroup memory first (the GPU form). */
+  compact: boolean;
   workgroupSize?: number;
   /** Split-K count as a fraction of the default (which aims at 2,048 workgroups). */
   splitScale?: number;
@@ -124,12 +126,14 @@ interface MaskedTuning {
 
 /** The masked sparse GEMV launch shapes the suite tries on a GPU. */
 const MASKED_SWEEP: readonly MaskedTuning[] = [
-  { unroll: 1 },
-  { unroll: 4 },
-  { unroll: 4, workgroupSize: 64 },
-  { unroll: 4, splitScale: 0.25 },
-  { unroll: 4, workgroupSize: 64, splitScale: 0.25 },
-  { unroll: 2, workgroupSize: 128 },
+  { unroll: 4, compact: true },
+  { unroll: 2, compact: true },
+  { unroll: 4, compact: true, workgroupSize: 128 },
+  { unroll: 4, compact: true, splitScale: 0.25 },
+  { unroll: 4, compact: true, splitScale: 4 },
+  { unroll: 4, compact: true, workgroupSize: 64, splitScale: 0.25 },
+  // The uncompacted form that the previous H200 run measured, for comparison.
+  { unroll: 4, compact: false, splitScale: 0.25 },
 ];
 
 /** The current shape's transposed weights on the GPU, one per rotation copy, kept across cells. */
@@ -324,7 +328,7 @@ async function sparseCell(
   const candidates: (MaskedTuning | undefined)[] = indexed
     ? [undefined]
     : facts.isFallbackAdapter
-    ? [{ unroll: 1 }, { unroll: 4 }]
+    ? [{ unroll: 1, compact: false }, { unroll: 4, compact: false }]
     : [...MASKED_SWEEP];
   const built: {
     label: string;
@@ -340,7 +344,9 @@ async function sparseCell(
         Math.round(splitCount(shape.k, Math.ceil(shape.n / 4 / wg)) * masked.splitScale),
       )
       : tuning.splits;
-    const label = `WG=${wg}${masked ? `,U=${masked.unroll}` : ""}`;
+    const label = `WG=${wg}${
+      masked ? `,U=${masked.unroll},${masked.compact ? "compact" : "branchy"}` : ""
+    }`;
     ctx.progress(
       `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${label}`,
     );
@@ -372,6 +378,7 @@ async function sparseCell(
           workgroupSize: wg,
           ...(splitsWanted ? { splits: splitsWanted } : {}),
           unroll: masked!.unroll,
+          compact: masked!.compact,
         });
       reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
       first ??= inst;
@@ -539,6 +546,8 @@ export default defineSuite({
     "kernels/gemv_weights_f16.wgsl",
     "kernels/select.wgsl",
     "kernels/sparse_gemv.wgsl",
+    "kernels/sparse_gemv_masked.wgsl",
+    "kernels/sparse_gemv_compact.wgsl",
     "kernels/reduce.wgsl",
     "kernels/copy.wgsl",
   ],
