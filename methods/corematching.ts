@@ -26,7 +26,7 @@
 import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
 import { analyzeGraph, type FfnBlock } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
-import type { ModelProto } from "../src/onnx/model.ts";
+import { DataType, type ModelProto } from "../src/onnx/model.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
 import { readInts } from "../src/onnx/tensor_data.ts";
 import { readersOf } from "./_common.ts";
@@ -177,13 +177,14 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
     const freq = rw.reduceMean(mask, [1], true); // [1, 1, d]
     const core = rw.toFloat(rw.node("GreaterOrEqual", [freq, rw.floatConst("beta", [o.beta])])[0]!);
     const score = rw.reduce("ReduceSum", rw.node("Mul", [mask, core])[0]!, [-1], false); // [1, T]
-    const count = rw.node("Slice", [
-      rw.node("Shape", [score])[0]!,
-      rw.intConst("s1", [1]),
-      rw.intConst("e1", [2]),
-      rw.intConst("ax0", [0]),
-    ])[0]!;
-    const [sorted] = rw.node("TopK", [score, count], {
+    // The token count T at block L is static (the sequence is cut once, here), so the index
+    // vector, the class-token flag and the sorting width are constants. Only the number of kept
+    // tokens is dynamic: ORT-web has no WebGPU NonZero, so the kept indices come from a TopK over
+    // a key that puts kept tokens first, in index order (the class token, index 0, stays first).
+    const tokens = ctx.valueShape(x)?.[1];
+    if (tokens === undefined) throw new Error(`corematching: the token count of ${x} is unknown`);
+    const positions = Float32Array.from({ length: tokens }, (_, t) => t);
+    const [sorted] = rw.node("TopK", [score, rw.intConst("count", [tokens])], {
       attrs: { axis: -1, largest: 1, sorted: 1 },
       intAttrs: ["axis", "largest", "sorted"],
       outputs: 2,
@@ -197,21 +198,14 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
     ])[0]!;
     const last = rw.node("Slice", [
       sorted!,
-      rw.intConst("l0", [-1]),
-      rw.intConst("l1", [2 ** 31 - 1]),
+      rw.intConst("l0", [tokens - 1]),
+      rw.intConst("l1", [tokens]),
       rw.intConst("axl2", [-1]),
     ])[0]!;
-    const countF = rw.toFloat(rw.node("Squeeze", [count, rw.intConst("sq", [0])])[0]!);
-    const i = rw.toFloat(
-      rw.node("Range", [
-        rw.intConst("r0", [0], []),
-        rw.node("Squeeze", [count, rw.intConst("sq2", [0])])[0]!,
-        rw.intConst("r1", [1], []),
-      ])[0]!,
-    );
+    const i = rw.floatConst("positions", positions, [1, tokens]);
     const lineTerm = rw.node("Mul", [rw.node("Sub", [last, first])[0]!, i])[0]!;
     const pointTerm = rw.node("Mul", [
-      rw.node("Sub", [countF, rw.floatConst("one", [1])])[0]!,
+      rw.floatConst("countMinusOne", [tokens - 1]),
       rw.node("Sub", [sorted!, first])[0]!,
     ])[0]!;
     const dist = rw.node("Abs", [rw.node("Sub", [lineTerm, pointTerm])[0]!])[0]!;
@@ -224,29 +218,35 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
       intAttrs: ["axis"],
     })[0]!;
     const above = rw.toFloat(rw.node("Greater", [score, threshold])[0]!);
-    const isCls = rw.toFloat(
-      rw.node("Equal", [
-        rw.node("Range", [
-          rw.intConst("c0", [0], []),
-          rw.node("Squeeze", [count, rw.intConst("sq3", [0])])[0]!,
-          rw.intConst("c1", [1], []),
-        ])[0]!,
-        rw.intConst("c2", [0], []),
-      ])[0]!,
-    );
+    const isCls = rw.floatConst("isCls", Float32Array.from(positions, (t) => (t === 0 ? 1 : 0)), [
+      1,
+      tokens,
+    ]);
     const keepF = rw.node("Max", [above, isCls])[0]!; // [1, T]: 1 for kept tokens
-    const keepIdx = rw.node("Reshape", [
-      rw.node("NonZero", [rw.node("Squeeze", [keepF, rw.intConst("sq4", [0])])[0]!])[0]!,
-      rw.intConst("flat", [-1]),
+    // key = keep · 2T + (T − t): kept tokens first, then by ascending index.
+    const key = rw.node("Add", [
+      rw.node("Mul", [keepF, rw.floatConst("twoT", [2 * tokens])])[0]!,
+      rw.floatConst("reversed", Float32Array.from(positions, (t) => tokens - t), [1, tokens]),
     ])[0]!;
+    const kept = rw.node("Reshape", [
+      rw.node("Cast", [rw.reduce("ReduceSum", keepF, [-1], false)], {
+        attrs: { to: DataType.INT64 },
+        intAttrs: ["to"],
+      })[0]!,
+      rw.intConst("one", [1]),
+    ])[0]!;
+    const [, keepIdx2d] = rw.node("TopK", [key, kept], {
+      attrs: { axis: -1, largest: 1, sorted: 1 },
+      intAttrs: ["axis", "largest", "sorted"],
+      outputs: 2,
+    });
+    const keepIdx = rw.node("Reshape", [keepIdx2d!, rw.intConst("flat", [-1])])[0]!;
     const gathered = rw.node("Gather", [x, keepIdx], {
       attrs: { axis: 1 },
       intAttrs: ["axis"],
     })[0]!;
     const readers = readersOf(model, x);
     rw.commit(firstInGraph(model, readers), x, gathered, readers);
-    const tokens = ctx.valueShape(x)?.[1];
-    if (tokens === undefined) throw new Error(`corematching: the token count of ${x} is unknown`);
     freeTokenCount(model, tokens);
     tokenProbe = keepF;
     plan.selection.push({ value: h, flopsPerElement: Math.log2(k) + 4 });

@@ -35,11 +35,12 @@ async function runZooSlice(
   base: ModelSuite,
   variants: VariantSpec[],
   samples: { evaluation: number; calibration: number },
+  targets: ModelSuite["targets"] = ["ort-node"],
 ) {
   const { REPO_ROOT } = await import("../datasets/_package.ts");
   const suite: ModelSuite = {
     ...base,
-    targets: ["ort-node"],
+    targets,
     dataset: {
       ...base.dataset,
       evaluation: { split: "evaluation", samples: samples.evaluation },
@@ -144,6 +145,19 @@ Deno.test("corematching shortens the sequence of the zoo ViT and its ablations r
   assert.ok(
     both.flops_effective! < Math.min(tokensOnly.flops_effective!, neuronsOnly.flops_effective!),
   );
+});
+
+Deno.test("corematching's shorter sequence runs on ort-webgpu with no compute node on the CPU provider", async () => {
+  const { coreMatchingVitRelu } = await import("../suites/corematching.ts");
+  const cells = await runZooSlice(
+    coreMatchingVitRelu,
+    [{ method: "corematching", params: { alpha: 0.1, beta: 0.3, betaNeurons: 0.02, layer: 0 } }],
+    { evaluation: 4, calibration: 4 },
+    ["ort-webgpu"],
+  );
+  // The backend refuses a model whose non-shape nodes ORT places on the CPU (a NonZero did).
+  for (const c of cells) assert.equal(c.status, "completed", `${c.method}: ${c.error}`);
+  assert.ok(cells.find((c) => c.method === "corematching")!.flops_reduction! > 1);
 });
 
 Deno.test("structured head pruning slices q, k, v and out in exported transformers of both reshape styles", async () => {
