@@ -38,9 +38,9 @@ export interface Tuning {
 export function defaultTuning(facts: Pick<AdapterFacts, "isFallbackAdapter">): Tuning {
   if (facts.isFallbackAdapter) {
     return {
-      // Two rows per thread share each x load: 1.3-1.5x faster than one on llvmpipe at the zoo
-      // shapes (the kernels suite's sweep_gb_per_s column records each shape's figures).
-      gemv: { threadsPerRow: 1, rowsPerWorkgroup: 32, rowsPerThread: 2 },
+      // Four rows per thread share each x load, 16 threads per workgroup: the fastest of the
+      // kernels suite's CPU sweep at all five zoo shapes on llvmpipe (run 20261130T084409Z-vm-210e).
+      gemv: { threadsPerRow: 1, rowsPerWorkgroup: 64, rowsPerThread: 4 },
       sparse: { workgroupSize: 64, splits: 8, reduceSlices: 1 },
       masked: false,
       gather: { rowPerThread: true, workgroupSize: 64 },
