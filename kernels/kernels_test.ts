@@ -447,12 +447,14 @@ Deno.test({
       }, { kind: "magnitude" as const, threshold: 0.9, scale: random(k, 4).map(Math.abs) }]
     ) {
       for (
-        const [splits, unroll, compact] of [
+        const [splits, unroll, compact, columnsPerThread] of [
           [1, 1, true],
           [5, 2, false],
           [undefined, 4, true],
           [3, undefined, false],
           [undefined, 4, false],
+          [3, 2, false, 2],
+          [undefined, 1, false, 4],
         ] as const
       ) {
         const sg = await createMaskedSparseGemv(device, {
@@ -467,13 +469,14 @@ Deno.test({
           ...(splits ? { splits } : {}),
           ...(unroll ? { unroll } : {}),
           compact,
+          ...(columnsPerThread ? { columnsPerThread } : {}),
         });
         poison(sg.y, n * 4);
         await runOnce(device, sg.dispatches);
         const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, bias, act: "relu" });
         assert.ok(
           relError(await sg.read(), want) <= 1e-5,
-          `${k}x${n} ${rule.kind} splits ${splits} unroll ${unroll} compact ${compact}`,
+          `${k}x${n} ${rule.kind} splits ${splits} unroll ${unroll} compact ${compact} cpt ${columnsPerThread}`,
         );
       }
     }

@@ -184,6 +184,11 @@ export async function createMaskedSparseGemv(
     /** Rows per iteration, 1, 2 or 4 (override UNROLL; default 4). */
     unroll?: number;
     /**
+     * vec4 columns per thread of the uncompacted form, 1, 2 or 4 (override CPT; default 1):
+     * one test of an input feeds that many weight loads.
+     */
+    columnsPerThread?: number;
+    /**
      * Compact each workgroup's kept rows in workgroup memory before sweeping them
      * (`sparse_gemv_compact.wgsl`; default true): the form for GPUs. CPU adapters run the
      * uncompacted `sparse_gemv_masked.wgsl` faster.
@@ -193,7 +198,11 @@ export async function createMaskedSparseGemv(
     weightBuffer?: GPUBuffer;
   },
 ): Promise<SparseGemvInstance> {
-  const { wg, data, cols, lanes, tiles, splits } = splitLayout(options);
+  const cpt = options.compact === false ? options.columnsPerThread ?? 1 : 1;
+  const { wg, data, cols, lanes, tiles, splits } = splitLayout({
+    ...options,
+    columnsPerThread: cpt,
+  });
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const wt = options.weightBuffer ?? storageBuffer(device, `${options.label} Wt`, data);
   const scaleBuf = storageBuffer(device, `${options.label} scale`, scale ?? new Float32Array(1));
@@ -222,6 +231,7 @@ export async function createMaskedSparseGemv(
       MODE: options.rule.kind === "value" ? 1 : 0,
       SCALED: scale ? 1 : 0,
       UNROLL: options.unroll ?? 4,
+      ...(options.compact === false ? { CPT: cpt } : {}),
     },
   });
   const reduce = await createReduce(device, options.label, { ...options, cols, splits, partials });
@@ -271,14 +281,22 @@ export function sparseWeightBuffer(
 
 /** The split-K launch shape shared by both sparse GEMVs: padded weight, lanes, tiles, splits. */
 function splitLayout(
-  options: { k: number; n: number; weightT: Float32Array; splits?: number; workgroupSize?: number },
+  options: {
+    k: number;
+    n: number;
+    weightT: Float32Array;
+    splits?: number;
+    workgroupSize?: number;
+    columnsPerThread?: number;
+  },
 ) {
   const wg = options.workgroupSize ?? 256;
+  const cpt = options.columnsPerThread ?? 1;
   const { data, cols } = padColumns(options.weightT, options.k, options.n);
   const n4 = cols / 4;
-  let lanes = Math.min(wg, n4);
+  let lanes = Math.min(wg, Math.ceil(n4 / cpt));
   while (wg % lanes !== 0) lanes--;
-  const tiles = Math.ceil(n4 / lanes);
+  const tiles = Math.ceil(n4 / (lanes * cpt));
   return { wg, data, cols, lanes, tiles, splits: splitCount(options.k, tiles, options.splits) };
 }
 

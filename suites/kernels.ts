@@ -119,6 +119,8 @@ interface MaskedTuning {
   unroll: number;
   /** Compact kept rows in workgroup memory first (the GPU form). */
   compact: boolean;
+  /** vec4 columns per thread of the uncompacted form. */
+  columnsPerThread?: number;
   workgroupSize?: number;
   /** Split-K count as a fraction of the default (which aims at 2,048 workgroups). */
   splitScale?: number;
@@ -328,7 +330,12 @@ async function sparseCell(
   const candidates: (MaskedTuning | undefined)[] = indexed
     ? [undefined]
     : facts.isFallbackAdapter
-    ? [{ unroll: 1, compact: false }, { unroll: 4, compact: false }]
+    ? [
+      { unroll: 1, compact: false },
+      { unroll: 4, compact: false },
+      { unroll: 1, compact: false, columnsPerThread: 2 },
+      { unroll: 1, compact: false, columnsPerThread: 4 },
+    ]
     : [...MASKED_SWEEP];
   const built: {
     label: string;
@@ -345,7 +352,11 @@ async function sparseCell(
       )
       : tuning.splits;
     const label = `WG=${wg}${
-      masked ? `,U=${masked.unroll},${masked.compact ? "compact" : "branchy"}` : ""
+      masked
+        ? `,U=${masked.unroll},${masked.compact ? "compact" : "branchy"}${
+          masked.columnsPerThread ? `,CPT=${masked.columnsPerThread}` : ""
+        }`
+        : ""
     }`;
     ctx.progress(
       `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${label}`,
@@ -379,6 +390,7 @@ async function sparseCell(
           ...(splitsWanted ? { splits: splitsWanted } : {}),
           unroll: masked!.unroll,
           compact: masked!.compact,
+          ...(masked!.columnsPerThread ? { columnsPerThread: masked!.columnsPerThread } : {}),
         });
       reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
       first ??= inst;
