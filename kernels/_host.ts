@@ -268,9 +268,8 @@ const tickCalibration = new WeakMap<GPUDevice, number>();
  * batches of about 0.1 s and 1 s, median of three: Deno's ~10 ms sleep in
  * `onSubmittedWorkDone` quantises wall times, so short batches cannot calibrate). Without them,
  * each sample is the slope of wall time over two batch sizes, each submitted at once and ended by
- * one synchronisation, ((T(b + r) − T(b)) / r), so the constant sleep cancels. CPU adapters
- * (llvmpipe) are timed by the wall slope even when asked for timestamps: there the GPU is the
- * CPU, and its timestamps read ~8 % above the wall slope of the same kernel.
+ * one synchronisation, ((T(b + r) − T(b)) / r), so the constant sleep cancels. (The shared
+ * device leaves timestamps off on CPU adapters; see `src/gpu_device.ts`.)
  *
  * @param device The device.
  * @param reps Repetitions to time; each is a list of dispatches (several allow rotating buffers).
@@ -303,10 +302,7 @@ export async function timeDispatches(
   const probe = Math.max(0.001, (await submit(base + 8)) - (await submit(base))) / 8;
   const added = Math.max(4, Math.min(20000, Math.round((options.targetMs ?? 50) / probe)));
   const samples = options.samples ?? 5;
-  const cpuAdapter =
-    (device as GPUDevice & { adapterInfo?: { isFallbackAdapter?: boolean } }).adapterInfo
-      ?.isFallbackAdapter === true;
-  if (options.timestamps && !cpuAdapter && device.features.has("timestamp-query")) {
+  if (options.timestamps && device.features.has("timestamp-query")) {
     const timed = async (count: number) => {
       const querySet = device.createQuerySet({
         label: "kernel timestamps",

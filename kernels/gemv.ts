@@ -20,6 +20,7 @@ import {
   uniformBuffer,
 } from "./_host.ts";
 import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+import type { GemvTuning } from "./tuning.ts";
 
 /**
  * CPU reference: y = act(W x + b), W row-major [rows, cols], accumulated in double.
@@ -44,8 +45,8 @@ export function gemvCpu(
   return y;
 }
 
-/** Options of a dense GEMV instance. */
-export interface GemvOptions {
+/** Options of a dense GEMV instance; the launch shape defaults to 64 threads per row, 4 rows. */
+export interface GemvOptions extends Partial<GemvTuning> {
   /** Label for GPU objects. */
   label: string;
   /** Output rows. */
@@ -60,16 +61,6 @@ export interface GemvOptions {
   act?: Activation;
   /** Weight precision (f16 needs the shader-f16 feature). */
   precision?: "f32" | "f16";
-  /** Output rows per workgroup (override TY × RPT). */
-  rowsPerWorkgroup?: number;
-  /** Threads per row, a power of two (override TX). */
-  threadsPerRow?: number;
-  /** Output rows each thread computes: 1, 2 or 4 (override RPT). */
-  rowsPerThread?: number;
-  /** vec4 loads in flight per row per iteration: 2 or 4 (override UNROLL). */
-  unroll?: number;
-  /** Start each workgroup at a different column (override STAGGER). */
-  stagger?: boolean;
   /**
    * A weight buffer made earlier by {@linkcode gemvWeightBuffer} for the same shape and
    * precision, so that tuning sweeps do not upload the weights again.

@@ -184,6 +184,11 @@ export async function createMaskedSparseGemv(
     /** Rows per iteration, 1, 2 or 4 (override UNROLL; default 4). */
     unroll?: number;
     /**
+     * Without `splits`: the split-K count as a multiple of the default, which aims at 2,048
+     * workgroups (tuning sweeps).
+     */
+    splitScale?: number;
+    /**
      * vec4 columns per thread of the uncompacted form, 1, 2 or 4 (override CPT; default 1):
      * one test of an input feeds that many weight loads.
      */
@@ -286,6 +291,7 @@ function splitLayout(
     n: number;
     weightT: Float32Array;
     splits?: number;
+    splitScale?: number;
     workgroupSize?: number;
     columnsPerThread?: number;
   },
@@ -297,7 +303,10 @@ function splitLayout(
   let lanes = Math.min(wg, Math.ceil(n4 / cpt));
   while (wg % lanes !== 0) lanes--;
   const tiles = Math.ceil(n4 / (lanes * cpt));
-  return { wg, data, cols, lanes, tiles, splits: splitCount(options.k, tiles, options.splits) };
+  const scaled = options.splitScale === undefined || options.splits !== undefined
+    ? options.splits
+    : Math.max(1, Math.round(splitCount(options.k, tiles) * options.splitScale));
+  return { wg, data, cols, lanes, tiles, splits: splitCount(options.k, tiles, scaled) };
 }
 
 /** The reduction of the split-K partials (plus bias and activation) that both sparse GEMVs end with. */

@@ -31,7 +31,6 @@ import {
   createSparseGemv,
   sparseGemvCpu,
   sparseWeightBuffer,
-  splitCount,
   transpose,
 } from "../kernels/sparse_gemv.ts";
 import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
@@ -100,10 +99,8 @@ function weightsOf(shape: Shape): { w: Float32Array; wt: () => Float32Array } {
 const state: {
   ceiling?: Ceiling;
   denseMs: Map<string, number>;
-  tuning: Map<string, GemvTuning>;
 } = {
   denseMs: new Map(),
-  tuning: new Map(),
 };
 
 async function ceiling(): Promise<Ceiling> {
@@ -191,6 +188,35 @@ function timing(
   };
 }
 
+/**
+ * The fastest of several validated launch shapes: each is screened with one short timing, the
+ * `finalists` fastest are timed in full, and the fastest of those wins (a lone candidate is
+ * timed in full directly). Also returns every screening time, fastest first.
+ */
+async function fastest<T extends { reps: Dispatch[][] }>(
+  device: GPUDevice,
+  candidates: readonly T[],
+  options: { finalists: number; samples: number },
+): Promise<{ best: T; time: KernelTime; screened: (T & { ms: number })[] }> {
+  const screened: (T & { ms: number })[] = [];
+  for (const c of candidates) {
+    const ms = candidates.length === 1
+      ? 0
+      : (await timeDispatches(device, c.reps, { samples: 1, targetMs: 20 })).ms;
+    screened.push({ ...c, ms });
+  }
+  screened.sort((a, b) => a.ms - b.ms);
+  let winner: { best: T; time: KernelTime } | undefined;
+  for (const c of screened.slice(0, options.finalists)) {
+    const time = await timeDispatches(device, c.reps, {
+      samples: options.samples,
+      timestamps: true,
+    });
+    if (!winner || time.ms < winner.time.ms) winner = { best: c, time };
+  }
+  return { ...winner!, screened };
+}
+
 async function denseGemvCell(
   shape: Shape,
   precision: "f32" | "f16",
@@ -217,9 +243,8 @@ async function denseGemvCell(
     );
   }
   const candidates = facts.isFallbackAdapter ? GEMV_SWEEP_CPU : GEMV_SWEEP;
-  // Every candidate is checked against the CPU reference and screened with a short timing; the
-  // best three are timed in full, and the fastest of those is the cell's figure.
-  const screened: { tuning: GemvTuning; reps: Dispatch[][]; ms: number }[] = [];
+  // Every candidate is checked against the CPU reference before any is timed.
+  const built: { tuning: GemvTuning; reps: Dispatch[][] }[] = [];
   try {
     for (const [i, tuning] of candidates.entries()) {
       ctx.progress(
@@ -250,29 +275,20 @@ async function denseGemvCell(
           } differs from the CPU reference by ${err}`,
         );
       }
-      const reps = instances.map((g) => [g.dispatch]);
-      const ms = candidates.length === 1
-        ? 0
-        : (await timeDispatches(device, reps, { samples: 1, targetMs: 20 })).ms;
-      screened.push({ tuning, reps, ms });
+      built.push({ tuning, reps: instances.map((g) => [g.dispatch]) });
     }
-    screened.sort((a, b) => a.ms - b.ms);
-    let best: { tuning: GemvTuning; time: KernelTime } | undefined;
-    for (const { tuning, reps } of screened.slice(0, 3)) {
-      const time = await timeDispatches(device, reps, {
-        samples: ctx.quick ? 3 : 5,
-        timestamps: true,
-      });
-      if (!best || time.ms < best.time.ms) best = { tuning, time };
-    }
+    const { best: winner, time, screened } = await fastest(device, built, {
+      finalists: 3,
+      samples: ctx.quick ? 3 : 5,
+    });
+    const best = { tuning: winner.tuning, time };
     if (precision === "f32") {
-      state.denseMs.set(shape.id, best!.time.ms);
-      state.tuning.set(shape.id, best!.tuning);
+      state.denseMs.set(shape.id, best.time.ms);
     }
-    const t = timing(best!.time, bytes, ceil);
+    const t = timing(best.time, bytes, ceil);
     return {
       ...t,
-      speedup: precision === "f32" ? 1 : (state.denseMs.get(shape.id) ?? NaN) / best!.time.ms,
+      speedup: precision === "f32" ? 1 : (state.denseMs.get(shape.id) ?? NaN) / best.time.ms,
       flops_dense: 2 * shape.n * shape.k,
       flops_effective: 2 * shape.n * shape.k,
       weight_bytes_effective: weightBytes,
@@ -280,7 +296,7 @@ async function denseGemvCell(
         ...t.extra,
         kernel: precision === "f16" ? "gemv-f16" : "gemv",
         shape: `${shape.k}x${shape.n}`,
-        tuning: gemvTuningLabel(best!.tuning),
+        tuning: gemvTuningLabel(best.tuning),
         ideal_speedup: 1,
         // The screening figures of every candidate (GB/s from one short slope each).
         ...(screened.length > 1
@@ -314,8 +330,9 @@ async function sparseCell(
     ? -1
     : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
   const rule = { kind: "magnitude" as const, threshold };
-  const want = sparseGemvCpu(wt, selectCpu(x, rule), { n: shape.n });
-  const active = selectCpu(x, rule).idx.length;
+  const kept = selectCpu(x, rule);
+  const want = sparseGemvCpu(wt, kept, { n: shape.n });
+  const active = kept.idx.length;
   const copies = copiesFor(
     shape.n * shape.k * 4 * Math.max(0.05, 1 - sparsity),
     facts.isFallbackAdapter,
@@ -325,8 +342,7 @@ async function sparseCell(
     ? await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule, input: xBuf })
     : undefined;
   const weights = sparseWeights(device, shape, copies);
-  // Each candidate is checked against the CPU reference; with several, a short timing screens
-  // them and the fastest is timed in full.
+  // Each candidate is checked against the CPU reference before any is timed.
   const candidates: (MaskedTuning | undefined)[] = indexed
     ? [undefined]
     : facts.isFallbackAdapter
@@ -337,20 +353,9 @@ async function sparseCell(
       { unroll: 1, compact: false, columnsPerThread: 4 },
     ]
     : [...MASKED_SWEEP];
-  const built: {
-    label: string;
-    reps: Dispatch[][];
-    splits: number;
-    ms: number;
-  }[] = [];
+  const built: { label: string; reps: Dispatch[][]; splits: number }[] = [];
   for (const masked of candidates) {
     const wg = masked?.workgroupSize ?? tuning.workgroupSize;
-    const splitsWanted = masked?.splitScale && !tuning.splits
-      ? Math.max(
-        1,
-        Math.round(splitCount(shape.k, Math.ceil(shape.n / 4 / wg)) * masked.splitScale),
-      )
-      : tuning.splits;
     const label = `WG=${wg}${
       masked
         ? `,U=${masked.unroll},${masked.compact ? "compact" : "branchy"}${
@@ -387,7 +392,7 @@ async function sparseCell(
           rule,
           ...tuning,
           workgroupSize: wg,
-          ...(splitsWanted ? { splits: splitsWanted } : {}),
+          ...(masked?.splitScale ? { splitScale: masked.splitScale } : {}),
           unroll: masked!.unroll,
           compact: masked!.compact,
           ...(masked!.columnsPerThread ? { columnsPerThread: masked!.columnsPerThread } : {}),
@@ -403,14 +408,12 @@ async function sparseCell(
         `sparse gemv ${shape.id} s=${sparsity} ${label} differs from the CPU reference by ${err}`,
       );
     }
-    const ms = candidates.length === 1
-      ? 0
-      : (await timeDispatches(device, reps, { samples: 1, targetMs: 20 })).ms;
-    built.push({ label, reps, splits, ms });
+    built.push({ label, reps, splits });
   }
-  built.sort((a, b) => a.ms - b.ms);
-  const { reps, splits, label } = built[0]!;
-  const time = await timeDispatches(device, reps, { samples: ctx.quick ? 3 : 5, timestamps: true });
+  const { best: { splits, label }, time } = await fastest(device, built, {
+    finalists: 1,
+    samples: ctx.quick ? 3 : 5,
+  });
   const selectBytes = indexed ? shape.k * 4 + active * 8 : 0;
   const bytes = shape.k * 4 + selectBytes + active * shape.n * 4 + 2 * splits * shape.n * 4 +
     shape.n * 4;
