@@ -6,7 +6,7 @@
  *
  * @example Run a suite programmatically
  * ```ts ignore
- * import { createBackend, createProgress, RunDir, runSuites, SUITES } from "./mod.ts";
+ * import { createBackend, createProgress, getMethod, RunDir, runSuites, SUITES } from "./mod.ts";
  * const runDir = await RunDir.create("results", "my-run");
  * await runSuites({
  *   suites: [SUITES[0]!.suite],
@@ -14,6 +14,7 @@
  *   runDir,
  *   progress: createProgress(),
  *   backend: createBackend,
+ *   method: getMethod,
  *   readModel: (p) => Deno.readFile(p),
  * });
  * ```
@@ -45,9 +46,10 @@ export { checkId, newRunId, RunDir } from "./src/run_dir.ts";
 export { CSV_COLUMNS, emptyCell } from "./src/result.ts";
 export type { CellResult, CellStatus } from "./src/result.ts";
 export { parseCsv, toCsv } from "./src/export_csv.ts";
-export { assertFinite, createBackend, TARGET_IDS } from "./src/backend.ts";
+export { assertFinite, TARGET_IDS } from "./src/backend.ts";
+export { createBackend } from "./src/backends/mod.ts";
+export type { AdapterFacts } from "./kernels/gpu_device.ts";
 export type {
-  AdapterFacts,
   Backend,
   BackendIdentity,
   HostTensor,
@@ -80,14 +82,9 @@ export type {
   SparsityMethod,
   VariantPlan,
 } from "./src/method.ts";
-export { DATASET_IDS, loadDataset, SPLIT_NAMES } from "./datasets/dataset.ts";
-export type {
-  Dataset,
-  DatasetId,
-  ImageDataset,
-  SplitName,
-  TextDataset,
-} from "./datasets/dataset.ts";
+export { DATASET_IDS, SPLIT_NAMES } from "./datasets/types.ts";
+export { loadDataset } from "./datasets/mod.ts";
+export type { Dataset, DatasetId, ImageDataset, SplitName, TextDataset } from "./datasets/types.ts";
 export { decodeModel, encodeModel } from "./src/onnx/model.ts";
 export type { ModelProto } from "./src/onnx/model.ts";
 export {
@@ -101,4 +98,4 @@ export { countFlops, nodeFlops } from "./src/onnx/flops.ts";
 export type { FlopCount, NodeFlops } from "./src/onnx/flops.ts";
 export { inferShapes, resolveInputShapes } from "./src/onnx/shapes.ts";
 export { effectiveFlops } from "./src/effective_flops.ts";
-export { sha256File, sha256Hex } from "./src/sha256.ts";
+export { sha256File, sha256Hex } from "./lib/sha256.ts";

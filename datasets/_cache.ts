@@ -9,7 +9,7 @@
  * @module
  */
 
-import { REPO_ROOT } from "./_package.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 /** Default cache directory. */
 export const DEFAULT_CACHE_DIR = `${REPO_ROOT}.cache/datasets`;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { bytesOf, sha256Hex } from "../src/sha256.ts";
-import { createRng, shuffleInPlace } from "../src/prng.ts";
+import { bytesOf, sha256Hex } from "../lib/sha256.ts";
+import { createRng, shuffleInPlace } from "../lib/prng.ts";
 import { readCache, writeCache } from "./_cache.ts";
 import { checkFingerprint, fingerprintFiles, packageDir } from "./_package.ts";
 import {
@@ -15,7 +15,7 @@ import {
   type LoadDatasetOptions,
   SPLIT_NAMES,
   type SplitName,
-} from "./dataset.ts";
+} from "./types.ts";
 
 /** How one image dataset is read from its package. */
 export interface ImageSource {

@@ -4,10 +4,8 @@
  * @module
  */
 
-import { sha256Hex } from "../src/sha256.ts";
-
-/** The repository root, derived from this file's location. */
-export const REPO_ROOT: string = new URL("..", import.meta.url).pathname;
+import { REPO_ROOT } from "../lib/repo_root.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 
 /**
  * Returns the directory of an installed npm package after checking its version.

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { sha256Hex } from "../src/sha256.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 import { readCache, writeCache } from "./_cache.ts";
 import { checkFingerprint, fingerprintFiles, packageDir } from "./_package.ts";
 import {
@@ -21,7 +21,7 @@ import {
   type SplitName,
   type TextDataset,
   type TextSplit,
-} from "./dataset.ts";
+} from "./types.ts";
 
 /** Fingerprint of the package's data files used here (see `fingerprintFiles`). */
 export const ENGLISH_TEXT_FINGERPRINT =

@@ -8,7 +8,7 @@
  */
 
 import { loadImageDataset, parseImageJson } from "./_image_dataset.ts";
-import type { ImageDataset, LoadDatasetOptions } from "./dataset.ts";
+import type { ImageDataset, LoadDatasetOptions } from "./types.ts";
 
 /** Fingerprint of the package's ten class files (see `fingerprintFiles`). */
 export const FASHION_MNIST_FINGERPRINT =

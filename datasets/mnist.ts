@@ -8,7 +8,7 @@
  */
 
 import { loadImageDataset, parseImageJson } from "./_image_dataset.ts";
-import type { ImageDataset, LoadDatasetOptions } from "./dataset.ts";
+import type { ImageDataset, LoadDatasetOptions } from "./types.ts";
 
 /** Fingerprint of the package's ten class files (see `fingerprintFiles`). */
 export const MNIST_FINGERPRINT = "b37d43cecdd4baa795a79c7dead745fb5baac02608585c1f1894d7155149fd2f";

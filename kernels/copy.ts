@@ -6,13 +6,7 @@
  */
 
 import copySource from "./copy.wgsl" with { type: "text" };
-import {
-  bindAll,
-  createPipeline,
-  type KernelTime,
-  storageBuffer,
-  timeDispatches,
-} from "./_host.ts";
+import { bindAll, createPipeline, type KernelTime, storageBuffer, timeDispatches } from "./host.ts";
 
 /** The measured ceiling. */
 export interface Ceiling {

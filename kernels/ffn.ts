@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type Dispatch, readBuffer, storageBuffer, writeArray } from "./_host.ts";
+import { type Dispatch, readBuffer, storageBuffer, writeArray } from "./host.ts";
 import { activateCpu, type Activation } from "./activation.ts";
 import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
 import { createGemv, gemvCpu } from "./gemv.ts";

@@ -14,7 +14,7 @@ import {
   readBuffer,
   storageBuffer,
   uniformBuffer,
-} from "./_host.ts";
+} from "./host.ts";
 import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
 import { padColumns } from "./gemv.ts";
 

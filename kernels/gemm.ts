@@ -14,7 +14,7 @@ import {
   readBuffer,
   storageBuffer,
   uniformBuffer,
-} from "./_host.ts";
+} from "./host.ts";
 
 /**
  * CPU reference: Y[m] = X[rows[m]] · Wᵀ + b (rows[m] = m when not gathered).

@@ -18,7 +18,7 @@ import {
   readBuffer,
   storageBuffer,
   uniformBuffer,
-} from "./_host.ts";
+} from "./host.ts";
 import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
 import type { GemvTuning } from "./tuning.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { acquireGpu } from "../src/gpu_device.ts";
-import { createRng } from "../src/prng.ts";
-import { runOnce, storageBuffer, writeArray } from "./_host.ts";
+import { acquireGpu } from "./gpu_device.ts";
+import { createRng } from "../lib/prng.ts";
+import { runOnce, storageBuffer, writeArray } from "./host.ts";
 import { relativeError } from "./relative_error.ts";
 import { createGemv, gemvCpu, roundToHalf } from "./gemv.ts";
 import { GEMV_SWEEP, type GemvTuning, gemvTuningLabel } from "./tuning.ts";
@@ -433,7 +433,7 @@ Deno.test({
 }, async () => {
   const { device } = gpu!;
   const { createMaskedSparseGemv } = await import("./sparse_gemv.ts");
-  const { storageBuffer } = await import("./_host.ts");
+  const { storageBuffer } = await import("./host.ts");
   for (const [k, n] of [[512, 128], [101, 37], [2051, 515]] as [number, number][]) {
     const x = random(k, k);
     const w = random(n * k, 8);
@@ -489,7 +489,7 @@ Deno.test({
 }, async () => {
   const { device } = gpu!;
   const { createSdrOverlap, overlapCpu, randomCells } = await import("./sdr_overlap.ts");
-  const { createRng } = await import("../src/prng.ts");
+  const { createRng } = await import("../lib/prng.ts");
   const rng = createRng(17);
   for (
     const [n, a, s] of [[1000, 25, 30], [2048, 40, 24], [97, 9, 12]] as [number, number, number][]

@@ -5,7 +5,7 @@
  */
 
 import mulSource from "./mul.wgsl" with { type: "text" };
-import { bindAll, createPipeline, type Dispatch, storageBuffer } from "./_host.ts";
+import { bindAll, createPipeline, type Dispatch, storageBuffer } from "./host.ts";
 
 /**
  * CPU reference: y = a ⊙ b in float32.

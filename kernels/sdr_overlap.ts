@@ -16,8 +16,8 @@ import {
   storageBuffer,
   uniformBuffer,
   writeArray,
-} from "./_host.ts";
-import type { Rng } from "../src/prng.ts";
+} from "./host.ts";
+import type { Rng } from "../lib/prng.ts";
 
 /**
  * `count` distinct cells out of `n`, ascending (Floyd's sampling).

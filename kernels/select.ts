@@ -14,7 +14,7 @@ import {
   readBuffer,
   storageBuffer,
   uniformBuffer,
-} from "./_host.ts";
+} from "./host.ts";
 
 /** How to select. */
 export type SelectRule =

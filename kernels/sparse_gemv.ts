@@ -17,7 +17,7 @@ import {
   readBuffer,
   storageBuffer,
   uniformBuffer,
-} from "./_host.ts";
+} from "./host.ts";
 import { padColumns } from "./gemv.ts";
 import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
 

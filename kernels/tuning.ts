@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { AdapterFacts } from "../src/backend.ts";
+import type { AdapterFacts } from "./gpu_device.ts";
 
 /** Launch shapes of the kernels. */
 export interface Tuning {

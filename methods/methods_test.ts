@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createBackend } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
 import { createProgress } from "../src/progress.ts";
 import { RunDir } from "../src/run_dir.ts";
 import { runSuites } from "../src/runner.ts";
 import { tinySuite } from "../src/_test_fixtures.ts";
 import type { ModelSuite, VariantSpec } from "../src/suite.ts";
-import { METHODS } from "./mod.ts";
+import { getMethod, METHODS } from "./mod.ts";
 
 const quiet = createProgress({ quiet: true, interactive: false });
 
@@ -24,6 +24,7 @@ async function runTiny(
     runDir: dir,
     progress: quiet,
     backend: (id) => createBackend(id),
+    method: getMethod,
     dataset: () => Promise.resolve(dataset),
     readModel: () => Promise.resolve(modelBytes),
   });
@@ -37,7 +38,7 @@ async function runZooSlice(
   samples: { evaluation: number; calibration: number },
   targets: ModelSuite["targets"] = ["ort-node"],
 ) {
-  const { REPO_ROOT } = await import("../datasets/_package.ts");
+  const { REPO_ROOT } = await import("../lib/repo_root.ts");
   const suite: ModelSuite = {
     ...base,
     targets,
@@ -56,6 +57,7 @@ async function runZooSlice(
     runDir: dir,
     progress: quiet,
     backend: (id) => createBackend(id),
+    method: getMethod,
     readModel: (p) => Deno.readFile(`${REPO_ROOT}${p}`),
   });
   return dir.cells;

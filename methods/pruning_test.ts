@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { accumulateHessian, obsRemoveColumns, sparseGptPrune } from "./pruning.ts";
-import { createRng } from "../src/prng.ts";
+import { createRng } from "../lib/prng.ts";
 
 function problem(rows: number, cols: number, samples: number, seed: number) {
   const rng = createRng(seed);

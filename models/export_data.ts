@@ -10,9 +10,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { DATASET_IDS, type DatasetId, loadDataset, SPLIT_NAMES } from "../datasets/dataset.ts";
-import { bytesOf } from "../src/sha256.ts";
-import { REPO_ROOT } from "../datasets/_package.ts";
+import { DATASET_IDS, type DatasetId, SPLIT_NAMES } from "../datasets/types.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import { bytesOf } from "../lib/sha256.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,

@@ -10,13 +10,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { createBackend } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
 import { evaluate } from "../src/evaluate.ts";
-import { sha256Hex } from "../src/sha256.ts";
-import { loadDataset } from "../datasets/dataset.ts";
-import type { DatasetId } from "../datasets/dataset.ts";
+import { sha256Hex } from "../lib/sha256.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import type { DatasetId } from "../datasets/types.ts";
 import type { Task } from "../src/suite.ts";
-import { REPO_ROOT } from "../datasets/_package.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 /** One zoo model. */
 export interface ZooModel {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { measureZooModel, ZOO } from "./zoo.ts";
-import { sha256File } from "../src/sha256.ts";
-import { createBackend, type TensorMap } from "../src/backend.ts";
+import { sha256File } from "../lib/sha256.ts";
+import { type TensorMap } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
 import { MODELS } from "../suites/_pins.ts";
-import { REPO_ROOT } from "../datasets/_package.ts";
-import { loadDataset } from "../datasets/dataset.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
+import { loadDataset } from "../datasets/mod.ts";
 
 interface Card {
   id: string;

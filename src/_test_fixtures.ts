@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { ImageDataset } from "../datasets/dataset.ts";
-import { createRng } from "./prng.ts";
-import { bytesOf, sha256Hex } from "./sha256.ts";
+import type { ImageDataset } from "../datasets/types.ts";
+import { createRng } from "../lib/prng.ts";
+import { bytesOf, sha256Hex } from "../lib/sha256.ts";
 import { DataType, encodeModel, type ModelProto } from "./onnx/model.ts";
 import { floatTensor } from "./onnx/tensor_data.ts";
 import { makeAttr } from "./onnx/graph.ts";

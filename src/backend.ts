@@ -1,12 +1,13 @@
 /**
  * The one small interface every execution target implements: ORT's wasm, node and WebGPU builds,
- * and the project's own WGSL kernels.
+ * and the project's own WGSL kernels. `src/backends/mod.ts` creates them.
  *
  * @module
  */
 
 import type { Sampler } from "./timing.ts";
 import type { KernelPlan } from "./method.ts";
+import type { AdapterFacts } from "../kernels/gpu_device.ts";
 
 /** Ids of the execution targets. */
 export type TargetId = "ort-wasm" | "ort-node" | "ort-webgpu" | "wgsl";
@@ -39,22 +40,6 @@ export interface BackendIdentity {
   threads?: number;
   /** WebGPU adapter facts, for GPU targets. */
   adapter?: AdapterFacts;
-}
-
-/** What a WebGPU adapter reports about itself. */
-export interface AdapterFacts {
-  /** `GPUAdapterInfo.vendor`. */
-  vendor: string;
-  /** `GPUAdapterInfo.architecture`. */
-  architecture: string;
-  /** `GPUAdapterInfo.description`. */
-  description: string;
-  /** Whether it is a software (fallback) adapter. */
-  isFallbackAdapter: boolean;
-  /** Features the adapter offers. */
-  features: string[];
-  /** `maxStorageBufferBindingSize`, bytes. */
-  maxStorageBufferBindingSize: number;
 }
 
 /** A model loaded on a backend, ready to run. */
@@ -134,27 +119,6 @@ export interface Backend {
    * @returns The loaded model.
    */
   load(model: Uint8Array, options: LoadOptions): Promise<LoadedModel>;
-}
-
-/**
- * Creates the backend for a target id; the runtime is imported only when its target is used.
- *
- * @param id Target id.
- * @returns The backend.
- * @throws {RangeError} For an unknown id, listing the valid ones.
- */
-export async function createBackend(id: string): Promise<Backend> {
-  switch (id) {
-    case "ort-wasm":
-      return new (await import("./backends/ort_wasm.ts")).OrtWasmBackend();
-    case "ort-node":
-      return new (await import("./backends/ort_node.ts")).OrtNodeBackend();
-    case "ort-webgpu":
-      return new (await import("./backends/ort_webgpu.ts")).OrtWebGpuBackend();
-    case "wgsl":
-      return new (await import("./backends/wgsl.ts")).WgslBackend();
-  }
-  throw new RangeError(`Unknown target "${id}" (valid: ${TARGET_IDS.join(", ")})`);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import type { HostTensor, LoadedModel, TensorMap } from "./backend.ts";
-import type { Dataset, SplitName } from "../datasets/dataset.ts";
+import type { Dataset, SplitName } from "../datasets/types.ts";
 import type { Task } from "./suite.ts";
 import type { Captured } from "./method.ts";
 import type { ModelProto } from "./onnx/model.ts";

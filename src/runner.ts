@@ -9,8 +9,8 @@
 
 import type { Backend, BackendIdentity, LoadedModel, TargetId, TensorMap } from "./backend.ts";
 import { assertFinite } from "./backend.ts";
-import type { Dataset } from "../datasets/dataset.ts";
-import { loadDataset } from "../datasets/dataset.ts";
+import type { Dataset } from "../datasets/types.ts";
+import { loadDataset } from "../datasets/mod.ts";
 import {
   addDensityProbes,
   agreement,
@@ -20,8 +20,7 @@ import {
   timingFeeds,
 } from "./evaluate.ts";
 import { effectiveFlops } from "./effective_flops.ts";
-import type { Captured, KernelPlan, VariantPlan } from "./method.ts";
-import { getMethod } from "../methods/mod.ts";
+import type { Captured, KernelPlan, SparsityMethod, VariantPlan } from "./method.ts";
 import { analyzeGraph, type Linear } from "./onnx/blocks.ts";
 import { countFlops, type FlopCount } from "./onnx/flops.ts";
 import { decodeModel, encodeModel, type ModelProto } from "./onnx/model.ts";
@@ -30,7 +29,7 @@ import { inferShapes, type ValueShape } from "./onnx/shapes.ts";
 import type { Progress } from "./progress.ts";
 import { type CellResult, emptyCell } from "./result.ts";
 import { RunDir } from "./run_dir.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 import { bootstrapRatioCi, summarize } from "./stats.ts";
 import type { CustomSuite, CustomSuiteContext, ModelSuite, Suite, VariantSpec } from "./suite.ts";
 import {
@@ -41,7 +40,7 @@ import {
   timingWarnings,
   wallClock,
 } from "./timing.ts";
-import { oneLine } from "./backends/_ort_cpu_session.ts";
+import { oneLine } from "../lib/one_line.ts";
 
 /** Everything a run needs; tests replace the I/O parts with fakes. */
 export interface RunOptions {
@@ -59,8 +58,13 @@ export interface RunOptions {
   runDir: RunDir;
   /** Progress display. */
   progress: Progress;
-  /** Creates a backend (default: the real ones). */
+  /** Creates a backend (the real ones: `createBackend` of `src/backends/mod.ts`). */
   backend: (id: TargetId) => Promise<Backend>;
+  /**
+   * Looks up a sparsity method by id (the registry: `getMethod` of `methods/mod.ts`); the engine
+   * imports no method itself. Throws for an unknown id.
+   */
+  method: (id: string) => SparsityMethod;
   /** Loads a dataset (default: the real loaders). */
   dataset?: (id: Dataset["id"]) => Promise<Dataset>;
   /** Reads a model file, path relative to the repository (default: from disk). */
@@ -491,7 +495,7 @@ async function runModelSuite(
         dnrPerLayer = denseDnrLayers;
         flops = effectiveFlops(count, shapes, linears, plan, new Map());
       } else {
-        const method = getMethod(v.method);
+        const method = options.method(v.method);
         if (method.needsSparsity && v.sparsity === null) {
           throw new RangeError(`Method ${v.method} needs a sparsity`);
         }

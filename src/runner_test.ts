@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { type Backend, createBackend, type TargetId } from "./backend.ts";
+import { type Backend, type TargetId } from "./backend.ts";
+import { createBackend } from "./backends/mod.ts";
+import { getMethod } from "../methods/mod.ts";
 import { createProgress } from "./progress.ts";
 import { RunDir } from "./run_dir.ts";
 import { cellKey, expandVariants, runSuites } from "./runner.ts";
@@ -21,6 +23,7 @@ async function run(
     runDir: dir,
     progress: quiet,
     backend: backend ?? ((id) => createBackend(id)),
+    method: getMethod,
     dataset: () => Promise.resolve(dataset),
     readModel: () => Promise.resolve(modelBytes),
   });

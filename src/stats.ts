@@ -9,7 +9,7 @@
  * @module
  */
 
-import { createRng } from "./prng.ts";
+import { createRng } from "../lib/prng.ts";
 
 /** Summary of one set of timing samples, in milliseconds. */
 export interface SampleSummary {

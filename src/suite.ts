@@ -6,7 +6,7 @@
  */
 
 import type { TargetId } from "./backend.ts";
-import type { DatasetId } from "../datasets/dataset.ts";
+import type { DatasetId } from "../datasets/types.ts";
 import type { TimingPolicy } from "./timing.ts";
 import type { CellResult } from "./result.ts";
 

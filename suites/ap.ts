@@ -11,7 +11,7 @@
 import { defineSuite } from "../src/suite.ts";
 import type { CustomCell } from "../src/suite.ts";
 import type { CellResult } from "../src/result.ts";
-import { REPO_ROOT } from "../datasets/_package.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 interface Round {
   round: number;

@@ -13,8 +13,8 @@
 import { defineSuite } from "../src/suite.ts";
 import type { CustomCell, CustomSuiteContext } from "../src/suite.ts";
 import type { CellResult } from "../src/result.ts";
-import { acquireGpu } from "../src/gpu_device.ts";
-import { createRng } from "../src/prng.ts";
+import { acquireGpu } from "../kernels/gpu_device.ts";
+import { createRng } from "../lib/prng.ts";
 import { summarize } from "../src/stats.ts";
 import {
   cloneBuffer,
@@ -23,7 +23,7 @@ import {
   runOnce,
   storageBuffer,
   timeDispatches,
-} from "../kernels/_host.ts";
+} from "../kernels/host.ts";
 import { createGemv, gemvCpu, gemvWeightBuffer, roundToHalf } from "../kernels/gemv.ts";
 import { createSelect, selectCpu } from "../kernels/select.ts";
 import {
@@ -41,7 +41,7 @@ import {
   type GemvTuning,
   gemvTuningLabel,
 } from "../kernels/tuning.ts";
-import { createBackend } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
 import { DataType, encodeModel } from "../src/onnx/model.ts";
 import { floatTensor } from "../src/onnx/tensor_data.ts";
 import { wallClock } from "../src/timing.ts";

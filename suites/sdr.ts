@@ -12,9 +12,9 @@ import { defineSuite } from "../src/suite.ts";
 import type { CellResult } from "../src/result.ts";
 import type { CustomCell } from "../src/suite.ts";
 import { falseMatchExact, falseMatchLog, type SdrParams } from "../src/sdr_probability.ts";
-import { acquireGpu } from "../src/gpu_device.ts";
-import { createRng } from "../src/prng.ts";
-import { runOnce, timeDispatches } from "../kernels/_host.ts";
+import { acquireGpu } from "../kernels/gpu_device.ts";
+import { createRng } from "../lib/prng.ts";
+import { runOnce, timeDispatches } from "../kernels/host.ts";
 import { createSdrOverlap, randomCells } from "../kernels/sdr_overlap.ts";
 
 interface Point extends SdrParams {

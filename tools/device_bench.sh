@@ -13,7 +13,7 @@ args=()
 for s in ${suites//,/ }; do args+=(--suite "$s"); done
 mkdir -p "$OUT/runs"
 timeout "$limit" deno run --node-modules-dir=manual --allow-read --allow-write=results,reports,.cache,"$OUT" \
-  --allow-ffi --allow-env --allow-sys --allow-run=git,nvidia-smi src/cli/bench.ts "${args[@]}" --out "$OUT/runs" "$@" \
+  --allow-ffi --allow-env --allow-sys --allow-run=git,nvidia-smi cli/bench.ts "${args[@]}" --out "$OUT/runs" "$@" \
   > "$OUT/runs/bench-${suites//,/-}.log" 2>&1
 echo "bench ${suites}: exit $?"
 tail -n 40 "$OUT/runs/bench-${suites//,/-}.log"

@@ -8,6 +8,7 @@
 import type { HostTensor, LoadedModel, TensorMap } from "../backend.ts";
 import type { Clock, Sampler } from "../timing.ts";
 import { wallClock } from "../timing.ts";
+import { oneLine } from "../../lib/one_line.ts";
 
 /** The slice of the ORT JavaScript API the backends use. */
 export interface OrtTensorLike {
@@ -138,15 +139,4 @@ export async function createTimed<S>(
     throw new Error(`Cannot run model ${label}: ${oneLine(e)}`);
   }
   return { session, coldMs: performance.now() - t0 };
-}
-
-/**
- * The first line of an error's message, without ORT's long stack traces.
- *
- * @param e Anything thrown.
- * @returns One line.
- */
-export function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split("\n").map((l) => l.trim()).filter(Boolean)[0] ?? "unknown error";
 }

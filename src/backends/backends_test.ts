@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assertFinite, createBackend, type TensorMap } from "../backend.ts";
+import { assertFinite, type TensorMap } from "../backend.ts";
+import { createBackend } from "./mod.ts";
 import { DataType, encodeModel, encodeModel as enc, type ModelProto } from "../onnx/model.ts";
 import { tinyMlp } from "../_test_fixtures.ts";
 

@@ -9,11 +9,11 @@ import { cpuModel } from "../environment.ts";
 import {
   cpuLoadedModel,
   createTimed,
-  oneLine,
   type OrtModuleLike,
   type OrtSessionLike,
   toOrtFeeds,
 } from "./_ort_cpu_session.ts";
+import { oneLine } from "../../lib/one_line.ts";
 
 /**
  * Session options of every `ort-node` session.

@@ -12,11 +12,11 @@ import { cpuModel } from "../environment.ts";
 import {
   cpuLoadedModel,
   createTimed,
-  oneLine,
   type OrtModuleLike,
   type OrtSessionLike,
   toOrtFeeds,
 } from "./_ort_cpu_session.ts";
+import { oneLine } from "../../lib/one_line.ts";
 
 /** onnxruntime-web on the wasm execution provider. */
 export class OrtWasmBackend implements Backend {

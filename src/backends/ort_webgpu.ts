@@ -11,17 +11,17 @@
  */
 
 import type { Backend, BackendIdentity, LoadedModel, TensorMap } from "../backend.ts";
-import { acquireGpu } from "../gpu_device.ts";
+import { acquireGpu } from "../../kernels/gpu_device.ts";
 import type { Clock, Sampler } from "../timing.ts";
 import { wallClock } from "../timing.ts";
 import {
   createTimed,
   fromOrtTensor,
-  oneLine,
   type OrtModuleLike,
   type OrtTensorLike,
   toOrtFeeds,
 } from "./_ort_cpu_session.ts";
+import { oneLine } from "../../lib/one_line.ts";
 import { captureOrtLog, parsePlacement } from "./_ort_log_tap.ts";
 
 type OrtWeb = typeof import("onnxruntime-web/webgpu");

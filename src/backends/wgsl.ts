@@ -12,7 +12,7 @@
  */
 
 import type { Backend, BackendIdentity, LoadedModel, LoadOptions, TensorMap } from "../backend.ts";
-import { acquireGpu } from "../gpu_device.ts";
+import { acquireGpu } from "../../kernels/gpu_device.ts";
 import type { KernelPlan } from "../method.ts";
 import { analyzeGraph, type FfnBlock, type Linear } from "../onnx/blocks.ts";
 import { GraphIndex } from "../onnx/graph.ts";
@@ -27,10 +27,10 @@ import {
   type GatedFfn,
   type Pipeline,
 } from "../../kernels/ffn.ts";
-import { type Dispatch, timeBatch } from "../../kernels/_host.ts";
+import { type Dispatch, timeBatch } from "../../kernels/host.ts";
 import { defaultTuning } from "../../kernels/tuning.ts";
 import { relativeError } from "../../kernels/relative_error.ts";
-import { oneLine } from "./_ort_cpu_session.ts";
+import { oneLine } from "../../lib/one_line.ts";
 
 /** A chain or gated block with the values that feed it and that it produces in the ONNX graph. */
 type Unit =

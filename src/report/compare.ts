@@ -10,7 +10,7 @@
 
 import type { CellResult } from "../result.ts";
 import { mannWhitney } from "../stats.ts";
-import type { RunData } from "./html_report.ts";
+import type { RunData } from "./run_data.ts";
 
 /** One cell across runs. */
 export interface ComparedCell {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compareRuns } from "./compare.ts";
-import type { RunData } from "./html_report.ts";
+import type { RunData } from "./run_data.ts";
 import { emptyCell } from "../result.ts";
 
 function run(

@@ -8,17 +8,11 @@
  */
 
 import type { CellResult } from "../result.ts";
-import { REPO_ROOT } from "../../datasets/_package.ts";
+import { REPO_ROOT } from "../../lib/repo_root.ts";
+import { readRun, type RunData } from "./run_data.ts";
+import type { ComparedCell } from "./compare.ts";
 
-/** A run as the report reads it from `results/<run-id>/`. */
-export interface RunData {
-  /** Run id. */
-  id: string;
-  /** `run.json`. */
-  run: Record<string, unknown>;
-  /** The cells. */
-  cells: CellResult[];
-}
+export { readRun, type RunData };
 
 /**
  * Escapes text for HTML element content and attribute values.
@@ -44,39 +38,6 @@ export function scriptJson(value: unknown): string {
     /\u2028|\u2029/g,
     (c) => `\\u${c.charCodeAt(0).toString(16)}`,
   );
-}
-
-/**
- * Reads a run folder: run.json and the cells (from the journal, so interrupted runs report too).
- *
- * @param dir The run folder.
- * @returns The run.
- */
-export async function readRun(dir: string): Promise<RunData> {
-  const path = dir.replace(/\/+$/, "");
-  let run: Record<string, unknown>;
-  try {
-    run = JSON.parse(await Deno.readTextFile(`${path}/run.json`));
-  } catch {
-    throw new Error(`Cannot read run ${path}: run.json is missing or not JSON`);
-  }
-  const cells = new Map<string, CellResult>();
-  let journal = "";
-  try {
-    journal = await Deno.readTextFile(`${path}/cells.jsonl`);
-  } catch {
-    throw new Error(`Cannot read run ${path}: cells.jsonl is missing`);
-  }
-  for (const line of journal.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const c = JSON.parse(line) as CellResult;
-      cells.set(c.key, c);
-    } catch {
-      // A line cut short by a kill: that cell was not finished.
-    }
-  }
-  return { id: String(run.runId ?? path.split("/").pop()), run, cells: [...cells.values()] };
 }
 
 /**
@@ -692,7 +653,7 @@ export async function writeRunReport(
  */
 export async function renderCompareReport(
   runs: readonly RunData[],
-  compared: readonly import("./compare.ts").ComparedCell[],
+  compared: readonly ComparedCell[],
 ): Promise<string> {
   const deviceOf = (r: RunData) => {
     const b = (r.run.backends ?? {}) as Record<string, { device?: string }>;

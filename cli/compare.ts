@@ -7,11 +7,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { compareRuns } from "../report/compare.ts";
-import { readRun, renderCompareReport } from "../report/html_report.ts";
+import { compareRuns } from "../src/report/compare.ts";
+import { readRun, renderCompareReport } from "../src/report/html_report.ts";
 // @ts-types="npm:@types/papaparse@5.5.2"
 import Papa from "papaparse";
-import { REPO_ROOT } from "../../datasets/_package.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 /**
  * Runs the CLI.

@@ -7,10 +7,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { analyzeGraph } from "../onnx/blocks.ts";
-import { countFlops } from "../onnx/flops.ts";
-import { decodeModel } from "../onnx/model.ts";
-import { inferShapes, resolveInputShapes } from "../onnx/shapes.ts";
+import { analyzeGraph } from "../src/onnx/blocks.ts";
+import { countFlops } from "../src/onnx/flops.ts";
+import { decodeModel } from "../src/onnx/model.ts";
+import { inferShapes, resolveInputShapes } from "../src/onnx/shapes.ts";
 
 const HELP = `Usage: deno task inspect <model.onnx> [--json] [--shape NAME=DxDxD]...
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadDataset } from "./dataset.ts";
+import { loadDataset } from "./mod.ts";
 import { checkFingerprint, packageDir } from "./_package.ts";
 import { encodeText, TEXT_VOCAB } from "./english_text.ts";
 

@@ -4,9 +4,10 @@
  * @module
  */
 
-import { createBackend, TARGET_IDS } from "../backend.ts";
-import { SUITES } from "../../suites/mod.ts";
-import { METHODS } from "../../methods/mod.ts";
+import { TARGET_IDS } from "../src/backend.ts";
+import { createBackend } from "../src/backends/mod.ts";
+import { SUITES } from "../suites/mod.ts";
+import { METHODS } from "../methods/mod.ts";
 
 /**
  * Prints suites and target availability.

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { falseMatchExact, falseMatchLog } from "../sdr_probability.ts";
+import { falseMatchExact, falseMatchLog } from "../src/sdr_probability.ts";
 
 /**
  * Runs the CLI.

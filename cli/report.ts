@@ -6,8 +6,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { escapeHtml, readRun, writeRunReport } from "../report/html_report.ts";
-import { REPO_ROOT } from "../../datasets/_package.ts";
+import { escapeHtml, readRun, writeRunReport } from "../src/report/html_report.ts";
+import { REPO_ROOT } from "../lib/repo_root.ts";
 
 /**
  * Rebuilds reports/index.html from results/published/.

@@ -1,0 +1,37 @@
+/**
+ * {@linkcode loadDataset} picks a dataset's loader by id; each loader is imported only when used.
+ *
+ * @module
+ */
+
+import { type Dataset, DATASET_IDS, type DatasetId, type LoadDatasetOptions } from "./types.ts";
+
+/**
+ * Loads a dataset by id, from the decoded cache when it is fresh.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const mnist = await loadDataset("mnist");
+ * console.log(mnist.kind, mnist.hash);
+ * ```
+ *
+ * @param id Dataset id.
+ * @param options Cache and package locations.
+ * @returns The dataset.
+ */
+export async function loadDataset(
+  id: DatasetId,
+  options: LoadDatasetOptions = {},
+): Promise<Dataset> {
+  switch (id) {
+    case "mnist":
+      return await (await import("./mnist.ts")).loadMnist(options);
+    case "fashion-mnist":
+      return await (await import("./fashion_mnist.ts")).loadFashionMnist(options);
+    case "english-text":
+      return await (await import("./english_text.ts")).loadEnglishText(options);
+  }
+  throw new RangeError(
+    `Cannot load dataset "${id as string}": unknown id (valid: ${DATASET_IDS.join(", ")})`,
+  );
+}
