@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { repoPath } from "../lib/repo_root.ts";
 import { inspectModel, main, parseShapeFlags } from "./inspect.ts";
 
-const TESTDATA = new URL("../onnx/testdata/", import.meta.url).pathname;
+const TESTDATA = repoPath("src/onnx/testdata/");
 
 Deno.test("inspect --json matches PyTorch's FlopCounterMode within 1 % on exported standard models", async () => {
   const expected = JSON.parse(await Deno.readTextFile(`${TESTDATA}flop_fixtures.json`)) as Record<
@@ -43,7 +44,7 @@ Deno.test("inspect finds FFN blocks and their activations in graphs from both ex
     );
   }
   const mlp = await inspectModel(
-    new URL("../../models/mlp-relu-mnist.onnx", import.meta.url).pathname,
+    repoPath("models/mlp-relu-mnist.onnx"),
     { input: [1, 784] },
   );
   assert.equal(mlp.flops, 2 * (784 * 512 + 512 * 512 + 512 * 10));
@@ -52,7 +53,7 @@ Deno.test("inspect finds FFN blocks and their activations in graphs from both ex
 
 Deno.test("inspect explains dynamic shapes, bad files and bad flags in one line", async () => {
   await assert.rejects(
-    inspectModel(`${TESTDATA}../../../models/mlp-relu-mnist.onnx`),
+    inspectModel(repoPath("models/mlp-relu-mnist.onnx")),
     /Input "input" has dynamic dimensions \(batch\): give its shape with --shape input=1x784/,
   );
   await assert.rejects(
