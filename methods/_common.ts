@@ -124,21 +124,33 @@ export function maskTopK(
 ): string {
   const readers = options.readers ?? readersOf(model, value);
   const rw = new Rewriter(model, options.prefix);
-  const [top] = rw.node("TopK", [score, rw.intConst("k", [k])], {
+  const keep = rw.node("GreaterOrEqual", [score, kthLargest(rw, score, k)])[0]!;
+  const masked = rw.where(keep, value);
+  rw.commit(firstInGraph(model, readers), value, masked, readers);
+  return masked;
+}
+
+/**
+ * Adds nodes computing the k-th largest entry of each row (last axis) of `value`, kept as a
+ * size-1 last axis so it broadcasts against the row: TopK, then the slice of its k-th value.
+ *
+ * @param rw The rewriter the nodes go into.
+ * @param value The value to rank.
+ * @param k Rank (1 = largest).
+ * @returns The k-th largest value's name.
+ */
+export function kthLargest(rw: Rewriter, value: string, k: number): string {
+  const [top] = rw.node("TopK", [value, rw.intConst("k", [k])], {
     attrs: { axis: -1, largest: 1, sorted: 1 },
     intAttrs: ["axis", "largest", "sorted"],
     outputs: 2,
   });
-  const kth = rw.node("Slice", [
+  return rw.node("Slice", [
     top!,
     rw.intConst("start", [k - 1]),
     rw.intConst("end", [k]),
     rw.intConst("axis", [-1]),
   ])[0]!;
-  const keep = rw.node("GreaterOrEqual", [score, kth])[0]!;
-  const masked = rw.where(keep, value);
-  rw.commit(firstInGraph(model, readers), value, masked, readers);
-  return masked;
 }
 
 /**

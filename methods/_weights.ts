@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { MethodContext } from "../src/method.ts";
 import type { Linear } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
 import type { ModelProto, TensorProto } from "../src/onnx/model.ts";
@@ -52,6 +53,26 @@ export function writeWeight(model: ModelProto, l: Linear, w: Float32Array): void
     }
   }
   list[i] = floatTensor(l.weight, dims, stored);
+}
+
+/**
+ * The calibration inputs of a linear on the model as pruned so far (`ctx.model`), so each layer is
+ * pruned against what the pruned model really feeds it.
+ *
+ * @param ctx The method context.
+ * @param l The linear.
+ * @returns Its input rows x [rows, d] and their width d (= the linear's input features).
+ * @throws {Error} When the captured width is not the linear's input width.
+ */
+export async function calibrationInputs(
+  ctx: MethodContext,
+  l: Linear,
+): Promise<{ x: Float32Array; d: number }> {
+  const got = (await ctx.capture(ctx.model, [l.input])).get(l.input)!;
+  if (got.width !== l.inFeatures) {
+    throw new Error(`${l.name}: calibration input width ${got.width} is not ${l.inFeatures}`);
+  }
+  return { x: got.data, d: got.width };
 }
 
 /**

@@ -29,7 +29,8 @@ import { GraphIndex } from "../src/onnx/graph.ts";
 import { DataType, type ModelProto } from "../src/onnx/model.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
 import { readInts } from "../src/onnx/tensor_data.ts";
-import { readersOf } from "./_common.ts";
+import { kthLargest, readersOf } from "./_common.ts";
+import { IntEdits } from "./_reshape_targets.ts";
 import { sliceLinear } from "./_weights.ts";
 
 interface Options {
@@ -84,23 +85,21 @@ export function coreNeurons(h: Float32Array, d: number, alpha: number, beta: num
 function freeTokenCount(model: ModelProto, tokens: number): void {
   const idx = new GraphIndex(model.graph!);
   const reshapes = (model.graph!.node ?? []).filter((n) => n.opType === "Reshape");
-  const changed = new Set<string>();
+  const edits = new IntEdits();
   for (const n of reshapes) {
     const shapeName = n.input?.[1];
     const t = shapeName ? idx.initializers.get(shapeName) : undefined;
-    if (!t || changed.has(shapeName!)) continue;
+    if (!t || edits.has(shapeName!)) continue;
     const v = readInts(t);
     if (v[1] !== tokens || v[0] !== -1) continue;
     // [-1, T, …] becomes [0, -1, …]: batch copied from the input, the token count inferred.
-    v[0] = 0;
-    v[1] = -1;
-    t.rawData = new Uint8Array(new BigInt64Array(v.map(BigInt)).buffer);
-    delete t.int64Data;
-    changed.add(shapeName!);
+    edits.set(shapeName!, 0, 0);
+    edits.set(shapeName!, 1, -1);
   }
+  edits.apply(idx);
   // 0 means "copy" only with allowzero = 0 (dynamo's exports set it to 1).
   for (const n of reshapes) {
-    if (changed.has(n.input?.[1] ?? "")) {
+    if (edits.has(n.input?.[1] ?? "")) {
       n.attribute = (n.attribute ?? []).filter((a) => a.name !== "allowzero");
     }
   }
@@ -158,17 +157,7 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
     const k = Math.max(1, Math.round(o.alpha * d));
     const rw = new Rewriter(model, "corematching");
     const h = b.hidden;
-    const [top] = rw.node("TopK", [h, rw.intConst("k", [k])], {
-      attrs: { axis: -1, largest: 1, sorted: 1 },
-      intAttrs: ["axis", "largest", "sorted"],
-      outputs: 2,
-    });
-    const kth = rw.node("Slice", [
-      top!,
-      rw.intConst("s", [k - 1]),
-      rw.intConst("e", [k]),
-      rw.intConst("ax", [-1]),
-    ])[0]!;
+    const kth = kthLargest(rw, h, k);
     const active = rw.node("And", [
       rw.node("GreaterOrEqual", [h, kth])[0]!,
       rw.node("Greater", [h, rw.floatConst("zero", [0])])[0]!,

@@ -11,18 +11,14 @@ import {
   coreMatchingNeuronsMethod,
   coreMatchingTokensMethod,
 } from "./corematching.ts";
+import { magnitudeMethod } from "./magnitude.ts";
 import { reluMethod } from "./relu.ts";
-import {
-  magnitudeMethod,
-  sparseGptMethod,
-  sparseGptNmMethod,
-  sparseGptStructuredHeadsMethod,
-  sparseGptStructuredMethod,
-  wandaMethod,
-} from "./pruning.ts";
+import { sparseGptMethod, sparseGptNmMethod } from "./sparsegpt.ts";
+import { sparseGptStructuredHeadsMethod, sparseGptStructuredMethod } from "./structured_obs.ts";
 import { statTopkMethod } from "./stat_topk.ts";
 import { tealMethod } from "./teal.ts";
 import { topkMethod } from "./topk.ts";
+import { wandaMethod } from "./wanda.ts";
 import { winaMethod } from "./wina.ts";
 
 /** Every method, by id. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { accumulateHessian, obsRemoveColumns, sparseGptPrune } from "./pruning.ts";
+import { accumulateHessian, obsRemoveColumns, sparseGptPrune } from "./_obs.ts";
 import { createRng } from "../lib/prng.ts";
 
 function problem(rows: number, cols: number, samples: number, seed: number) {
