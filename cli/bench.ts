@@ -10,7 +10,8 @@ import { TARGET_IDS, type TargetId } from "../src/backend.ts";
 import { createBackend } from "../src/backends/mod.ts";
 import { captureEnvironment } from "../src/environment.ts";
 import { toCsv } from "../src/export_csv.ts";
-import { writeRunReport } from "../src/report/html_report.ts";
+import { writeRunReport } from "../src/report/run_report.ts";
+import { STUDY_REPORTS } from "../suites/reports.ts";
 import { createProgress, formatDuration } from "../src/progress.ts";
 import { checkId, newRunId, RunDir } from "../src/run_dir.ts";
 import { type BackendIdentities, runSuites } from "../src/runner.ts";
@@ -168,7 +169,7 @@ export async function main(args: string[]): Promise<number> {
   await runDir.writeAtomic("run.json", runJson(identities, "finished"));
   let reportPath: string | undefined;
   try {
-    reportPath = await writeRunReport(runDir.path);
+    reportPath = await writeRunReport(runDir.path, { studies: STUDY_REPORTS });
   } catch (e) {
     console.error(
       `warning: no HTML report (${

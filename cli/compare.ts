@@ -8,7 +8,9 @@
 
 import { parseArgs } from "node:util";
 import { compareRuns } from "../src/report/compare.ts";
-import { readRun, renderCompareReport } from "../src/report/html_report.ts";
+import { renderCompareReport } from "../src/report/compare_report.ts";
+import { readRun } from "../src/report/run_data.ts";
+import { STUDY_REPORTS } from "../suites/reports.ts";
 // @ts-types="npm:@types/papaparse@5.5.2"
 import Papa from "papaparse";
 import { REPO_ROOT } from "../lib/repo_root.ts";
@@ -46,7 +48,10 @@ export async function main(args: string[]): Promise<number> {
         runs.map((r) => r.id).join("-vs-")
       }`;
     await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(`${dir}/index.html`, await renderCompareReport(runs, compared));
+    await Deno.writeTextFile(
+      `${dir}/index.html`,
+      await renderCompareReport(runs, compared, { studies: STUDY_REPORTS }),
+    );
     const fields = [
       "suite",
       "target",

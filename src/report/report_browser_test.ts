@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderRunReport } from "./html_report.ts";
+import { renderRunReport } from "./run_report.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
 

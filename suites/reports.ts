@@ -1,0 +1,27 @@
+/**
+ * The registry of study reports: each study's findings, sections, charts and labels, handed to
+ * the reporter (`deno task report`, `compare`, `bench`) so that it knows no study by name.
+ *
+ * @module
+ */
+
+import type { StudyReport } from "../src/report/study.ts";
+import { activationSparsityReport } from "./activation_sparsity_report.ts";
+import { apReport, deadNeuronReport } from "./ap_report.ts";
+import { coreMatchingReport } from "./corematching_report.ts";
+import { kernelsReport } from "./kernels_report.ts";
+import { lazyNeuronReport } from "./lazy_neuron_report.ts";
+import { pruningReport } from "./pruning_report.ts";
+import { sdrReport } from "./sdr_report.ts";
+
+/** Every study report, in the order their sections appear. */
+export const STUDY_REPORTS: readonly StudyReport[] = [
+  activationSparsityReport,
+  lazyNeuronReport,
+  coreMatchingReport,
+  pruningReport,
+  apReport,
+  kernelsReport,
+  sdrReport,
+  deadNeuronReport,
+];
