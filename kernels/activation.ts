@@ -1,9 +1,24 @@
 /**
  * The activations the kernels fuse, by the code their WGSL `ACT` override takes, with the CPU
- * definitions the references use (exact erf-form GELU, as torch's default GELU).
+ * definitions the references use (exact erf-form GELU, as torch's default GELU), and the WGSL
+ * prelude (`activation.wgsl`) that every kernel with an `ACT` override is built with.
  *
  * @module
  */
+
+import activationSource from "./activation.wgsl" with { type: "text" };
+
+/**
+ * A kernel's source with the shared activation prelude (the `ACT` override, `erf_approx` and
+ * `activate`) put in front, after any `enable` prelude (an `enable` must open a module).
+ *
+ * @param source The kernel's WGSL, which uses `activate()` and declares no `ACT` of its own.
+ * @param enablePrelude WGSL that must come first (e.g. the f16 weight binding).
+ * @returns The complete module source.
+ */
+export function withActivation(source: string, enablePrelude = ""): string {
+  return enablePrelude + activationSource + source;
+}
 
 /** Activation kinds the kernels support. */
 export type Activation = "none" | "relu" | "gelu" | "silu";

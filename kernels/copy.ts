@@ -6,7 +6,8 @@
  */
 
 import copySource from "./copy.wgsl" with { type: "text" };
-import { bindAll, createPipeline, type KernelTime, storageBuffer, timeDispatches } from "./host.ts";
+import { bindAll, createPipeline, storageBuffer } from "./host.ts";
+import { type KernelTime, timeDispatches } from "./gpu_timing.ts";
 
 /** The measured ceiling. */
 export interface Ceiling {

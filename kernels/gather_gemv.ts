@@ -15,7 +15,7 @@ import {
   storageBuffer,
   uniformBuffer,
 } from "./host.ts";
-import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+import { ACT_CODE, activateCpu, type Activation, withActivation } from "./activation.ts";
 import { padColumns } from "./gemv.ts";
 
 /**
@@ -124,7 +124,7 @@ export async function createGatherGemv(
   }
   const pipeline = await createPipeline(device, {
     label: `${options.label} gather_gemv`,
-    code: gatherSource,
+    code: withActivation(gatherSource),
     entryPoint: perThread ? "main_row" : "main",
     constants: {
       WG: wgSize,

@@ -9,7 +9,7 @@
 // past the count exit at once, so the grid can be sized for the worst case without a read-back.
 
 override WG: u32 = 128u;
-override ACT: u32 = 0u;     // 0 none, 1 relu, 2 gelu (erf), 3 silu
+// ACT (0 none, 1 relu, 2 gelu, 3 silu) and activate() come from activation.wgsl (prepended).
 override GATED: bool = false;
 override MUL_VALS: bool = false;
 override ACT_VALS: bool = false;   // MUL_VALS with act(vals[i]) (vals given before the activation)
@@ -27,24 +27,6 @@ struct Dims { rows: u32, cols: u32, has_bias: u32, _pad: u32 }
 @group(0) @binding(8) var<uniform> dims: Dims;
 
 var<workgroup> partial: array<vec2<f32>, 256>;
-
-fn erf_approx(v: f32) -> f32 {
-  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
-  let s = sign(v);
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1.0 - p * exp(-a * a));
-}
-
-fn activate(v: f32) -> f32 {
-  switch (ACT) {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
-    case 3u: { return v / (1.0 + exp(-v)); }
-    default: { return v; }
-  }
-}
 
 fn finish(i: u32, row: u32, acc: vec2<f32>) {
   var v = acc.x;

@@ -19,7 +19,7 @@ import {
   storageBuffer,
   uniformBuffer,
 } from "./host.ts";
-import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+import { ACT_CODE, activateCpu, type Activation, withActivation } from "./activation.ts";
 import type { GemvTuning } from "./tuning.ts";
 
 /**
@@ -168,7 +168,7 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
   );
   const pipeline = await createPipeline(device, {
     label: `${options.label} gemv${f16 ? "_f16" : ""}`,
-    code: (f16 ? weightsF16Source : weightsF32Source) + gemvSource,
+    code: withActivation(gemvSource, f16 ? weightsF16Source : weightsF32Source),
     constants: {
       TX: tx,
       TY: ty,

@@ -17,7 +17,7 @@ override TY: u32 = 4u;         // thread rows per workgroup; TX * TY <= 512
 override RPT: u32 = 1u;        // output rows per thread: 1, 2 or 4
 override UNROLL: u32 = 2u;     // vec4 steps in flight per iteration: 2 or 4
 override STAGGER: bool = false;
-override ACT: u32 = 0u;        // fused activation: 0 none, 1 relu, 2 gelu (erf), 3 silu
+// ACT (the fused activation) and activate() come from activation.wgsl, which the host prepends.
 
 struct Dims { rows: u32, cols: u32, has_bias: u32, _pad: u32 }
 
@@ -27,24 +27,6 @@ struct Dims { rows: u32, cols: u32, has_bias: u32, _pad: u32 }
 @group(0) @binding(4) var<uniform> dims: Dims;
 
 var<workgroup> partial: array<vec4<f32>, 512>;
-
-fn erf_approx(v: f32) -> f32 {
-  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
-  let s = sign(v);
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1.0 - p * exp(-a * a));
-}
-
-fn activate(v: f32) -> f32 {
-  switch (ACT) {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
-    case 3u: { return v / (1.0 + exp(-v)); }
-    default: { return v; }
-  }
-}
 
 // One vec4 step at column c (in vec4 units) for the thread's rows, whose starts are in b.
 fn step(c: u32, b: vec4<u32>) -> vec4<f32> {

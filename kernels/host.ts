@@ -1,7 +1,7 @@
 /**
  * What every kernel host needs: pipelines created inside a validation error scope (so a bad shader
- * fails with its label and the compiler's message), labelled buffers, read-back, grid folding,
- * and timing that keeps Deno's ~10 ms synchronisation floor out of the figures.
+ * fails with its label and the compiler's message), labelled buffers, read-back and grid folding.
+ * Timing lives in `gpu_timing.ts`.
  *
  * @module
  */
@@ -242,138 +242,6 @@ export async function readBuffer(
   return out;
 }
 
-/** A kernel time measurement. */
-export interface KernelTime {
-  /** Median milliseconds per repetition. */
-  ms: number;
-  /** Each sample, ms per repetition. */
-  samplesMs: number[];
-  /**
-   * Where the samples come from: GPU timestamps around a batch (converted with the calibrated
-   * tick length), or the slope of wall time over two batch sizes (adapters without timestamps).
-   */
-  source: "timestamps" | "wall-slope";
-  /** GPU ticks per repetition (median), with timestamps. */
-  ticksPerRep?: number;
-  /** Nanoseconds per tick, calibrated on this device against wall time over long batches. */
-  nsPerTick?: number;
-}
-
-const tickCalibration = new WeakMap<GPUDevice, number>();
-
-/**
- * Times a sequence of dispatches (one "repetition"). With timestamp queries (asked for and
- * available), each sample is one batch of repetitions in one pass between two timestamps, in
- * ticks converted to time with a tick length calibrated once per device (wall-time slope over
- * batches of about 0.1 s and 1 s, median of three: Deno's ~10 ms sleep in
- * `onSubmittedWorkDone` quantises wall times, so short batches cannot calibrate). Without them,
- * each sample is the slope of wall time over two batch sizes, each submitted at once and ended by
- * one synchronisation, ((T(b + r) − T(b)) / r), so the constant sleep cancels. (The shared
- * device leaves timestamps off on CPU adapters; see `src/gpu_device.ts`.)
- *
- * @param device The device.
- * @param reps Repetitions to time; each is a list of dispatches (several allow rotating buffers).
- * @param options `samples` (default 5), `targetMs` for a batch (default 50), `timestamps` to
- *   use GPU timestamps where the device has them.
- * @returns The time per repetition.
- */
-export async function timeDispatches(
-  device: GPUDevice,
-  reps: readonly (readonly Dispatch[])[],
-  options: { samples?: number; targetMs?: number; timestamps?: boolean } = {},
-): Promise<KernelTime> {
-  const encodeBatch = (count: number, timestampWrites?: GPUComputePassTimestampWrites) => {
-    const encoder = device.createCommandEncoder({ label: "timed batch" });
-    const all: Dispatch[] = [];
-    for (let i = 0; i < count; i++) all.push(...reps[i % reps.length]!);
-    encodePass(encoder, all, timestampWrites);
-    return encoder;
-  };
-  const submit = async (count: number): Promise<number> => {
-    const commands = encodeBatch(count).finish();
-    const t0 = performance.now();
-    device.queue.submit([commands]);
-    await device.queue.onSubmittedWorkDone();
-    return performance.now() - t0;
-  };
-  // Warm up, then size the batch so it runs for about targetMs.
-  await submit(2);
-  const base = 2;
-  const probe = Math.max(0.001, (await submit(base + 8)) - (await submit(base))) / 8;
-  const added = Math.max(4, Math.min(20000, Math.round((options.targetMs ?? 50) / probe)));
-  const samples = options.samples ?? 5;
-  if (options.timestamps && device.features.has("timestamp-query")) {
-    const timed = async (count: number) => {
-      const querySet = device.createQuerySet({
-        label: "kernel timestamps",
-        type: "timestamp",
-        count: 2,
-      });
-      const resolve = device.createBuffer({
-        label: "timestamp resolve",
-        size: 16,
-        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-      });
-      const encoder = encodeBatch(count, {
-        querySet,
-        beginningOfPassWriteIndex: 0,
-        endOfPassWriteIndex: 1,
-      });
-      encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
-      const commands = encoder.finish();
-      const t0 = performance.now();
-      device.queue.submit([commands]);
-      await device.queue.onSubmittedWorkDone();
-      const wallMs = performance.now() - t0;
-      const t = new BigUint64Array(await readBuffer(device, resolve, 16));
-      querySet.destroy();
-      resolve.destroy();
-      return { ticks: Number(t[1]! - t[0]!), wallMs };
-    };
-    let nsPerTick = tickCalibration.get(device);
-    if (nsPerTick === undefined) {
-      const short = Math.max(4, Math.min(100000, Math.round(100 / probe)));
-      const long = Math.max(short * 2, Math.min(200000, Math.round(1000 / probe)));
-      const ratios: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const a = await timed(short);
-        const b = await timed(long);
-        if (b.ticks > a.ticks) ratios.push(((b.wallMs - a.wallMs) * 1e6) / (b.ticks - a.ticks));
-      }
-      ratios.sort((x, y) => x - y);
-      nsPerTick = ratios[Math.floor(ratios.length / 2)];
-      if (nsPerTick !== undefined && nsPerTick > 0) tickCalibration.set(device, nsPerTick);
-    }
-    if (nsPerTick !== undefined && nsPerTick > 0) {
-      const ticks: number[] = [];
-      for (let s = 0; s < samples; s++) {
-        const { ticks: t } = await timed(added);
-        if (t > 0) ticks.push(t / added);
-      }
-      if (ticks.length > 0) {
-        ticks.sort((a, b) => a - b);
-        const samplesMs = ticks.map((t) => (t * nsPerTick!) / 1e6);
-        const mid = Math.floor(ticks.length / 2);
-        return {
-          ms: samplesMs[mid]!,
-          samplesMs,
-          source: "timestamps",
-          ticksPerRep: ticks[mid]!,
-          nsPerTick,
-        };
-      }
-    }
-  }
-  const samplesMs: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const small = await submit(base);
-    const large = await submit(base + added);
-    samplesMs.push(Math.max(0, (large - small) / added));
-  }
-  samplesMs.sort((a, b) => a - b);
-  return { ms: samplesMs[Math.floor(samplesMs.length / 2)]!, samplesMs, source: "wall-slope" };
-}
-
 /**
  * A copy of a buffer made on the GPU (same size and usage), for rotating several copies of a
  * large weight without uploading it again from the host.
@@ -404,29 +272,4 @@ export function writeArray(
   data: Float32Array | Uint32Array,
 ): void {
   device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-}
-
-/**
- * Submits `count` repetitions of a dispatch list at once and waits: the wall time of one batch.
- *
- * @param device The device.
- * @param dispatches One repetition.
- * @param count Repetitions.
- * @param now The clock.
- * @returns Milliseconds for the batch, synchronisation included.
- */
-export async function timeBatch(
-  device: GPUDevice,
-  dispatches: readonly Dispatch[],
-  count: number,
-  now: () => number = () => performance.now(),
-): Promise<number> {
-  const encoder = device.createCommandEncoder({ label: "batch" });
-  const all: Dispatch[] = [];
-  for (let i = 0; i < count; i++) all.push(...dispatches);
-  encodePass(encoder, all);
-  const t0 = now();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-  return now() - t0;
 }

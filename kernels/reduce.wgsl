@@ -5,7 +5,7 @@
 
 override COLS: u32 = 32u;
 override SLICES: u32 = 8u;
-override ACT: u32 = 0u;
+// ACT (the activation after the bias) and activate() come from activation.wgsl (prepended).
 
 struct Dims { n: u32, splits: u32, has_bias: u32, _pad: u32 }
 
@@ -15,24 +15,6 @@ struct Dims { n: u32, splits: u32, has_bias: u32, _pad: u32 }
 @group(0) @binding(3) var<uniform> dims: Dims;
 
 var<workgroup> part: array<f32, 256>;
-
-fn erf_approx(v: f32) -> f32 {
-  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
-  let s = sign(v);
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1.0 - p * exp(-a * a));
-}
-
-fn activate(v: f32) -> f32 {
-  switch (ACT) {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
-    case 3u: { return v / (1.0 + exp(-v)); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(COLS, SLICES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {

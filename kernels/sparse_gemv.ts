@@ -19,7 +19,7 @@ import {
   uniformBuffer,
 } from "./host.ts";
 import { padColumns } from "./gemv.ts";
-import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+import { ACT_CODE, activateCpu, type Activation, withActivation } from "./activation.ts";
 
 /**
  * CPU reference: y[n] = Σ_i vals[i] · wt[idx[i], n] + b[n], accumulated in double.
@@ -114,7 +114,7 @@ export async function createSparseGemv(
   );
   const sparse = await createPipeline(device, {
     label: `${options.label} sparse_gemv`,
-    code: sparseSource,
+    code: withActivation(sparseSource),
     constants: { WG: wg, ACT: ACT_CODE[options.actOnVals ?? "none"] },
   });
   const reduce = await createReduce(device, options.label, { ...options, cols, splits, partials });
@@ -337,7 +337,7 @@ async function createReduce(
   );
   const pipeline = await createPipeline(device, {
     label: `${label} reduce`,
-    code: reduceSource,
+    code: withActivation(reduceSource),
     constants: { ACT: ACT_CODE[options.act ?? "none"], SLICES: slices, COLS: 256 / slices },
   });
   return {

@@ -9,7 +9,8 @@
 // on the GPU, so no read-back is needed.
 
 override WG: u32 = 256u;
-override ACT: u32 = 0u;      // activation applied to vals[i] (input given before its activation)
+// ACT, applied to vals[i] (input given before its activation), and activate() come from
+// activation.wgsl, which the host prepends.
 
 struct Dims { k: u32, n: u32, splits: u32, lanes: u32 }
 
@@ -21,24 +22,6 @@ struct Dims { k: u32, n: u32, splits: u32, lanes: u32 }
 @group(0) @binding(5) var<uniform> dims: Dims;
 
 var<workgroup> acc_wg: array<vec4<f32>, 256>;
-
-fn erf_approx(v: f32) -> f32 {
-  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
-  let s = sign(v);
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1.0 - p * exp(-a * a));
-}
-
-fn activate(v: f32) -> f32 {
-  switch (ACT) {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
-    case 3u: { return v / (1.0 + exp(-v)); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -108,3 +108,50 @@ export function gemvTuningLabel(t: GemvTuning): string {
     t.stagger ? 1 : 0
   }`;
 }
+
+/** A launch shape of the masked sparse GEMV (see `sparse_gemv_masked.wgsl`). */
+export interface MaskedTuning {
+  /** Rows per iteration, 1, 2 or 4. */
+  unroll: number;
+  /** Compact kept rows in workgroup memory first (the GPU form). */
+  compact: boolean;
+  /** vec4 columns per thread of the uncompacted form. */
+  columnsPerThread?: number;
+  /** Threads per workgroup. */
+  workgroupSize?: number;
+  /** Split-K count as a fraction of the default (which aims at 2,048 workgroups). */
+  splitScale?: number;
+}
+
+/** The masked sparse GEMV launch shapes the kernels suite tries on a GPU. */
+export const MASKED_SWEEP: readonly MaskedTuning[] = [
+  { unroll: 4, compact: true },
+  { unroll: 2, compact: true },
+  { unroll: 4, compact: true, workgroupSize: 128 },
+  { unroll: 4, compact: true, splitScale: 0.25 },
+  { unroll: 4, compact: true, splitScale: 4 },
+  { unroll: 4, compact: true, workgroupSize: 64, splitScale: 0.25 },
+  // The uncompacted form that the previous H200 run measured, for comparison.
+  { unroll: 4, compact: false, splitScale: 0.25 },
+];
+
+/** The masked sparse GEMV launch shapes the kernels suite tries on a CPU adapter. */
+export const MASKED_SWEEP_CPU: readonly MaskedTuning[] = [
+  { unroll: 1, compact: false },
+  { unroll: 4, compact: false },
+  { unroll: 1, compact: false, columnsPerThread: 2 },
+  { unroll: 1, compact: false, columnsPerThread: 4 },
+];
+
+/**
+ * A short label of a masked sparse GEMV tuning, e.g. `WG=256,U=4,compact`.
+ *
+ * @param t Tuning.
+ * @param workgroupSize The workgroup size used when the tuning names none.
+ * @returns Label.
+ */
+export function maskedTuningLabel(t: MaskedTuning, workgroupSize: number): string {
+  return `WG=${t.workgroupSize ?? workgroupSize},U=${t.unroll},${
+    t.compact ? "compact" : "branchy"
+  }${t.columnsPerThread ? `,CPT=${t.columnsPerThread}` : ""}`;
+}

@@ -14,7 +14,8 @@ import type { CustomCell } from "../src/suite.ts";
 import { falseMatchExact, falseMatchLog, type SdrParams } from "../src/sdr_probability.ts";
 import { acquireGpu } from "../kernels/gpu_device.ts";
 import { createRng } from "../lib/prng.ts";
-import { runOnce, timeDispatches } from "../kernels/host.ts";
+import { runOnce } from "../kernels/host.ts";
+import { timeDispatches } from "../kernels/gpu_timing.ts";
 import { createSdrOverlap, randomCells } from "../kernels/sdr_overlap.ts";
 
 interface Point extends SdrParams {

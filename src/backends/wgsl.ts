@@ -17,6 +17,7 @@ import type { KernelPlan } from "../method.ts";
 import { analyzeGraph, type FfnBlock, type Linear } from "../onnx/blocks.ts";
 import { GraphIndex } from "../onnx/graph.ts";
 import { decodeModel, encodeModel, type ModelProto } from "../onnx/model.ts";
+import { cloneModel } from "../onnx/rewriter.ts";
 import type { Clock, Sampler } from "../timing.ts";
 import { wallClock } from "../timing.ts";
 import type { Activation } from "../../kernels/activation.ts";
@@ -27,7 +28,8 @@ import {
   type GatedFfn,
   type Pipeline,
 } from "../../kernels/ffn.ts";
-import { type Dispatch, timeBatch } from "../../kernels/host.ts";
+import { type Dispatch, runOnce } from "../../kernels/host.ts";
+import { createDispatchSampler, type DispatchSampler } from "../../kernels/gpu_timing.ts";
 import { defaultTuning } from "../../kernels/tuning.ts";
 import { relativeError } from "../../kernels/relative_error.ts";
 import { oneLine } from "../../lib/one_line.ts";
@@ -195,12 +197,12 @@ export class WgslBackend implements Backend {
     const t0 = performance.now();
     const { device, facts } = await acquireGpu();
     const tuning = defaultTuning(facts);
-    const source = options.kernelPlan.weightsFromVariant ? model : options.dense ?? model;
-    const dense = decodeModel(source, { source: options.label });
+    const decoded = options.decoded ?? decodeModel(model, { source: options.label });
+    const dense = options.kernelPlan.weightsFromVariant ? decoded : options.dense ?? decoded;
     const units = buildUnits(dense, options.kernelPlan);
 
     // Reference: the variant's own graph on ORT, with every unit's input and output exposed.
-    const variant = decodeModel(model, { source: options.label });
+    const variant = cloneModel(decoded);
     const outputs = new Set((variant.graph!.output ?? []).map((o) => o.name));
     for (const u of units) {
       for (const v of [u.input, u.output]) {
@@ -238,7 +240,7 @@ export class WgslBackend implements Backend {
     const dispatches: Dispatch[] = pipelines.flatMap((p) => p.pipeline.dispatches);
     const runAll = async (): Promise<TensorMap> => {
       for (const p of pipelines) p.pipeline.writeInput(p.x);
-      await timeBatch(device, dispatches, 1);
+      await runOnce(device, dispatches);
       const out: TensorMap = {};
       for (const p of pipelines) {
         const data = await p.pipeline.read();
@@ -275,20 +277,14 @@ export class WgslBackend implements Backend {
       run: () => runAll(),
       sampler(_feeds: TensorMap, label: string): Sampler {
         for (const p of pipelines) p.pipeline.writeInput(p.x);
-        let k: number | undefined;
+        // The kernels suite's timer: GPU timestamps where the device has them, else the wall
+        // slope on the runner's clock.
+        let timer: Promise<DispatchSampler> | undefined;
         return {
           label,
           async sample(clock: Clock = wallClock): Promise<number> {
-            const now = () => clock.now();
-            if (k === undefined) {
-              await timeBatch(device, dispatches, 2);
-              const one = (await timeBatch(device, dispatches, 9)) -
-                (await timeBatch(device, dispatches, 1));
-              k = Math.max(2, Math.min(5000, Math.round(50 / Math.max(one / 8, 1e-4))));
-            }
-            const small = await timeBatch(device, dispatches, 1, now);
-            const large = await timeBatch(device, dispatches, 1 + k, now);
-            return Math.max(0, (large - small) / k);
+            timer ??= createDispatchSampler(device, [dispatches], { timestamps: true });
+            return (await (await timer).sample(() => clock.now())).ms;
           },
         };
       },

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { runOnce } from "./host.ts";
+import { createGemv, gemvCpu, roundToHalf } from "./gemv.ts";
+import { GEMV_SWEEP, type GemvTuning, gemvTuningLabel } from "./tuning.ts";
+import { gpu, poison, random, relError } from "./_testing.ts";
+
+const SHAPES: [number, number][] = [[64, 128], [37, 101], [512, 128], [129, 515]];
+
+Deno.test({
+  name: "gemv matches the CPU reference (f32, odd and even sizes, fused activations)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  for (const [rows, cols] of SHAPES) {
+    for (const act of ["none", "relu", "gelu", "silu"] as const) {
+      const w = random(rows * cols, rows + cols);
+      const x = random(cols, 11);
+      const bias = random(rows, 12);
+      const k = await createGemv(device, {
+        label: `t${rows}x${cols}`,
+        rows,
+        cols,
+        weight: w,
+        bias,
+        act,
+      });
+      k.writeInput(x);
+      poison(k.y, rows * 4);
+      await runOnce(device, [k.dispatch]);
+      const err = relError(await k.read(), gemvCpu(w, x, { rows, cols, bias, act }));
+      assert.ok(err <= 1e-5, `${rows}x${cols} ${act}: relative error ${err}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "gemv matches the CPU reference with every value of every tuning override",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  // Each value of TX, RPT, UNROLL and STAGGER at least once (the whole 48-shape sweep takes
+  // minutes of pipeline compilation on llvmpipe; the kernels suite checks every shape it times).
+  const pick = (tx: number, rpt: number, unroll: number, stagger: boolean) =>
+    GEMV_SWEEP.find((t) =>
+      t.threadsPerRow === tx && t.rowsPerThread === rpt && t.unroll === unroll &&
+      t.stagger === stagger
+    )!;
+  const tunings: GemvTuning[] = [
+    pick(32, 4, 4, true),
+    pick(256, 2, 2, true),
+    pick(64, 1, 4, false),
+    pick(128, 4, 2, false),
+    ...[2, 4].map((rpt) => ({
+      threadsPerRow: 1,
+      rowsPerWorkgroup: 64 * rpt,
+      rowsPerThread: rpt,
+      unroll: 4,
+    })),
+  ];
+  // 1030 columns: enough vec4 columns (258) for the stagger to rotate, and a padded tail.
+  for (const [rows, cols] of [[129, 1030], [37, 101]] as const) {
+    const w = random(rows * cols, 21);
+    const x = random(cols, 22);
+    const want = gemvCpu(w, x, { rows, cols });
+    for (const tuning of tunings) {
+      const k = await createGemv(device, { label: "sweep", rows, cols, weight: w, ...tuning });
+      k.writeInput(x);
+      poison(k.y, rows * 4);
+      await runOnce(device, [k.dispatch]);
+      const err = relError(await k.read(), want);
+      assert.ok(err <= 1e-5, `${rows}x${cols} ${gemvTuningLabel(tuning)}: relative error ${err}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "gemv with f16 weights matches the reference within 1e-2",
+  ignore: !gpu || !gpu.hasF16,
+}, async () => {
+  const { device } = gpu!;
+  for (const [rows, cols] of SHAPES) {
+    const w = random(rows * cols, 3);
+    const x = random(cols, 4);
+    const k = await createGemv(device, { label: "f16", rows, cols, weight: w, precision: "f16" });
+    k.writeInput(x);
+    poison(k.y, rows * 4);
+    await runOnce(device, [k.dispatch]);
+    assert.ok(relError(await k.read(), gemvCpu(w, x, { rows, cols })) <= 1e-2);
+    assert.ok(relError(await k.read(), gemvCpu(roundToHalf(w), x, { rows, cols })) <= 1e-5);
+  }
+});

@@ -1,0 +1,517 @@
+/**
+ * The measurements of the `kernels` suite, and the state one run of it shares between cells (the
+ * copy ceiling, each shape's dense time, the weights of the current shape). A run's state lives
+ * in one {@linkcode KernelsRun}, made when the suite plans its cells, never in the module.
+ *
+ * @module
+ */
+
+import type { CustomSuiteContext } from "../src/suite.ts";
+import type { CellResult } from "../src/result.ts";
+import { acquireGpu } from "../kernels/gpu_device.ts";
+import { createRng } from "../lib/prng.ts";
+import { summarize } from "../src/stats.ts";
+import { cloneBuffer, type Dispatch, runOnce, storageBuffer } from "../kernels/host.ts";
+import { type KernelTime, timeDispatches } from "../kernels/gpu_timing.ts";
+import { createGemv, gemvCpu, gemvWeightBuffer, roundToHalf } from "../kernels/gemv.ts";
+import { createSelect, selectCpu } from "../kernels/select.ts";
+import {
+  createMaskedSparseGemv,
+  createSparseGemv,
+  sparseGemvCpu,
+  sparseWeightBuffer,
+  transpose,
+} from "../kernels/sparse_gemv.ts";
+import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
+import {
+  defaultTuning,
+  GEMV_SWEEP,
+  GEMV_SWEEP_CPU,
+  type GemvTuning,
+  gemvTuningLabel,
+  MASKED_SWEEP,
+  MASKED_SWEEP_CPU,
+  type MaskedTuning,
+  maskedTuningLabel,
+} from "../kernels/tuning.ts";
+import { createBackend } from "../src/backends/mod.ts";
+import { wallClock } from "../src/timing.ts";
+import { relativeError } from "../kernels/relative_error.ts";
+import { matMulModel } from "./_matmul_model.ts";
+
+/** A GEMV shape: `k` inputs (the sparse side), `n` outputs. */
+export interface Shape {
+  /** Id used in cell keys. */
+  id: string;
+  /** Inputs. */
+  k: number;
+  /** Outputs. */
+  n: number;
+}
+
+function random(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  // A plain loop: Float32Array.from with a mapping function takes seconds at LLaMA's 45 M.
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = rng.normal();
+    out[i] = Math.abs(v) < 1e-3 ? 0.5 : v;
+  }
+  return out;
+}
+
+/** Copies of a weight so the rotation exceeds the GPU's L2 (none on CPU adapters). */
+function copiesFor(bytes: number, fallback: boolean): number {
+  return fallback ? 1 : Math.max(1, Math.min(32, Math.ceil((256 << 20) / bytes)));
+}
+
+function timing(
+  t: Pick<KernelTime, "ms" | "samplesMs"> & Partial<KernelTime>,
+  bytes: number,
+  ceil: Ceiling,
+): Partial<CellResult> {
+  const s = summarize(t.samplesMs);
+  const gbPerS = bytes / (t.ms * 1e6);
+  return {
+    time_median_ms: t.ms,
+    time_p10_ms: s.p10Ms,
+    time_p90_ms: s.p90Ms,
+    time_mad_ms: s.madMs,
+    runs: s.count,
+    outliers: s.outliers,
+    samples_ms: t.samplesMs,
+    extra: {
+      bytes_moved: bytes,
+      gb_per_s: Number(gbPerS.toFixed(2)),
+      pct_of_ceiling: Number(((100 * gbPerS) / ceil.gbPerS).toFixed(1)),
+      ceiling_gb_per_s: Number(ceil.gbPerS.toFixed(2)),
+      ...(t.source ? { timing: t.source } : {}),
+      ...(t.ticksPerRep !== undefined
+        ? { ticks_per_rep: Math.round(t.ticksPerRep), ns_per_tick: Number(t.nsPerTick!.toFixed(3)) }
+        : {}),
+    },
+  };
+}
+
+/**
+ * The fastest of several validated launch shapes: each is screened with one short timing, the
+ * `finalists` fastest are timed in full, and the fastest of those wins (a lone candidate is
+ * timed in full directly). Also returns every screening time, fastest first.
+ */
+async function fastest<T extends { reps: Dispatch[][] }>(
+  device: GPUDevice,
+  candidates: readonly T[],
+  options: { finalists: number; samples: number },
+): Promise<{ best: T; time: KernelTime; screened: (T & { ms: number })[] }> {
+  const screened: (T & { ms: number })[] = [];
+  for (const c of candidates) {
+    const ms = candidates.length === 1
+      ? 0
+      : (await timeDispatches(device, c.reps, { samples: 1, targetMs: 20 })).ms;
+    screened.push({ ...c, ms });
+  }
+  screened.sort((a, b) => a.ms - b.ms);
+  let winner: { best: T; time: KernelTime } | undefined;
+  for (const c of screened.slice(0, options.finalists)) {
+    const time = await timeDispatches(device, c.reps, {
+      samples: options.samples,
+      timestamps: true,
+    });
+    if (!winner || time.ms < winner.time.ms) winner = { best: c, time };
+  }
+  return { ...winner!, screened };
+}
+
+/** One run of the `kernels` suite: its shared state and the measurement of each kind of cell. */
+export class KernelsRun {
+  #ceiling: Ceiling | undefined;
+  readonly #denseMs = new Map<string, number>();
+  /** The current shape's weights (and their transpose), kept: LLaMA's take seconds to make. */
+  #weights: { id: string; w: Float32Array; wt?: Float32Array } | undefined;
+  /** The current shape's transposed weights on the GPU, one per rotation copy. */
+  #sparseWeights: { id: string; buffers: GPUBuffer[] } | undefined;
+
+  /** @returns The compute-shader copy ceiling, measured once per run. */
+  async ceiling(): Promise<Ceiling> {
+    if (!this.#ceiling) {
+      const { device, facts } = await acquireGpu();
+      this.#ceiling = await measureCopyCeiling(
+        device,
+        facts.isFallbackAdapter ? 64 << 20 : 1 << 30,
+      );
+    }
+    return this.#ceiling;
+  }
+
+  /**
+   * The f32 dense time of a shape: measured in this run, or, on resume, by the interrupted one.
+   *
+   * @param shape The shape.
+   * @param ctx Run context.
+   * @returns Milliseconds, or undefined before the dense cell has run.
+   */
+  denseMs(shape: Shape, ctx: CustomSuiteContext): number | undefined {
+    if (!this.#denseMs.has(shape.id)) {
+      const done = ctx.finished?.find((c) =>
+        c.key.endsWith(`|${shape.id}/gemv`) && c.status === "completed"
+      );
+      if (done?.time_median_ms) this.#denseMs.set(shape.id, done.time_median_ms);
+    }
+    return this.#denseMs.get(shape.id);
+  }
+
+  #weightsOf(shape: Shape): { w: Float32Array; wt: () => Float32Array } {
+    if (this.#weights?.id !== shape.id) {
+      this.#weights = undefined; // let the previous shape's arrays go first
+      this.#weights = { id: shape.id, w: random(shape.n * shape.k, 1) };
+    }
+    const cache = this.#weights;
+    return { w: cache.w, wt: () => (cache.wt ??= transpose(cache.w, shape.n, shape.k)) };
+  }
+
+  #sparseWeightCopies(device: GPUDevice, shape: Shape, copies: number): GPUBuffer[] {
+    if (this.#sparseWeights?.id !== shape.id) {
+      for (const b of this.#sparseWeights?.buffers ?? []) b.destroy();
+      this.#sparseWeights = { id: shape.id, buffers: [] };
+    }
+    const { buffers } = this.#sparseWeights;
+    while (buffers.length < copies) {
+      const label = `${shape.id} #${buffers.length}`;
+      buffers.push(
+        buffers.length === 0
+          ? sparseWeightBuffer(device, label, { ...shape, weightT: this.#weightsOf(shape).wt() })
+          : cloneBuffer(device, buffers[0]!, `${label} Wt`),
+      );
+    }
+    return buffers.slice(0, copies);
+  }
+
+  /** @returns The copy ceiling's row. */
+  async copyCell(): Promise<Partial<CellResult>> {
+    const c = await this.ceiling();
+    return {
+      time_median_ms: c.ms,
+      extra: {
+        kernel: "copy",
+        bytes_moved: c.bytes,
+        gb_per_s: Number(c.gbPerS.toFixed(2)),
+        pct_of_ceiling: 100,
+        ceiling_gb_per_s: Number(c.gbPerS.toFixed(2)),
+        timing: c.source,
+      },
+    };
+  }
+
+  /**
+   * The dense GEMV: every launch shape of the adapter's sweep checked against the CPU reference,
+   * screened, the fastest timed in full.
+   *
+   * @param shape The shape.
+   * @param ctx Run context and the precision.
+   * @returns The row.
+   */
+  async denseGemvCell(
+    shape: Shape,
+    ctx: CustomSuiteContext & { precision: "f32" | "f16" },
+  ): Promise<Partial<CellResult>> {
+    const { precision } = ctx;
+    const { device, facts } = await acquireGpu();
+    const ceil = await this.ceiling();
+    const { w } = this.#weightsOf(shape);
+    const x = random(shape.k, 2);
+    const want = gemvCpu(precision === "f16" ? roundToHalf(w) : w, x, {
+      rows: shape.n,
+      cols: shape.k,
+    });
+    const weightBytes = shape.n * shape.k * (precision === "f16" ? 2 : 4);
+    const bytes = weightBytes + (shape.k + shape.n) * 4;
+    const copies = copiesFor(weightBytes, facts.isFallbackAdapter);
+    const weights: GPUBuffer[] = [];
+    for (let c = 0; c < copies; c++) {
+      const label = `${shape.id} ${precision} #${c}`;
+      weights.push(
+        c === 0
+          ? gemvWeightBuffer(device, { label, rows: shape.n, cols: shape.k, weight: w, precision })
+          : cloneBuffer(device, weights[0]!, label),
+      );
+    }
+    const candidates = facts.isFallbackAdapter ? GEMV_SWEEP_CPU : GEMV_SWEEP;
+    // Every candidate is checked against the CPU reference before any is timed.
+    const built: { tuning: GemvTuning; reps: Dispatch[][] }[] = [];
+    try {
+      for (const [i, tuning] of candidates.entries()) {
+        ctx.progress(
+          `kernels: gemv ${precision} ${shape.id} ${gemvTuningLabel(tuning)} (${
+            i + 1
+          }/${candidates.length})`,
+        );
+        const instances = [];
+        for (const [c, weightBuffer] of weights.entries()) {
+          const g = await createGemv(device, {
+            label: `${shape.id} ${precision} #${c}`,
+            rows: shape.n,
+            cols: shape.k,
+            weight: w,
+            weightBuffer,
+            precision,
+            ...tuning,
+          });
+          g.writeInput(x);
+          instances.push(g);
+        }
+        await runOnce(device, [instances[0]!.dispatch]);
+        const err = relativeError(await instances[0]!.read(), want);
+        if (!(err <= (precision === "f16" ? 1e-2 : 1e-5))) {
+          throw new Error(
+            `gemv ${precision} ${shape.id} ${
+              gemvTuningLabel(tuning)
+            } differs from the CPU reference by ${err}`,
+          );
+        }
+        built.push({ tuning, reps: instances.map((g) => [g.dispatch]) });
+      }
+      const { best, time, screened } = await fastest(device, built, {
+        finalists: 3,
+        samples: ctx.quick ? 3 : 5,
+      });
+      if (precision === "f32") this.#denseMs.set(shape.id, time.ms);
+      const t = timing(time, bytes, ceil);
+      return {
+        ...t,
+        speedup: precision === "f32" ? 1 : (this.denseMs(shape, ctx) ?? NaN) / time.ms,
+        flops_dense: 2 * shape.n * shape.k,
+        flops_effective: 2 * shape.n * shape.k,
+        weight_bytes_effective: weightBytes,
+        extra: {
+          ...t.extra,
+          kernel: precision === "f16" ? "gemv-f16" : "gemv",
+          shape: `${shape.k}x${shape.n}`,
+          tuning: gemvTuningLabel(best.tuning),
+          ideal_speedup: 1,
+          // The screening figures of every candidate (GB/s from one short slope each).
+          ...(screened.length > 1
+            ? {
+              sweep_gb_per_s: screened.map((c) =>
+                `${gemvTuningLabel(c.tuning)}:${(bytes / (c.ms * 1e6)).toPrecision(3)}`
+              ).join(" "),
+            }
+            : {}),
+        },
+      };
+    } finally {
+      for (const b of weights) b.destroy();
+    }
+  }
+
+  /**
+   * The input-sparse GEMV at one sparsity: masked (the threshold tested inside the kernel) or
+   * indexed (select → sparse pass → reduce), selection and reduction timed with it.
+   *
+   * @param shape The shape.
+   * @param ctx Run context, the sparsity and the form.
+   * @returns The row.
+   */
+  async sparseCell(
+    shape: Shape,
+    ctx: CustomSuiteContext & { sparsity: number; indexed: boolean },
+  ): Promise<Partial<CellResult>> {
+    const { sparsity, indexed } = ctx;
+    const { device, facts } = await acquireGpu();
+    const ceil = await this.ceiling();
+    const tuning = defaultTuning(facts).sparse;
+    const wt = this.#weightsOf(shape).wt();
+    const x = random(shape.k, 3 + Math.round(sparsity * 100));
+    // The threshold that leaves exactly the target fraction of |x| at or below it.
+    const sorted = Float32Array.from(x, Math.abs).sort();
+    const threshold = sparsity === 0
+      ? -1
+      : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+    const rule = { kind: "magnitude" as const, threshold };
+    const kept = selectCpu(x, rule);
+    const want = sparseGemvCpu(wt, kept, { n: shape.n });
+    const active = kept.idx.length;
+    const copies = copiesFor(
+      shape.n * shape.k * 4 * Math.max(0.05, 1 - sparsity),
+      facts.isFallbackAdapter,
+    );
+    const xBuf = storageBuffer(device, `${shape.id} x`, x);
+    const sel = indexed
+      ? await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule, input: xBuf })
+      : undefined;
+    const weights = this.#sparseWeightCopies(device, shape, copies);
+    // Each candidate is checked against the CPU reference before any is timed.
+    const candidates: (MaskedTuning | undefined)[] = indexed
+      ? [undefined]
+      : facts.isFallbackAdapter
+      ? [...MASKED_SWEEP_CPU]
+      : [...MASKED_SWEEP];
+    const built: { label: string; reps: Dispatch[][]; splits: number }[] = [];
+    for (const masked of candidates) {
+      const wg = masked?.workgroupSize ?? tuning.workgroupSize;
+      const label = masked ? maskedTuningLabel(masked, tuning.workgroupSize) : `WG=${wg}`;
+      ctx.progress(
+        `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${label}`,
+      );
+      const reps: Dispatch[][] = [];
+      let first: { read(): Promise<Float32Array> } | undefined;
+      let splits = 0;
+      for (const [c, weightBuffer] of weights.entries()) {
+        const inst = sel
+          ? await createSparseGemv(device, {
+            label: `${shape.id} #${c}`,
+            k: shape.k,
+            n: shape.n,
+            weightT: wt,
+            weightBuffer,
+            idx: sel.idx,
+            vals: sel.vals,
+            count: sel.count,
+            ...tuning,
+          })
+          : await createMaskedSparseGemv(device, {
+            label: `${shape.id} #${c}`,
+            k: shape.k,
+            n: shape.n,
+            weightT: wt,
+            weightBuffer,
+            x: xBuf,
+            rule,
+            ...tuning,
+            workgroupSize: wg,
+            ...(masked?.splitScale ? { splitScale: masked.splitScale } : {}),
+            unroll: masked!.unroll,
+            compact: masked!.compact,
+            ...(masked!.columnsPerThread ? { columnsPerThread: masked!.columnsPerThread } : {}),
+          });
+        reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
+        first ??= inst;
+        splits = inst.splits;
+      }
+      await runOnce(device, reps[0]!);
+      const err = relativeError(await first!.read(), want);
+      if (!(err <= 1e-5)) {
+        throw new Error(
+          `sparse gemv ${shape.id} s=${sparsity} ${label} differs from the CPU reference by ${err}`,
+        );
+      }
+      built.push({ label, reps, splits });
+    }
+    const { best: { splits, label }, time } = await fastest(device, built, {
+      finalists: 1,
+      samples: ctx.quick ? 3 : 5,
+    });
+    const selectBytes = indexed ? shape.k * 4 + active * 8 : 0;
+    const bytes = shape.k * 4 + selectBytes + active * shape.n * 4 + 2 * splits * shape.n * 4 +
+      shape.n * 4;
+    const t = timing(time, bytes, ceil);
+    const dense = this.denseMs(shape, ctx);
+    return {
+      ...t,
+      sparsity_target: sparsity,
+      sparsity_realized: 1 - active / shape.k,
+      speedup: dense !== undefined ? dense / time.ms : null,
+      flops_dense: 2 * shape.n * shape.k,
+      flops_effective: 2 * shape.n * active + 2 * shape.k,
+      flops_reduction: (shape.n * shape.k) / (shape.n * active + shape.k),
+      weight_bytes_effective: active * shape.n * 4,
+      extra: {
+        ...t.extra,
+        kernel: indexed ? "input-sparse-indexed" : "input-sparse",
+        shape: `${shape.k}x${shape.n}`,
+        tuning: `${label},splits=${splits}`,
+        ideal_speedup: Number((1 / (1 - sparsity)).toFixed(3)),
+      },
+    };
+  }
+
+  /**
+   * The fixed cost of one dispatch in a chain: a one-workgroup GEMV (4 inputs, 1 output) timed
+   * like the kernels. A sparse GEMV is two or three dispatches (select, sparse pass, reduce), so
+   * this bounds how much of a short dense GEMV it can save.
+   *
+   * @param ctx Run context.
+   * @returns The row.
+   */
+  async dispatchFloorCell(ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+    const { device } = await acquireGpu();
+    const g = await createGemv(device, {
+      label: "dispatch floor",
+      rows: 1,
+      cols: 4,
+      weight: new Float32Array([1, 2, 3, 4]),
+      threadsPerRow: 1,
+      rowsPerWorkgroup: 1,
+    });
+    g.writeInput(new Float32Array([1, 1, 1, 1]));
+    await runOnce(device, [g.dispatch]);
+    const [y] = await g.read();
+    if (y !== 10) throw new Error(`dispatch floor: the 1×4 GEMV returned ${y}, not 10`);
+    ctx.progress("kernels: dispatch floor");
+    const time = await timeDispatches(device, [[g.dispatch]], {
+      samples: ctx.quick ? 3 : 5,
+      timestamps: true,
+    });
+    const s = summarize(time.samplesMs);
+    return {
+      time_median_ms: time.ms,
+      time_p10_ms: s.p10Ms,
+      time_p90_ms: s.p90Ms,
+      time_mad_ms: s.madMs,
+      runs: s.count,
+      outliers: s.outliers,
+      samples_ms: time.samplesMs,
+      extra: { kernel: "dispatch-floor", timing: time.source },
+    };
+  }
+
+  /**
+   * ORT-web's WebGPU MatMul on the same GEMV, the peer.
+   *
+   * @param shape The shape.
+   * @param ctx Run context.
+   * @returns The row.
+   */
+  async ortMatMulCell(shape: Shape, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+    const backend = await createBackend("ort-webgpu");
+    const why = await backend.probe();
+    if (why) return { status: "skipped", error: why };
+    const ceil = await this.ceiling();
+    const { w, wt } = this.#weightsOf(shape);
+    const model = matMulModel(shape, wt());
+    const x = random(shape.k, 2);
+    const feeds = { x: { type: "float32" as const, data: x, dims: [1, shape.k] } };
+    ctx.progress(`kernels: ORT-web MatMul ${shape.id}`);
+    const loaded = await backend.load(model, { label: `MatMul ${shape.id}`, feeds });
+    try {
+      const got = (await loaded.run(feeds)).y!.data as Float32Array;
+      const err = relativeError(got, gemvCpu(w, x, { rows: shape.n, cols: shape.k }));
+      if (!(err <= 1e-4)) {
+        throw new Error(`ORT MatMul ${shape.id} differs from the CPU reference by ${err}`);
+      }
+      const sampler = loaded.sampler(feeds, "ort");
+      const samples: number[] = [];
+      for (let i = 0; i < (ctx.quick ? 3 : 5); i++) samples.push(await sampler.sample(wallClock));
+      samples.sort((a, b) => a - b);
+      const ms = samples[Math.floor(samples.length / 2)]!;
+      const bytes = shape.n * shape.k * 4 + (shape.k + shape.n) * 4;
+      const t = timing({ ms, samplesMs: samples }, bytes, ceil);
+      const ours = this.denseMs(shape, ctx);
+      return {
+        ...t,
+        cold_ms: loaded.coldMs,
+        sync_latency_ms: await loaded.syncLatencyMs(feeds),
+        speedup: ours !== undefined ? ours / ms : null,
+        flops_dense: 2 * shape.n * shape.k,
+        flops_effective: 2 * shape.n * shape.k,
+        extra: {
+          ...t.extra,
+          kernel: "ort-matmul",
+          shape: `${shape.k}x${shape.n}`,
+          wgsl_gemv_vs_ort: ours !== undefined ? Number((ms / ours).toFixed(2)) : null,
+        },
+      };
+    } finally {
+      await loaded.release();
+    }
+  }
+}
