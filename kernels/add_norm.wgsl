@@ -1,0 +1,63 @@
+// Residual add then normalisation, one vector per dispatch (batch-1 decoding), one workgroup:
+//   x ← x + Σ_s addend[s][:] + abias        (ADD; the sum over s finishes a split-K GEMV)
+//   h ← (x − mean) / sqrt(var + eps) · w + b (LAYER: LayerNorm), or x / sqrt(mean(x²) + eps) · w
+// Folding the split-K sum and the bias of the previous projection into this pass saves the
+// separate reduce dispatch a sparse GEMV would otherwise need. LayerNorm takes two passes (mean,
+// then the centred sum of squares) so its variance matches ONNX Runtime's to f32 rounding.
+
+override WG: u32 = 256u;
+override LAYER: bool = false;
+override ADD: bool = true;
+
+struct P { n: u32, splits: u32, eps: f32, _a: u32 }
+
+@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+@group(0) @binding(1) var<storage, read> addend: array<f32>;
+@group(0) @binding(2) var<storage, read> abias: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> b: array<f32>;
+@group(0) @binding(5) var<storage, read_write> h: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+
+var<workgroup> red: array<f32, WG>;
+
+fn workgroup_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let n = p.n;
+  var s1 = 0.0;
+  for (var j = lid; j < n; j += WG) {
+    var v = x[j];
+    if (ADD) {
+      var a = abias[j];
+      for (var s = 0u; s < p.splits; s++) { a += addend[s * n + j]; }
+      v += a;
+      x[j] = v;
+    }
+    s1 += v;
+  }
+  var mean = 0.0;
+  if (LAYER) { mean = workgroup_sum(lid, s1) / f32(n); }
+  var s2 = 0.0;
+  for (var j = lid; j < n; j += WG) {
+    let d = x[j] - mean;
+    s2 += d * d;
+  }
+  let rstd = inverseSqrt(workgroup_sum(lid, s2) / f32(n) + p.eps);
+  for (var j = lid; j < n; j += WG) {
+    var o = (x[j] - mean) * rstd * w[j];
+    if (LAYER) { o += b[j]; }
+    h[j] = o;
+  }
+}

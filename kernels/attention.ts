@@ -1,0 +1,151 @@
+/**
+ * Attention of one query over a KV cache, split over the sequence (`attention.wgsl`: a chunk pass
+ * and a combine pass), with its CPU reference.
+ *
+ * @module
+ */
+
+import source from "./attention.wgsl" with { type: "text" };
+import {
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  storageBuffer,
+  uniformBuffer,
+} from "./host.ts";
+import type { HeadShape } from "./rope_cache.ts";
+
+/** Positions per chunk (one workgroup each, per head). */
+export const ATTENTION_CHUNK = 64;
+
+/**
+ * CPU reference: softmax(q·Kᵀ · scale) · V over positions 0..len−1, per head.
+ *
+ * @param q Query [heads·headDim].
+ * @param options Geometry, caches [positions, kvHeads·headDim], length and scale.
+ * @returns The attention output [heads·headDim].
+ */
+export function attentionCpu(
+  q: Float32Array,
+  options: HeadShape & { kcache: Float32Array; vcache: Float32Array; len: number; scale: number },
+): Float32Array {
+  const { heads, kvHeads, headDim: hd, len } = options;
+  const kvd = kvHeads * hd;
+  const out = new Float32Array(heads * hd);
+  for (let h = 0; h < heads; h++) {
+    const kvh = Math.floor(h / (heads / kvHeads));
+    const s = new Float64Array(len);
+    let m = -Infinity;
+    for (let t = 0; t < len; t++) {
+      let a = 0;
+      for (let d = 0; d < hd; d++) a += q[h * hd + d]! * options.kcache[t * kvd + kvh * hd + d]!;
+      s[t] = a * options.scale;
+      m = Math.max(m, s[t]!);
+    }
+    let l = 0;
+    for (let t = 0; t < len; t++) l += s[t] = Math.exp(s[t]! - m);
+    for (let d = 0; d < hd; d++) {
+      let o = 0;
+      for (let t = 0; t < len; t++) o += s[t]! * options.vcache[t * kvd + kvh * hd + d]!;
+      out[h * hd + d] = o / l;
+    }
+  }
+  return out;
+}
+
+function bind(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  label: string,
+  entries: [number, GPUBuffer][],
+): GPUBindGroup {
+  return device.createBindGroup({
+    label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
+  });
+}
+
+/**
+ * Creates the two attention passes for a cache of `maxPositions` positions.
+ *
+ * @param device The device.
+ * @param options Geometry, scale, capacity and buffers.
+ * @returns The two dispatches and the output buffer.
+ */
+export async function createAttention(
+  device: GPUDevice,
+  options: HeadShape & {
+    label: string;
+    scale: number;
+    maxPositions: number;
+    q: GPUBuffer;
+    kcache: GPUBuffer;
+    vcache: GPUBuffer;
+    state: GPUBuffer;
+    out?: GPUBuffer;
+  },
+): Promise<{ dispatches: Dispatch[]; out: GPUBuffer }> {
+  const { heads, kvHeads, headDim: hd } = options;
+  if (hd > 256) throw new RangeError(`${options.label}: head dimension ${hd} exceeds 256`);
+  const chunks = Math.ceil(options.maxPositions / ATTENTION_CHUNK);
+  const constants = { CHUNK: ATTENTION_CHUNK };
+  const chunk = await createPipeline(device, {
+    label: `${options.label} attention chunk`,
+    code: source,
+    constants,
+    entryPoint: "chunk",
+  });
+  const combine = await createPipeline(device, {
+    label: `${options.label} attention combine`,
+    code: source,
+    constants,
+    entryPoint: "combine",
+  });
+  const partMl = storageBuffer(device, `${options.label} attn m,l`, heads * chunks * 8);
+  const partO = storageBuffer(device, `${options.label} attn o`, heads * chunks * hd * 4);
+  const out = options.out ?? storageBuffer(device, `${options.label} attn out`, heads * hd * 4);
+  const params = uniformBuffer(
+    device,
+    `${options.label} attn params`,
+    packUniform([
+      { u32: heads },
+      { u32: kvHeads },
+      { u32: hd },
+      { u32: chunks },
+      { f32: options.scale },
+      { u32: 0 },
+      { u32: 0 },
+      { u32: 0 },
+    ]),
+  );
+  return {
+    dispatches: [
+      {
+        pipeline: chunk,
+        bindGroup: bind(device, chunk, `${options.label} attn chunk`, [
+          [0, options.q],
+          [1, options.kcache],
+          [2, options.vcache],
+          [3, options.state],
+          [4, partMl],
+          [5, partO],
+          [7, params],
+        ]),
+        workgroups: [heads, chunks, 1],
+      },
+      {
+        pipeline: combine,
+        bindGroup: bind(device, combine, `${options.label} attn combine`, [
+          [3, options.state],
+          [4, partMl],
+          [5, partO],
+          [6, out],
+          [7, params],
+        ]),
+        workgroups: [heads, 1, 1],
+      },
+    ],
+    out,
+  };
+}

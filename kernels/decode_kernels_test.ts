@@ -1,0 +1,331 @@
+import assert from "node:assert/strict";
+import { acquireGpu } from "./gpu_device.ts";
+import { createRng } from "../lib/prng.ts";
+import { readBuffer, runOnce, storageBuffer } from "./host.ts";
+import { relativeError } from "./relative_error.ts";
+import { fillBytes, fillCpu, fillRandom } from "./fill.ts";
+import { addNormCpu, createAddNorm } from "./add_norm.ts";
+import { createRopeCache, ropeCacheCpu } from "./rope_cache.ts";
+import { attentionCpu, createAttention } from "./attention.ts";
+import { createNextToken, nextTokenCpu, stateWords } from "./next_token.ts";
+import { createEmbed, embedCpu } from "./embed.ts";
+import { createGlu, gluCpu } from "./glu.ts";
+import { createThreshold, thresholdCpu } from "./threshold.ts";
+import { createSkipGemv, skipGemvCpu } from "./skip_gemv.ts";
+
+const gpu = await acquireGpu().catch((e) => {
+  console.warn(`decode kernel tests skipped: ${(e as Error).message}`);
+  return undefined;
+});
+
+function random(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+async function readF32(buffer: GPUBuffer, n: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(gpu!.device, buffer, n * 4));
+}
+
+function close(out: Float32Array, ref: Float32Array, tol: number, what: string): void {
+  for (let i = 0; i < out.length; i++) {
+    assert.ok(Number.isFinite(out[i]!), `${what}: element ${i} is ${out[i]}`);
+  }
+  const e = relativeError(out, ref);
+  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
+}
+
+Deno.test({
+  name: "fillRandom() writes the values fillCpu() computes, row-major, transposed and f16",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  for (
+    const spec of [
+      { rows: 37, cols: 24, seed: 5, scale: 0.5, offset: 0.25 },
+      { rows: 37, cols: 24, seed: 5, scale: 0.5, offset: 0.25, transposed: true },
+      { rows: 16, cols: 40, seed: 9, scale: 2, dtype: "f16" as const },
+      { rows: 16, cols: 40, seed: 9, scale: 2, dtype: "f16" as const, transposed: true },
+    ]
+  ) {
+    const buf = storageBuffer(device, "fill test", fillBytes(spec));
+    await fillRandom(device, buf, spec);
+    const raw = await readBuffer(device, buf, fillBytes(spec));
+    const got = spec.dtype === "f16"
+      ? Float32Array.from(new Float16Array(raw))
+      : new Float32Array(raw);
+    assert.deepEqual(Array.from(got), Array.from(fillCpu(spec)), JSON.stringify(spec));
+  }
+  // The transposed fill holds the same matrix.
+  const a = fillCpu({ rows: 5, cols: 3, seed: 1, scale: 1 });
+  const t = fillCpu({ rows: 5, cols: 3, seed: 1, scale: 1, transposed: true });
+  assert.equal(a[2 * 3 + 1], t[1 * 5 + 2]);
+});
+
+Deno.test({
+  name: "add_norm matches the reference: RMSNorm and LayerNorm, with and without split partials",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  for (const n of [192, 1000]) {
+    for (const kind of ["rms", "layer"] as const) {
+      for (const splits of [0, 1, 3]) {
+        const x0 = random(n, n + splits);
+        const add = random(n * Math.max(splits, 1), 2);
+        const ab = random(n, 3);
+        const w = random(n, 4);
+        const b = random(n, 5);
+        const x = storageBuffer(device, "x", x0);
+        const step = await createAddNorm(device, {
+          label: "t",
+          n,
+          kind,
+          eps: 1e-5,
+          x,
+          weight: storageBuffer(device, "w", w),
+          bias: storageBuffer(device, "b", b),
+          ...(splits
+            ? {
+              addend: storageBuffer(device, "a", add),
+              splits,
+              addendBias: storageBuffer(device, "ab", ab),
+            }
+            : {}),
+        });
+        await runOnce(device, [step.dispatch]);
+        const xr = x0.slice();
+        const ref = addNormCpu(xr, {
+          kind,
+          weight: w,
+          bias: b,
+          eps: 1e-5,
+          ...(splits ? { addend: add, splits, addendBias: ab } : {}),
+        });
+        close(await readF32(step.h, n), ref, 1e-5, `${kind} n=${n} splits=${splits}`);
+        close(await readF32(x, n), xr, 1e-6, `${kind} residual`);
+      }
+    }
+  }
+});
+
+Deno.test({
+  name: "rope_cache and attention match the references (GQA, RoPE, several chunks)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const shape = { heads: 4, kvHeads: 2, headDim: 16 };
+  const maxPositions = 150;
+  const kvd = shape.kvHeads * shape.headDim;
+  const n = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
+  for (const ropeBase of [undefined, 10000]) {
+    for (const pos of [0, 63, 64, 130]) {
+      const kc0 = random(maxPositions * kvd, 7);
+      const vc0 = random(maxPositions * kvd, 8);
+      const qkv = random(2 * n, pos + 1);
+      const bias = random(n, 9);
+      const state = storageBuffer(
+        device,
+        "state",
+        stateWords({ pos, wrapStart: 0, wrapEnd: 1000, prompt: 0 }),
+      );
+      const q = storageBuffer(device, "q", shape.heads * shape.headDim * 4);
+      const kcache = storageBuffer(device, "k", kc0);
+      const vcache = storageBuffer(device, "v", vc0);
+      const rope = await createRopeCache(device, {
+        label: "t",
+        ...shape,
+        ...(ropeBase !== undefined ? { ropeBase } : {}),
+        qkv: storageBuffer(device, "qkv", qkv),
+        splits: 2,
+        bias: storageBuffer(device, "bias", bias),
+        state,
+        q,
+        kcache,
+        vcache,
+      });
+      const attn = await createAttention(device, {
+        label: "t",
+        ...shape,
+        scale: 0.25,
+        maxPositions,
+        q,
+        kcache,
+        vcache,
+        state,
+      });
+      await runOnce(device, [rope, ...attn.dispatches]);
+      const kc = kc0.slice();
+      const vc = vc0.slice();
+      const qr = ropeCacheCpu(qkv, {
+        ...shape,
+        pos,
+        ...(ropeBase !== undefined ? { ropeBase } : {}),
+        kcache: kc,
+        vcache: vc,
+        bias,
+        splits: 2,
+      });
+      close(await readF32(q, qr.length), qr, 1e-5, `q pos=${pos}`);
+      close(await readF32(kcache, kc.length), kc, 1e-5, `k cache pos=${pos}`);
+      close(await readF32(vcache, vc.length), vc, 1e-6, `v cache pos=${pos}`);
+      const ref = attentionCpu(qr, { ...shape, kcache: kc, vcache: vc, len: pos + 1, scale: 0.25 });
+      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention pos=${pos}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "embed, glu and next_token match the references; next_token keeps prompt ids and wraps",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const d = 40;
+  const table = random(10 * d, 1);
+  const positions = random(8 * d, 2);
+  const ids = Uint32Array.of(3, 7, 1, 0, 0, 0, 0, 0);
+  const idsBuf = storageBuffer(device, "ids", ids);
+  const state = storageBuffer(
+    device,
+    "state",
+    stateWords({ pos: 1, wrapStart: 2, wrapEnd: 4, prompt: 3 }),
+  );
+  const x = storageBuffer(device, "x", d * 4);
+  const embed = await createEmbed(device, {
+    label: "t",
+    d,
+    table: storageBuffer(device, "E", table),
+    positions: storageBuffer(device, "P", positions),
+    ids: idsBuf,
+    state,
+    x,
+  });
+  await runOnce(device, [embed]);
+  close(await readF32(x, d), embedCpu(table, 7, { d, positions, pos: 1 }), 1e-7, "embed");
+
+  for (const gated of [true, false]) {
+    for (const act of ["silu", "gelu", "relu"] as const) {
+      const ff = 300;
+      const gu = random((gated ? 2 : 1) * ff * 3, 4);
+      const bias = random((gated ? 2 : 1) * ff, 5);
+      const thresholds = storageBuffer(device, "t", Float32Array.of(0, 0.3));
+      const step = await createGlu(device, {
+        label: "t",
+        ff,
+        gated,
+        act,
+        gu: storageBuffer(device, "gu", gu),
+        splits: 3,
+        bias: storageBuffer(device, "b", bias),
+        ...(gated ? { gateThreshold: { thresholds, slot: 1 } } : {}),
+      });
+      await runOnce(device, [step.dispatch]);
+      const ref = gluCpu(gu, {
+        ff,
+        gated,
+        act,
+        bias,
+        splits: 3,
+        ...(gated ? { gateThreshold: 0.3 } : {}),
+      });
+      close(await readF32(step.h, ff), ref, 1e-5, `glu ${act} gated=${gated}`);
+    }
+  }
+
+  const vocab = 333;
+  const logits = random(vocab, 6);
+  const nll = storageBuffer(device, "nll", 8 * 4);
+  const next = await createNextToken(device, {
+    label: "t",
+    vocab,
+    logits: storageBuffer(device, "logits", logits),
+    state,
+    ids: idsBuf,
+    nll,
+    withNll: true,
+  });
+  // pos 1 → 2 (prompt holds id 2: kept, nll written), 2 → 3 (generated), 3 → wraps to 2.
+  const cpuState = { pos: 1, wrapStart: 2, wrapEnd: 4, prompt: 3 };
+  const cpuIds = ids.slice();
+  const r1 = nextTokenCpu(logits, cpuState, cpuIds);
+  nextTokenCpu(logits, cpuState, cpuIds);
+  nextTokenCpu(logits, cpuState, cpuIds);
+  await runOnce(device, [next, next, next]);
+  assert.deepEqual(
+    Array.from(new Uint32Array(await readBuffer(device, idsBuf, 32))),
+    Array.from(cpuIds),
+  );
+  assert.deepEqual(Array.from(new Uint32Array(await readBuffer(device, state, 16))), [
+    cpuState.pos,
+    2,
+    4,
+    3,
+  ]);
+  const gotNll = (await readF32(nll, 8))[1]!;
+  assert.ok(Math.abs(gotNll - r1.nll!) < 1e-5, `nll ${gotNll} vs ${r1.nll}`);
+});
+
+Deno.test({
+  name: "threshold and skip_gemv match the references: exact fractions, stat, f32 and f16",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  for (const [k, n] of [[192, 576], [640, 192], [1000, 64]] as const) {
+    const x = random(k, k);
+    const scale = Float32Array.from(random(k, 3), (v) => Math.abs(v) + 0.1);
+    const xBuf = storageBuffer(device, "x", x);
+    const thresholds = storageBuffer(device, "t", 4 * 4);
+    for (
+      const rule of [
+        { kind: "fraction" as const, drop: 0 },
+        { kind: "fraction" as const, drop: Math.round(k * 0.5) },
+        { kind: "fraction" as const, drop: Math.round(k * 0.9), scale },
+        { kind: "stat" as const, z: 0.5 },
+      ]
+    ) {
+      const step = await createThreshold(device, {
+        label: "t",
+        n: k,
+        rule,
+        x: xBuf,
+        thresholds,
+        slot: 2,
+      });
+      await runOnce(device, [step]);
+      const t = (await readF32(thresholds, 4))[2]!;
+      const tRef = thresholdCpu(x, rule);
+      // The fraction rule selects an element exactly; the statistic sums in another order.
+      if (rule.kind === "fraction") assert.equal(t, tRef, `threshold fraction k=${k}`);
+      else assert.ok(Math.abs(t - tRef) < 1e-5, `threshold stat k=${k}: ${t} vs ${tRef}`);
+      for (const dtype of ["f32", "f16"] as const) {
+        const wt = random(k * n, n + 1);
+        const stored = dtype === "f16" ? Float32Array.from(new Float16Array(wt)) : wt;
+        const skipRule = rule.kind === "stat"
+          ? { kind: "value" as const }
+          : { kind: "magnitude" as const, ...("scale" in rule ? { scale: rule.scale } : {}) };
+        const g = await createSkipGemv(device, {
+          label: "t",
+          k,
+          n,
+          dtype,
+          weightT: storageBuffer(
+            device,
+            "wt",
+            dtype === "f16" ? new Float16Array(wt) : wt,
+          ),
+          x: xBuf,
+          rule: skipRule,
+          thresholds,
+          slot: 2,
+          rowsPerSplit: 100,
+        });
+        await runOnce(device, [g.dispatch]);
+        const parts = await readF32(g.partials, g.splits * n);
+        const y = new Float32Array(n);
+        for (let s = 0; s < g.splits; s++) for (let c = 0; c < n; c++) y[c]! += parts[s * n + c]!;
+        const ref = skipGemvCpu(stored, x, { n, rule: skipRule, threshold: t });
+        if (rule.kind === "fraction") assert.equal(ref.kept, k - rule.drop);
+        close(y, ref.y, 1e-5, `skip_gemv ${dtype} ${rule.kind} ${k}x${n}`);
+      }
+    }
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * The FFN hidden vector from its up (and gate) projection partials (`glu.wgsl`), with its CPU
+ * reference.
+ *
+ * @module
+ */
+
+import source from "./glu.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  storageBuffer,
+  uniformBuffer,
+} from "./host.ts";
+import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
+
+/**
+ * CPU reference.
+ *
+ * @param gu Partials [splits, 2·ff] (gated: gate then up) or [splits, ff].
+ * @param options Width, gating, activation, bias, splits, CATS gate threshold.
+ * @returns h [ff].
+ */
+export function gluCpu(
+  gu: Float32Array,
+  options: {
+    ff: number;
+    gated: boolean;
+    act: Activation;
+    bias?: Float32Array;
+    splits?: number;
+    gateThreshold?: number;
+  },
+): Float32Array {
+  const { ff } = options;
+  const width = options.gated ? 2 * ff : ff;
+  const sum = (i: number) => {
+    let a = options.bias?.[i] ?? 0;
+    for (let s = 0; s < (options.splits ?? 1); s++) a += gu[s * width + i]!;
+    return a;
+  };
+  return Float32Array.from({ length: ff }, (_, j) => {
+    let v = activateCpu(options.act, sum(j));
+    if (!options.gated) return v;
+    if (options.gateThreshold !== undefined && Math.abs(v) <= options.gateThreshold) v = 0;
+    return v * sum(j + ff);
+  });
+}
+
+/**
+ * Creates the step.
+ *
+ * @param device The device.
+ * @param options Width, gating, activation and buffers.
+ * @returns The dispatch and output buffer.
+ */
+export async function createGlu(
+  device: GPUDevice,
+  options: {
+    label: string;
+    ff: number;
+    gated: boolean;
+    act: Activation;
+    gu: GPUBuffer;
+    splits?: number;
+    bias?: GPUBuffer;
+    /** CATS: zero h_j where |act(g_j)| ≤ thresholds[slot]. */
+    gateThreshold?: { thresholds: GPUBuffer; slot: number };
+  },
+): Promise<{ dispatch: Dispatch; h: GPUBuffer }> {
+  const width = options.gated ? 2 * options.ff : options.ff;
+  const pipeline = await createPipeline(device, {
+    label: `${options.label} glu`,
+    code: source,
+    constants: {
+      GATED: options.gated ? 1 : 0,
+      ACT: ACT_CODE[options.act],
+      GATE_T: options.gateThreshold ? 1 : 0,
+    },
+  });
+  const h = storageBuffer(device, `${options.label} ffn hidden`, options.ff * 4);
+  const params = uniformBuffer(
+    device,
+    `${options.label} glu params`,
+    packUniform([
+      { u32: options.ff },
+      { u32: options.splits ?? 1 },
+      { u32: options.gateThreshold?.slot ?? 0 },
+      { u32: 0 },
+    ]),
+  );
+  return {
+    dispatch: {
+      pipeline,
+      bindGroup: bindAll(device, pipeline, `${options.label} glu`, [
+        options.gu,
+        options.bias ?? storageBuffer(device, `${options.label} ffn zeros`, width * 4),
+        options.gateThreshold?.thresholds ?? storageBuffer(device, `${options.label} no t`, 16),
+        h,
+        params,
+      ]),
+      workgroups: [Math.ceil(options.ff / 256), 1, 1],
+    },
+    h,
+  };
+}

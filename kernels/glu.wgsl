@@ -1,0 +1,53 @@
+// The FFN's hidden vector from its up projection(s), finishing their split-K sum and bias:
+// h = act(Σ_s g[s] + bg) · (Σ_s u[s] + bu) for a gated FFN (GATED; g and u side by side in one
+// [splits, 2·ff] buffer, gate first), h = act(Σ_s u[s] + bu) for a plain one. With GATE_T, CATS's
+// rule: h_j = 0 where |act(g_j)| ≤ thresholds[slot] (the down projection then skips row j).
+
+override WG: u32 = 256u;
+override GATED: bool = true;
+override ACT: u32 = 3u;
+override GATE_T: bool = false;
+
+struct P { ff: u32, splits: u32, slot: u32, _a: u32 }
+
+@group(0) @binding(0) var<storage, read> gu: array<f32>;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> thresholds: array<f32>;
+@group(0) @binding(3) var<storage, read_write> h: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+
+fn erf_approx(v: f32) -> f32 {
+  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), as WGSL has no erf.
+  let s = sign(v);
+  let a = abs(v);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let q = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return s * (1.0 - q * exp(-a * a));
+}
+
+fn activate(v: f32) -> f32 {
+  switch (ACT) {
+    case 1u: { return max(v, 0.0); }
+    case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
+    case 3u: { return v / (1.0 + exp(-v)); }
+    default: { return v; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let j = wid.x * WG + lid;
+  if (j >= p.ff) { return; }
+  var width = p.ff;
+  if (GATED) { width = 2u * p.ff; }
+  var a = bias[j];
+  for (var s = 0u; s < p.splits; s++) { a += gu[s * width + j]; }
+  var v = activate(a);
+  if (GATED) {
+    if (GATE_T && abs(v) <= thresholds[p.slot]) { v = 0.0; }
+    var u = bias[j + p.ff];
+    for (var s = 0u; s < p.splits; s++) { u += gu[s * width + j + p.ff]; }
+    v *= u;
+  }
+  h[j] = v;
+}

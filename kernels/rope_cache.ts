@@ -1,0 +1,137 @@
+/**
+ * Finishing the fused q/k/v projection of one token: split-K sum + bias, RoPE, KV-cache append
+ * (`rope_cache.wgsl`), with its CPU reference.
+ *
+ * @module
+ */
+
+import source from "./rope_cache.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  storageBuffer,
+  uniformBuffer,
+} from "./host.ts";
+
+/** Attention geometry. */
+export interface HeadShape {
+  /** Query heads. */
+  heads: number;
+  /** Key/value heads (grouped-query attention when fewer than `heads`). */
+  kvHeads: number;
+  /** Dimensions per head (even). */
+  headDim: number;
+}
+
+/**
+ * CPU reference: returns q (rotated) and writes k, v into the caches at `pos`.
+ *
+ * @param qkv Split-K partials [splits, (heads + 2·kvHeads)·headDim].
+ * @param options Geometry, position, RoPE base (absent: no rotation), caches, bias, splits.
+ * @returns q.
+ */
+export function ropeCacheCpu(
+  qkv: Float32Array,
+  options: HeadShape & {
+    pos: number;
+    ropeBase?: number;
+    kcache: Float32Array;
+    vcache: Float32Array;
+    bias?: Float32Array;
+    splits?: number;
+  },
+): Float32Array {
+  const { heads, kvHeads, headDim: hd, pos } = options;
+  const qd = heads * hd;
+  const kvd = kvHeads * hd;
+  const n = qd + 2 * kvd;
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let a = options.bias?.[i] ?? 0;
+    for (let s = 0; s < (options.splits ?? 1); s++) a += qkv[s * n + i]!;
+    v[i] = a;
+  }
+  if (options.ropeBase !== undefined) {
+    const half = hd / 2;
+    for (let head = 0; head < heads + kvHeads; head++) {
+      for (let i = 0; i < half; i++) {
+        const a = head * hd + i;
+        const angle = pos * Math.pow(options.ropeBase, (-2 * i) / hd);
+        const c = Math.cos(angle);
+        const s = Math.sin(angle);
+        const va = v[a]!;
+        const vb = v[a + half]!;
+        v[a] = va * c - vb * s;
+        v[a + half] = vb * c + va * s;
+      }
+    }
+  }
+  options.kcache.set(v.subarray(qd, qd + kvd), pos * kvd);
+  options.vcache.set(v.subarray(qd + kvd), pos * kvd);
+  return v.slice(0, qd);
+}
+
+/**
+ * Creates the step.
+ *
+ * @param device The device.
+ * @param options Geometry, RoPE base, and the buffers it reads and writes.
+ * @returns The dispatch.
+ */
+export async function createRopeCache(
+  device: GPUDevice,
+  options: HeadShape & {
+    label: string;
+    ropeBase?: number;
+    qkv: GPUBuffer;
+    splits?: number;
+    bias?: GPUBuffer;
+    state: GPUBuffer;
+    q: GPUBuffer;
+    kcache: GPUBuffer;
+    vcache: GPUBuffer;
+  },
+): Promise<Dispatch> {
+  const { heads, kvHeads, headDim } = options;
+  if (headDim % 2 !== 0 || heads % kvHeads !== 0) {
+    throw new RangeError(
+      `${options.label}: head dimension must be even and heads a multiple of kv heads`,
+    );
+  }
+  const n = (heads + 2 * kvHeads) * headDim;
+  const pipeline = await createPipeline(device, {
+    label: `${options.label} rope_cache`,
+    code: source,
+    constants: { ROPE: options.ropeBase !== undefined ? 1 : 0 },
+  });
+  const params = uniformBuffer(
+    device,
+    `${options.label} rope params`,
+    packUniform([
+      { u32: heads },
+      { u32: kvHeads },
+      { u32: headDim },
+      { u32: options.splits ?? 1 },
+      { f32: options.ropeBase ?? 10000 },
+      { u32: 0 },
+      { u32: 0 },
+      { u32: 0 },
+    ]),
+  );
+  const bias = options.bias ?? storageBuffer(device, `${options.label} qkv zeros`, n * 4);
+  return {
+    pipeline,
+    bindGroup: bindAll(device, pipeline, `${options.label} rope`, [
+      options.qkv,
+      bias,
+      options.state,
+      options.q,
+      options.kcache,
+      options.vcache,
+      params,
+    ]),
+    workgroups: [Math.ceil(n / 2 / 64), 1, 1],
+  };
+}

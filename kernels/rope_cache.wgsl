@@ -1,0 +1,62 @@
+// After the fused q/k/v projection of one token: finishes its split-K sum (+ bias), rotates q and
+// k by RoPE (ROPE; HF LLaMA's rotate-half pairing, (i, i + d/2), angle pos · base^(−2i/d)),
+// writes q for the attention and appends k and v to the layer's KV cache at position `pos`
+// (read from the decoder's state buffer, so a batch of tokens needs no host round trip).
+// qkv is [q (heads·hd) | k (kv_heads·hd) | v (kv_heads·hd)]. One thread per pair of elements.
+
+override WG: u32 = 64u;
+override ROPE: bool = true;
+
+struct P { heads: u32, kv_heads: u32, hd: u32, splits: u32, base: f32, _a: u32, _b: u32, _c: u32 }
+struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
+
+@group(0) @binding(0) var<storage, read> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> state: State;
+@group(0) @binding(3) var<storage, read_write> q: array<f32>;
+@group(0) @binding(4) var<storage, read_write> kcache: array<f32>;
+@group(0) @binding(5) var<storage, read_write> vcache: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
+
+fn value(i: u32, n: u32) -> f32 {
+  var a = bias[i];
+  for (var s = 0u; s < p.splits; s++) { a += qkv[s * n + i]; }
+  return a;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = p.hd / 2u;
+  let qd = p.heads * p.hd;
+  let kvd = p.kv_heads * p.hd;
+  let n = qd + 2u * kvd;
+  let t = gid.x;
+  if (t >= n / 2u) { return; }
+  // Pair t: head-major, element i of the first half of its head and i + half.
+  let head = t / half;
+  let i = t % half;
+  let a = head * p.hd + i;
+  let b = a + half;
+  var va = value(a, n);
+  var vb = value(b, n);
+  let pos = state.pos;
+  if (ROPE && a < qd + kvd) {
+    let angle = f32(pos) * pow(p.base, -2.0 * f32(i) / f32(p.hd));
+    let c = cos(angle);
+    let s = sin(angle);
+    let ra = va * c - vb * s;
+    let rb = vb * c + va * s;
+    va = ra;
+    vb = rb;
+  }
+  if (a < qd) {
+    q[a] = va;
+    q[b] = vb;
+  } else if (a < qd + kvd) {
+    kcache[pos * kvd + a - qd] = va;
+    kcache[pos * kvd + b - qd] = vb;
+  } else {
+    vcache[pos * kvd + a - qd - kvd] = va;
+    vcache[pos * kvd + b - qd - kvd] = vb;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Input-sparse GEMV for decoding (`skip_gemv.wgsl`, f32 or f16 transposed weights): the rule's
+ * threshold is read from a GPU buffer, so per-token thresholds need no host round trip, and the
+ * split-K partials are left for the next kernel to sum. CPU reference included.
+ *
+ * @module
+ */
+
+import source from "./skip_gemv.wgsl" with { type: "text" };
+import f32Prelude from "./skip_gemv_f32.wgsl" with { type: "text" };
+import f16Prelude from "./skip_gemv_f16.wgsl" with { type: "text" };
+import {
+  bindAll,
+  createPipeline,
+  type Dispatch,
+  packUniform,
+  storageBuffer,
+  uniformBuffer,
+} from "./host.ts";
+
+/** The rule on an input: `magnitude` keeps |x_j|·s_j > t, `value` keeps x_j > t. */
+export type SkipRule = { kind: "magnitude"; scale?: Float32Array } | { kind: "value" };
+
+/**
+ * CPU reference: partials summed, y[n] = Σ_{j kept} x_j · wt[j, n].
+ *
+ * @param wt Transposed weight [k, n] (as stored: f16 values already rounded).
+ * @param x Input [k].
+ * @param options Width, rule and threshold.
+ * @returns y and the number of inputs kept.
+ */
+export function skipGemvCpu(
+  wt: Float32Array,
+  x: Float32Array,
+  options: { n: number; rule: SkipRule; threshold: number },
+): { y: Float32Array; kept: number } {
+  const acc = new Float64Array(options.n);
+  let kept = 0;
+  for (let j = 0; j < x.length; j++) {
+    const v = x[j]!;
+    const key = options.rule.kind === "value"
+      ? v
+      : Math.fround(Math.abs(v) * (options.rule.scale?.[j] ?? 1));
+    if (!(key > options.threshold)) continue;
+    kept++;
+    for (let c = 0; c < options.n; c++) acc[c]! += v * wt[j * options.n + c]!;
+  }
+  return { y: Float32Array.from(acc), kept };
+}
+
+/** Launch shape. */
+export interface SkipGemvTuning {
+  /** Threads per workgroup (default 256). */
+  workgroupSize?: number;
+  /** Threads along the columns of a tile (the rest share rows; default 64, at most WG). */
+  lanes?: number;
+  /** Rows per split (default 128): fewer rows, more workgroups and more partials traffic. */
+  rowsPerSplit?: number;
+}
+
+/** An input-sparse GEMV ready to dispatch. */
+export interface SkipGemvInstance {
+  /** The dispatch. */
+  dispatch: Dispatch;
+  /** Partials [splits, n] (f32). */
+  partials: GPUBuffer;
+  /** Split count (rows of `partials`). */
+  splits: number;
+  /** Bytes of one weight row. */
+  rowBytes: number;
+}
+
+/**
+ * Creates an input-sparse GEMV over a transposed weight already on the GPU.
+ *
+ * @param device The device.
+ * @param options Shape, weight buffer ([k, n] row-major, f32 or f16), input, rule, the threshold
+ *   buffer and slot, tuning.
+ * @returns The instance.
+ */
+export async function createSkipGemv(
+  device: GPUDevice,
+  options: SkipGemvTuning & {
+    label: string;
+    k: number;
+    n: number;
+    dtype: "f32" | "f16";
+    weightT: GPUBuffer;
+    x: GPUBuffer;
+    rule: SkipRule;
+    thresholds: GPUBuffer;
+    slot: number;
+  },
+): Promise<SkipGemvInstance> {
+  const unitCols = options.dtype === "f16" ? 8 : 4;
+  if (options.n % unitCols !== 0) {
+    throw new RangeError(
+      `${options.label}: output width ${options.n} must be a multiple of ${unitCols} for ${options.dtype} weights`,
+    );
+  }
+  const wg = options.workgroupSize ?? 256;
+  const units = options.n / unitCols;
+  let lanes = Math.min(options.lanes ?? 64, wg, units);
+  while (wg % lanes !== 0) lanes--;
+  const tiles = Math.ceil(units / lanes);
+  const splits = Math.max(1, Math.ceil(options.k / (options.rowsPerSplit ?? 128)));
+  const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
+  const pipeline = await createPipeline(device, {
+    label: `${options.label} skip_gemv_${options.dtype}`,
+    code: (options.dtype === "f16" ? f16Prelude : f32Prelude) + source,
+    constants: {
+      WG: wg,
+      MODE: options.rule.kind === "value" ? 1 : 0,
+      SCALED: scale ? 1 : 0,
+    },
+  });
+  const partials = storageBuffer(device, `${options.label} partials`, splits * options.n * 4);
+  const dims = uniformBuffer(
+    device,
+    `${options.label} skip dims`,
+    packUniform([
+      { u32: options.k },
+      { u32: units },
+      { u32: splits },
+      { u32: lanes },
+      { u32: options.slot },
+      { u32: 0 },
+      { u32: 0 },
+      { u32: 0 },
+    ]),
+  );
+  return {
+    dispatch: {
+      pipeline,
+      bindGroup: bindAll(device, pipeline, `${options.label} skip`, [
+        options.weightT,
+        options.x,
+        storageBuffer(device, `${options.label} skip scale`, scale ?? new Float32Array(1)),
+        options.thresholds,
+        partials,
+        dims,
+      ]),
+      workgroups: [tiles, splits, 1],
+    },
+    partials,
+    splits,
+    rowBytes: options.n * (options.dtype === "f16" ? 2 : 4),
+  };
+}

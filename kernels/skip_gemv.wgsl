@@ -1,0 +1,106 @@
+// Input-sparse GEMV for decoding, TEAL's layout: the weight is stored transposed, [k, n] with n
+// contiguous, so an input that fails the rule skips one contiguous row. The rule's threshold is
+// read from thresholds[slot] (a calibrated constant, or a per-token value the threshold kernel
+// wrote just before), so thresholds can change every token without a host round trip.
+//   MODE 0: keep |x_j| (· s_j when SCALED) > t   MODE 1: keep x_j > t
+// Each workgroup owns `lanes` 16-byte column units and one split of the rows; a chunk of WG rows
+// at a time, every thread tests one row and the kept ones take a slot in workgroup memory, then
+// the threads sweep only the kept rows, UNROLL loads in flight. Partial sums per split go to
+// partials[split][n]; the kernel that reads the output next finishes the sum (add_norm,
+// rope_cache, glu), so the reduction costs no dispatch of its own. The weight loader `wunit`
+// (f32: 4 columns per unit; f16: 8, unpacked from u32 pairs) comes from a prelude the host adds.
+
+override WG: u32 = 256u;
+override MODE: u32 = 0u;
+override SCALED: bool = false;
+override UNROLL: u32 = 4u;
+
+struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, _a: u32, _b: u32, _c: u32 }
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> scale: array<f32>;
+@group(0) @binding(3) var<storage, read> thresholds: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> dims: Dims;
+
+var<workgroup> acc_lo: array<vec4<f32>, WG>;
+var<workgroup> acc_hi: array<vec4<f32>, WG>;
+var<workgroup> kept_row: array<u32, WG>;
+var<workgroup> kept_val: array<f32, WG>;
+var<workgroup> kept_slots: atomic<u32>;
+var<workgroup> kept_count: u32;
+
+fn keep(v: f32, j: u32, t: f32) -> bool {
+  if (MODE == 1u) { return v > t; }
+  var m = abs(v);
+  if (SCALED) { m *= scale[j]; }
+  return m > t;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let units = dims.units;
+  let lanes = dims.lanes;
+  let groups = WG / lanes;
+  let col = wid.x * lanes + lid % lanes;
+  let rgroup = lid / lanes;
+  let share = (dims.k + dims.splits - 1u) / dims.splits;
+  let start = wid.y * share;
+  let end = min(dims.k, start + share);
+  let c = min(col, units - 1u);
+  let t = thresholds[dims.slot];
+  var lo = vec4<f32>(0.0);
+  var hi = vec4<f32>(0.0);
+  var lo1 = vec4<f32>(0.0);
+  var hi1 = vec4<f32>(0.0);
+  for (var base = start; base < end; base += WG) {
+    if (lid == 0u) { atomicStore(&kept_slots, 0u); }
+    workgroupBarrier();
+    let r = base + lid;
+    if (r < end) {
+      let v = x[r];
+      if (keep(v, r, t)) {
+        let slot = atomicAdd(&kept_slots, 1u);
+        kept_row[slot] = r;
+        kept_val[slot] = v;
+      }
+    }
+    workgroupBarrier();
+    if (lid == 0u) { kept_count = atomicLoad(&kept_slots); }
+    let count = workgroupUniformLoad(&kept_count);
+    var j = rgroup;
+    if (UNROLL >= 2u) {
+      for (; j + groups < count; j += 2u * groups) {
+        let u0 = wunit(kept_row[j] * units + c);
+        let u1 = wunit(kept_row[j + groups] * units + c);
+        let v0 = kept_val[j];
+        let v1 = kept_val[j + groups];
+        lo += u0.lo * v0;
+        hi += u0.hi * v0;
+        lo1 += u1.lo * v1;
+        hi1 += u1.hi * v1;
+      }
+    }
+    for (; j < count; j += groups) {
+      let u = wunit(kept_row[j] * units + c);
+      lo += u.lo * kept_val[j];
+      hi += u.hi * kept_val[j];
+    }
+    workgroupBarrier();
+  }
+  acc_lo[lid] = lo + lo1;
+  acc_hi[lid] = hi + hi1;
+  workgroupBarrier();
+  if (rgroup == 0u && col < units) {
+    var slo = acc_lo[lid];
+    var shi = acc_hi[lid];
+    for (var g = 1u; g < groups; g++) {
+      slo += acc_lo[g * lanes + lid];
+      shi += acc_hi[g * lanes + lid];
+    }
+    let per = UNIT_COLS / 4u;
+    let o = (wid.y * units + col) * per;
+    partials[o] = slo;
+    if (per == 2u) { partials[o + 1u] = shi; }
+  }
+}
