@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { renderRunReport } from "./run_report.ts";
+import { renderRunReport, writeRunReport } from "./run_report.ts";
+import { writeIndex } from "./index_page.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+import { STUDY_REPORTS } from "../../suites/reports.ts";
+import { HAS_CHROMIUM, paintedPixels, withPages } from "./_chromium.ts";
 
 function cell(over: Partial<CellResult>): CellResult {
   return {
@@ -28,7 +28,7 @@ function cell(over: Partial<CellResult>): CellResult {
 
 Deno.test({
   name: "the HTML report draws every chart in headless Chromium, offline, without console errors",
-  ignore: !hasChromium,
+  ignore: !HAS_CHROMIUM,
 }, async () => {
   const cells: CellResult[] = [
     cell({
@@ -72,71 +72,142 @@ Deno.test({
   assert.ok(!html.includes("<script>alert(1)</script>"), "model names must be escaped");
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/index.html`, html);
-
-  // playwright-core probes /proc for WSL when it loads; Deno grants /proc only with --allow-all,
-  // which the test task does not have. This machine is not WSL: answer "no" for those paths.
-  const fs = (await import("node:fs")).default;
-  const existsSync = fs.existsSync;
-  (fs as { existsSync: (p: unknown) => boolean }).existsSync = (p: unknown) =>
-    typeof p === "string" && (p.startsWith("/proc/") || p === "/run/WSL")
-      ? false
-      : existsSync(p as string);
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  try {
-    const page = await browser.newPage();
-    const requests: string[] = [];
-    const errors: string[] = [];
-    await page.route("**/*", (route) => {
-      const url = route.request().url();
-      if (!url.startsWith("file://")) {
-        requests.push(url);
-        return route.abort();
-      }
-      return route.continue();
-    });
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`file://${dir}/index.html`);
-    await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
-    // The browser's canvas, typed structurally (Deno's type check has no DOM library).
-    type Canvas = {
-      width: number;
-      height: number;
-      getContext(
-        kind: "2d",
-      ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-    };
-    const canvases = await page.$$eval("canvas", (els) =>
-      els.map((el) => {
-        const c = el as unknown as Canvas;
-        const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
-        let painted = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
-        return painted;
-      }));
+  await withPages([`${dir}/index.html`], async (page, log) => {
+    const canvases = await paintedPixels(page);
     assert.ok(canvases.length >= 4, `expected at least 4 charts, got ${canvases.length}`);
     canvases.forEach((painted, i) => assert.ok(painted > 1000, `chart ${i} is blank`));
-    assert.deepEqual(errors, []);
-    assert.deepEqual(requests, [], "the report must not make network requests");
+    assert.deepEqual(log.errors, []);
+    assert.deepEqual(log.requests, [], "the report must not make network requests");
     assert.equal(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: boolean }).__pwned ?? false),
       false,
     );
-  } finally {
-    await browser.close();
+  });
+});
+
+/** Payloads that would run script if any reached the page unescaped. */
+const HOSTILE = [
+  `"><img src=x onerror="window.__pwned=1;alert(1)">`,
+  `</script><script>window.__pwned=2;alert(2)</script>`,
+  `'><svg onload=alert(3)>`,
+  `javascript:alert(4)`,
+  `<!--<script>alert(5)</script>-->`,
+  `\u2028</SCRIPT ><iframe srcdoc="<script>parent.alert(6)</script>">`,
+];
+
+function hostile(i: number): string {
+  return `${HOSTILE[i % HOSTILE.length]}#${i}`;
+}
+
+/** A run folder with a hostile string in every string field of run.json and of each cell. */
+async function hostileRun(root: string, id: string): Promise<string> {
+  const dir = `${root}results/published/${id}`;
+  await Deno.mkdir(dir, { recursive: true });
+  let n = 0;
+  const h = () => hostile(n++);
+  const suite = h();
+  const run = {
+    runId: id,
+    status: "running",
+    startedAt: h(),
+    wallMs: h(),
+    commandLine: [h(), h()],
+    quick: h(),
+    environment: {
+      deno: h(),
+      v8: h(),
+      typescript: h(),
+      os: h(),
+      cpuModel: h(),
+      cpuCores: h(),
+      git: { commit: h(), dirty: h() },
+      packages: { [h()]: h() },
+    },
+    backends: { [h()]: { device: h(), runtime: h(), threads: h() } },
+    suites: [{
+      id: suite,
+      file: h(),
+      sha256: h(),
+      seed: h(),
+      model: { path: h(), sha256: h() },
+      dataset: { id: h(), hash: h() },
+      claims: [{ label: h(), value: h(), unit: h(), source: h() }],
+    }],
+  };
+  await Deno.writeTextFile(`${dir}/run.json`, JSON.stringify(run));
+  const lines: string[] = [];
+  for (const [i, method] of ["dense", h(), h()].entries()) {
+    for (const target of [h(), h()]) {
+      const c = cell({
+        key: h(),
+        suite,
+        model: h(),
+        model_sha256: h(),
+        dataset: h(),
+        dataset_hash: h(),
+        target,
+        device: h(),
+        method,
+        params: h(),
+        sparsity_target: i === 0 ? null : 0.25 * i,
+        metric: h(),
+      });
+      Object.assign(c, {
+        sparsity_realized: i * 0.25,
+        flops_reduction: 1 + i,
+        speedup: 1 + i / 10,
+        speedup_ci_low: 0.9,
+        speedup_ci_high: 1.4,
+        time_median_ms: 1,
+        accuracy: 0.9 - i / 100,
+        accuracy_dense: 0.9,
+        gate: i < 2 ? "pass" : h(),
+        status: i === 2 ? h() : "completed",
+        error: h(),
+        warnings: h(),
+        notes: h(),
+        layer_density: { [h()]: 0.5, [h()]: 0.3 },
+        extra: { [h()]: h(), shape: h(), kernel: h(), dnr_layers: JSON.stringify({ [h()]: 0.4 }) },
+      });
+      lines.push(JSON.stringify(c));
+    }
+  }
+  lines.push(h(), JSON.stringify({ key: h(), suite: h(), extra: h(), speedup: h() }));
+  await Deno.writeTextFile(`${dir}/cells.jsonl`, lines.join("\n") + "\n");
+  return dir;
+}
+
+Deno.test({
+  name:
+    "hostile strings in every field of a run folder run no script and open no dialog in Chromium",
+  ignore: !HAS_CHROMIUM,
+}, async () => {
+  const root = `${await Deno.makeTempDir()}/`;
+  const dir = await hostileRun(root, "hostile-run");
+  const report = await writeRunReport(dir, {
+    studies: STUDY_REPORTS,
+    reportsDir: `${root}reports`,
+  });
+  const index = await writeIndex({ studies: STUDY_REPORTS, root });
+  for (const path of [report, index]) {
+    const html = await Deno.readTextFile(path);
+    const csp = (/Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? "")
+      .replaceAll("&#39;", "'");
+    assert.match(csp, /script-src 'sha256-/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  }
+  const results = await withPages([report, index], async (page, log) => {
+    const pwned = await page.evaluate(() =>
+      (globalThis as unknown as { __pwned?: number }).__pwned ?? 0
+    );
+    const iframes = await page.$$eval("iframe, svg, img[src='x']", (els: unknown[]) => els.length);
+    return { pwned, iframes, log };
+  });
+  for (const r of results) {
+    assert.equal(r.pwned, 0, "no hostile script ran");
+    assert.equal(r.iframes, 0, "no hostile element was created");
+    assert.deepEqual(r.log.dialogs, [], "no dialog opened");
+    assert.deepEqual(r.log.errors, []);
+    assert.deepEqual(r.log.requests, []);
   }
 });

@@ -20,6 +20,7 @@ const COLUMNS = [
   "flops_reduction",
   "time_median_ms",
   "dense_paired_median_ms",
+  "time_basis",
   "speedup",
   "speedup_ci_low",
   "speedup_ci_high",
