@@ -1,0 +1,447 @@
+/**
+ * The decode engine: batch-1 autoregressive decoding of a decoder-only transformer on the
+ * project's WGSL kernels. One token is a fixed list of dispatches (embedding, per block add+norm,
+ * q/k/v, RoPE + KV-cache append, split-sequence attention, o, add+norm, up/gate, FFN hidden, down,
+ * then final add+norm, LM head, argmax); the position and the ids live in GPU buffers and the
+ * argmax writes the next id, so any number of tokens is recorded into one pass and submitted with
+ * one synchronisation at the end (Deno sleeps ~10 ms in every sync). Prefill runs the same step
+ * over the prompt's positions (ids given, not generated).
+ *
+ * Each projection runs the dense GEMV (`kernels/gemv.ts`) over row-major weights, or, where the
+ * plan makes its input sparse, the input-sparse GEMV (`kernels/skip_gemv.ts`) over transposed
+ * weights with its threshold in a GPU buffer: a constant (calibrated), or one the threshold
+ * kernel computes for this token just before. The split-K sums of the sparse GEMVs are finished
+ * by the kernel that reads the output next (rope_cache, add_norm, glu), so sparsity adds no
+ * reduce dispatch. {@linkcode projection} is the one place that chooses the GEMV kernel.
+ *
+ * @module
+ */
+
+import {
+  type Dispatch,
+  encodePass,
+  readBuffer,
+  storageBuffer,
+  writeArray,
+} from "../../kernels/host.ts";
+import { createGemv } from "../../kernels/gemv.ts";
+import type { GemvTuning } from "../../kernels/tuning.ts";
+import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
+import { createThreshold } from "../../kernels/threshold.ts";
+import { createAddNorm } from "../../kernels/add_norm.ts";
+import { createRopeCache } from "../../kernels/rope_cache.ts";
+import { createAttention } from "../../kernels/attention.ts";
+import { createGlu } from "../../kernels/glu.ts";
+import { createEmbed } from "../../kernels/embed.ts";
+import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
+import type { GpuLinear, GpuWeights } from "./weights.ts";
+import {
+  DENSE_PLAN,
+  linearShapes,
+  type ProjectionName,
+  type ProjectionRule,
+  PROJECTIONS,
+  type SparsityPlan,
+} from "./spec.ts";
+
+/** Options of {@linkcode createDecoder}. */
+export interface DecoderOptions {
+  /** Where inputs are sparse (default dense). */
+  plan?: SparsityPlan;
+  /** KV-cache capacity in positions (default the model's maxPositions). */
+  maxContext?: number;
+  /** Write −log p(next id) per prompt position (bits per character). */
+  withNll?: boolean;
+  /** Dense GEMV launch shape. */
+  gemvTuning?: Partial<GemvTuning>;
+  /** Sparse GEMV launch shape. */
+  skipTuning?: SkipGemvTuning;
+  /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
+  hasF16?: boolean;
+}
+
+/** A decoder ready to run. */
+export interface Decoder {
+  /** The weights it reads. */
+  weights: GpuWeights;
+  /** The plan it follows. */
+  plan: SparsityPlan;
+  /** KV-cache capacity. */
+  maxContext: number;
+  /** One token's dispatches, in order. */
+  step: Dispatch[];
+  /** Dispatches per token. */
+  dispatchesPerToken: number;
+  /** Per block and projection: the kernel chosen (gemv or skip_gemv). */
+  kernels: Record<ProjectionName, "gemv" | "skip_gemv">[];
+  /** The KV caches, per block (for filling with random contents in speed runs). */
+  caches: { k: GPUBuffer; v: GPUBuffer }[];
+  /** Sets the position and wrap. */
+  setState(s: DecodeState): void;
+  /** Writes ids from position 0. */
+  writeIds(ids: Uint32Array): void;
+  /** Runs `count` steps in one pass and waits. */
+  run(count: number): Promise<void>;
+  /** Reads ids 0..n−1. */
+  readIds(n: number): Promise<Uint32Array>;
+  /** Reads the last step's logits. */
+  readLogits(): Promise<Float32Array>;
+  /** Reads −log p per position 0..n−1 (withNll). */
+  readNll(n: number): Promise<Float32Array>;
+  /**
+   * Weight and KV-cache bytes one token reads, given each sparse projection's fraction of inputs
+   * kept (default: what the plan's rules imply; 1 for rules whose density is only measured).
+   */
+  bytesPerToken(context: number, density?: (layer: number, p: ProjectionName) => number): number;
+  /** Frees the decoder's own buffers (not the weights). */
+  destroy(): void;
+}
+
+/**
+ * The fraction of inputs a rule keeps, where the rule fixes it (per-token fractions), else
+ * undefined (measured elsewhere).
+ *
+ * @param rule The rule.
+ * @returns The density, or undefined.
+ */
+export function plannedDensity(rule: ProjectionRule | undefined): number | undefined {
+  if (!rule || rule.kind === "dense") return 1;
+  if (rule.kind === "fraction") return 1 - rule.sparsity;
+  return undefined;
+}
+
+/**
+ * Builds a decoder over the given weights.
+ *
+ * @param device The device.
+ * @param weights The model's weights on the GPU.
+ * @param options Plan, capacity, tuning.
+ * @returns The decoder.
+ * @throws {Error} When the plan needs a weight layout the weights were not built with.
+ */
+export async function createDecoder(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions = {},
+): Promise<Decoder> {
+  const spec = weights.spec;
+  const plan = options.plan ?? DENSE_PLAN;
+  const maxContext = options.maxContext ?? spec.maxPositions;
+  const label = `${spec.id}/${plan.method}`;
+  const own: GPUBuffer[] = [];
+  const buf = (name: string, data: ArrayBufferView | number) => {
+    const b = storageBuffer(device, `${label} ${name}`, data);
+    own.push(b);
+    return b;
+  };
+  const state = buf("state", stateWords({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: 0 }));
+  const ids = buf("ids", maxContext * 4);
+  const nll = buf("nll", maxContext * 4);
+  const x = buf("x", spec.d * 4);
+  const slotsPerLayer = 8;
+  const thresholdsHost = new Float32Array(Math.max(1, spec.layers * slotsPerLayer)).fill(-1);
+  const thresholds = buf("thresholds", thresholdsHost);
+  const kvd = spec.kvHeads * spec.headDim;
+  if (options.hasF16 === false && weights.dtype === "f16") {
+    throw new Error(
+      "f16 weights need the adapter's shader-f16 feature for the dense GEMV; use --dtype f32",
+    );
+  }
+
+  const projection = async (
+    name: string,
+    lin: GpuLinear,
+    input: GPUBuffer,
+    rule: ProjectionRule | undefined,
+    slot: number,
+  ): Promise<
+    { dispatches: Dispatch[]; out: GPUBuffer; splits: number; kind: "gemv" | "skip_gemv" }
+  > => {
+    if ((!rule || rule.kind === "dense") && lin.row) {
+      const g = await createGemv(device, {
+        label: name,
+        rows: lin.n,
+        cols: lin.k,
+        weight: new Float32Array(0),
+        weightBuffer: lin.row,
+        precision: lin.dtype,
+        input,
+        ...options.gemvTuning,
+      });
+      return { dispatches: [g.dispatch], out: g.y, splits: 1, kind: "gemv" };
+    }
+    if (!lin.transposed) {
+      throw new Error(
+        `${name}: the plan makes its input sparse but the weights were built without the transposed layout`,
+      );
+    }
+    const pre: Dispatch[] = [];
+    let skip: SkipRule = { kind: "magnitude" };
+    let t = -1;
+    const r = rule ?? { kind: "dense" as const };
+    switch (r.kind) {
+      case "dense":
+        break;
+      case "magnitude":
+        skip = { kind: "magnitude", ...(r.scale ? { scale: r.scale } : {}) };
+        t = r.threshold;
+        break;
+      case "value":
+        skip = { kind: "value" };
+        t = r.threshold;
+        break;
+      case "gate":
+        // glu zeroed the gated-off neurons; skip exactly those zeros.
+        t = 0;
+        break;
+      case "fraction":
+        skip = { kind: "magnitude", ...(r.scale ? { scale: r.scale } : {}) };
+        pre.push(
+          await createThreshold(device, {
+            label: name,
+            n: lin.k,
+            rule: {
+              kind: "fraction",
+              drop: Math.round(r.sparsity * lin.k),
+              ...(r.scale ? { scale: r.scale } : {}),
+            },
+            x: input,
+            thresholds,
+            slot,
+          }),
+        );
+        break;
+      case "stat-topk":
+        skip = { kind: "value" };
+        pre.push(
+          await createThreshold(device, {
+            label: name,
+            n: lin.k,
+            rule: { kind: "stat", z: r.z },
+            x: input,
+            thresholds,
+            slot,
+          }),
+        );
+        break;
+    }
+    thresholdsHost[slot] = t;
+    const g = await createSkipGemv(device, {
+      label: name,
+      k: lin.k,
+      n: lin.n,
+      dtype: lin.dtype,
+      weightT: lin.transposed,
+      x: input,
+      rule: skip,
+      thresholds,
+      slot,
+      ...options.skipTuning,
+    });
+    return {
+      dispatches: [...pre, g.dispatch],
+      out: g.partials,
+      splits: g.splits,
+      kind: "skip_gemv",
+    };
+  };
+
+  const step: Dispatch[] = [];
+  step.push(
+    await createEmbed(device, {
+      label,
+      d: spec.d,
+      table: weights.embed,
+      ...(weights.positions ? { positions: weights.positions } : {}),
+      ids,
+      state,
+      x,
+    }),
+  );
+  const caches: { k: GPUBuffer; v: GPUBuffer }[] = [];
+  const kernels: Record<ProjectionName, "gemv" | "skip_gemv">[] = [];
+  let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
+  const q = buf("q", spec.heads * spec.headDim * 4);
+  for (let l = 0; l < spec.layers; l++) {
+    const w = weights.layers[l]!;
+    const rules = plan.layers[l] ?? {};
+    const name = `${label} L${l}`;
+    const slot = (p: number) => l * slotsPerLayer + p;
+    const n1 = await createAddNorm(device, {
+      label: `${name} norm1`,
+      n: spec.d,
+      kind: spec.norm,
+      eps: spec.eps,
+      x,
+      weight: w.norm1.w,
+      ...(w.norm1.b ? { bias: w.norm1.b } : {}),
+      ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
+    });
+    step.push(n1.dispatch);
+    const qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0));
+    step.push(...qkv.dispatches);
+    const cache = {
+      k: buf(`L${l} k cache`, maxContext * kvd * 4),
+      v: buf(`L${l} v cache`, maxContext * kvd * 4),
+    };
+    caches.push(cache);
+    step.push(
+      await createRopeCache(device, {
+        label: name,
+        heads: spec.heads,
+        kvHeads: spec.kvHeads,
+        headDim: spec.headDim,
+        ...(spec.positions.kind === "rope" ? { ropeBase: spec.positions.base } : {}),
+        qkv: qkv.out,
+        splits: qkv.splits,
+        bias: w.qkv.bias,
+        state,
+        q,
+        kcache: cache.k,
+        vcache: cache.v,
+      }),
+    );
+    const attn = await createAttention(device, {
+      label: name,
+      heads: spec.heads,
+      kvHeads: spec.kvHeads,
+      headDim: spec.headDim,
+      scale: 1 / Math.sqrt(spec.headDim),
+      maxPositions: maxContext,
+      q,
+      kcache: cache.k,
+      vcache: cache.v,
+      state,
+    });
+    step.push(...attn.dispatches);
+    const o = await projection(`${name} o`, w.o, attn.out, rules.o, slot(1));
+    step.push(...o.dispatches);
+    const n2 = await createAddNorm(device, {
+      label: `${name} norm2`,
+      n: spec.d,
+      kind: spec.norm,
+      eps: spec.eps,
+      x,
+      weight: w.norm2.w,
+      ...(w.norm2.b ? { bias: w.norm2.b } : {}),
+      addend: o.out,
+      splits: o.splits,
+      addendBias: w.o.bias,
+    });
+    step.push(n2.dispatch);
+    const up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2));
+    step.push(...up.dispatches);
+    const gateRule = rules.down?.kind === "gate" ? rules.down : undefined;
+    if (gateRule) thresholdsHost[slot(4)] = gateRule.threshold;
+    const glu = await createGlu(device, {
+      label: name,
+      ff: spec.ff,
+      gated: spec.ffn === "gated",
+      act: spec.act,
+      gu: up.out,
+      splits: up.splits,
+      bias: w.up.bias,
+      ...(gateRule ? { gateThreshold: { thresholds, slot: slot(4) } } : {}),
+    });
+    step.push(glu.dispatch);
+    const down = await projection(`${name} down`, w.down, glu.h, rules.down, slot(3));
+    step.push(...down.dispatches);
+    pending = { out: down.out, splits: down.splits, bias: w.down.bias };
+    kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
+  }
+  const fin = await createAddNorm(device, {
+    label: `${label} final norm`,
+    n: spec.d,
+    kind: spec.norm,
+    eps: spec.eps,
+    x,
+    weight: weights.finalNorm.w,
+    ...(weights.finalNorm.b ? { bias: weights.finalNorm.b } : {}),
+    ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
+  });
+  step.push(fin.dispatch);
+  const head = await createGemv(device, {
+    label: `${label} head`,
+    rows: spec.vocab,
+    cols: spec.d,
+    weight: new Float32Array(0),
+    weightBuffer: weights.head.row!,
+    precision: weights.head.dtype,
+    input: fin.h,
+    ...(weights.head.hostBias ? { bias: weights.head.hostBias } : {}),
+    ...options.gemvTuning,
+  });
+  step.push(head.dispatch);
+  step.push(
+    await createNextToken(device, {
+      label,
+      vocab: spec.vocab,
+      logits: head.y,
+      state,
+      ids,
+      nll,
+      withNll: options.withNll ?? false,
+    }),
+  );
+  writeArray(device, thresholds, thresholdsHost);
+  const shapes = linearShapes(spec);
+  const bytesPerToken = (context: number, density?: (l: number, p: ProjectionName) => number) => {
+    const wb = weights.dtype === "f16" ? 2 : 4;
+    let bytes = shapes.head.k * shapes.head.n * wb + 2 * context * kvd * 4 * spec.layers;
+    for (let l = 0; l < spec.layers; l++) {
+      for (const p of PROJECTIONS) {
+        const rho = density?.(l, p) ?? plannedDensity(plan.layers[l]?.[p]) ?? 1;
+        bytes += rho * shapes.block[p].k * shapes.block[p].n * wb;
+      }
+    }
+    return bytes;
+  };
+  return {
+    weights,
+    plan,
+    maxContext,
+    step,
+    dispatchesPerToken: step.length,
+    kernels,
+    caches,
+    setState(s) {
+      if (s.wrapEnd > maxContext || s.pos >= maxContext) {
+        throw new RangeError(
+          `${label}: position ${s.pos} or wrap ${s.wrapEnd} past the KV cache (${maxContext})`,
+        );
+      }
+      writeArray(device, state, stateWords(s));
+    },
+    writeIds(v) {
+      if (v.length > maxContext) {
+        throw new RangeError(`${label}: ${v.length} ids exceed the context (${maxContext})`);
+      }
+      writeArray(device, ids, v);
+    },
+    async run(count) {
+      // Passes of at most ~4k dispatches each keep command buffers a sane size.
+      const perPass = Math.max(1, Math.floor(4096 / step.length));
+      const encoder = device.createCommandEncoder({ label: `${label} run` });
+      for (let done = 0; done < count; done += perPass) {
+        const all: Dispatch[] = [];
+        for (let i = done; i < Math.min(count, done + perPass); i++) all.push(...step);
+        encodePass(encoder, all);
+      }
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+    async readIds(n) {
+      return new Uint32Array(await readBuffer(device, ids, n * 4));
+    },
+    async readLogits() {
+      return new Float32Array(await readBuffer(device, head.y, spec.vocab * 4));
+    },
+    async readNll(n) {
+      return new Float32Array(await readBuffer(device, nll, n * 4));
+    },
+    bytesPerToken,
+    destroy() {
+      own.forEach((b) => b.destroy());
+    },
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * Imports a decoder-only transformer from ONNX by recognising its architecture in the graph, not
+ * by names: the embedding is a Gather of a constant [vocab, d] table, learned positions a constant
+ * [positions, d] table added to it, the blocks the attention and FFN blocks that
+ * `src/onnx/blocks.ts` finds (q/k/v/o, up [+ gate] → activation → down), the norms the
+ * LayerNormalization nodes feeding them, the head the linear after the last norm. Works on the
+ * full-sequence graphs and the decode-step graphs of the zoo LMs alike (both hold the same
+ * weights). What cannot be mapped fails with one line naming what is missing.
+ *
+ * @module
+ */
+
+import { analyzeGraph, type Linear } from "../onnx/blocks.ts";
+import { attrFloat, type GraphIndex } from "../onnx/graph.ts";
+import type { ModelProto, NodeProto } from "../onnx/model.ts";
+import type { Activation } from "../../kernels/activation.ts";
+import type { DecoderSpec, HostLayer, HostLinear, HostNorm, HostWeights } from "./spec.ts";
+
+/** What the importer recognised: the architecture, the weights, and which linear is which. */
+export interface ImportedDecoder {
+  /** Architecture. */
+  spec: DecoderSpec;
+  /** Weights. */
+  weights: HostWeights;
+  /** Per block: the graph's linear names behind each projection (q, k, v fused as qkv). */
+  linearNames: Record<"q" | "k" | "v" | "o" | "up" | "gate" | "down", string | undefined>[];
+}
+
+function fail(what: string): never {
+  throw new Error(`Cannot map this model onto the decode engine: ${what}`);
+}
+
+function linearWeights(idx: GraphIndex, l: Linear): HostLinear {
+  const c = idx.constantFloats(l.weight) ?? fail(`weight ${l.weight} of ${l.name} is not constant`);
+  const { inFeatures: k, outFeatures: n } = l;
+  let w: Float32Array;
+  if (l.weightTransposed) w = c.data;
+  else {
+    w = new Float32Array(n * k);
+    for (let i = 0; i < k; i++) for (let o = 0; o < n; o++) w[o * k + i] = c.data[i * n + o]!;
+  }
+  const b = l.bias ? idx.constantFloats(l.bias)?.data : undefined;
+  return b ? { w, b } : { w };
+}
+
+/** Stacks linears that read the same input ([q; k; v], [gate; up]); missing biases are zeros. */
+function fuse(parts: HostLinear[], k: number): HostLinear {
+  const w = new Float32Array(parts.reduce((s, p) => s + p.w.length, 0));
+  const b = new Float32Array(w.length / k);
+  let o = 0;
+  for (const p of parts) {
+    w.set(p.w, o);
+    if (p.b) b.set(p.b, o / k);
+    o += p.w.length;
+  }
+  return parts.some((p) => p.b) ? { w, b } : { w };
+}
+
+/** The LayerNormalization node whose output reaches `value` through shape-only ops. */
+function normBefore(idx: GraphIndex, value: string): NodeProto | undefined {
+  let v = value;
+  for (let d = 0; d < 4; d++) {
+    const p = idx.producer.get(v);
+    if (!p) return undefined;
+    if (p.opType === "LayerNormalization") return p;
+    if (!["Cast", "Identity", "Reshape", "Squeeze", "Unsqueeze"].includes(p.opType ?? "")) {
+      return undefined;
+    }
+    v = p.input![0]!;
+  }
+  return undefined;
+}
+
+function normWeights(idx: GraphIndex, n: NodeProto): HostNorm {
+  const w = idx.constantFloats(n.input![1]!)?.data ?? fail(`norm ${n.name} has no constant scale`);
+  const b = n.input![2] ? idx.constantFloats(n.input![2])?.data : undefined;
+  return b ? { w, b } : { w };
+}
+
+function headsOf(idx: GraphIndex, q: Linear, d: number, scoresScale: number | undefined): number {
+  for (const c of idx.consumers.get(q.output) ?? []) {
+    if (c.opType !== "Reshape") continue;
+    const shape = idx.constantInts(c.input![1]!);
+    if (shape && shape.length === 4 && shape[2]! > 0) return shape[2]!;
+    const cat = idx.producer.get(c.input![1]!);
+    if (cat?.opType === "Concat" && cat.input!.length === 4) {
+      const h = idx.constantInts(cat.input![2]!);
+      if (h?.length === 1 && h[0]! > 0) return h[0]!;
+    }
+  }
+  if (scoresScale !== undefined) {
+    const hd = Math.round(scoresScale * scoresScale);
+    if (hd > 0 && d % hd === 0) return d / hd;
+  }
+  return fail(
+    "the head count (no Reshape of q to [batch, seq, heads, head_dim] and no score scale)",
+  );
+}
+
+function scoreScale(idx: GraphIndex, sm: NodeProto): number | undefined {
+  let v = sm.input![0]!;
+  for (let d = 0; d < 4; d++) {
+    const p = idx.producer.get(v);
+    if (!p) return undefined;
+    const consts = (p.input ?? []).map((i) => idx.constantFloats(i)).filter((c) =>
+      c?.data.length === 1
+    );
+    if (p.opType === "Div" && consts[0]) return consts[0].data[0];
+    if (p.opType === "Mul" && consts[0]) return 1 / consts[0].data[0]!;
+    const next = (p.input ?? []).find((i) => !idx.constant(i));
+    if (!next) return undefined;
+    v = next;
+  }
+  return undefined;
+}
+
+const ACTIVATIONS: Record<string, Activation | undefined> = {
+  relu: "relu",
+  gelu: "gelu",
+  silu: "silu",
+};
+
+/**
+ * Recognises a decoder-only transformer and reads its weights.
+ *
+ * @param model The ONNX model.
+ * @param options An id for labels.
+ * @returns Architecture, weights and linear names.
+ * @throws {Error} One line naming what could not be mapped.
+ */
+export function importDecoder(model: ModelProto, options: { id: string }): ImportedDecoder {
+  const graph = model.graph ?? fail("the model has no graph");
+  const { idx, linears, ffn, attention } = analyzeGraph(graph);
+  if (attention.length === 0) fail("no attention block (Q·Kᵀ → Softmax → ·V) found");
+  if (ffn.length !== attention.length) {
+    fail(`${attention.length} attention blocks but ${ffn.length} FFN blocks`);
+  }
+  const gather =
+    (graph.node ?? []).find((n) =>
+      n.opType === "Gather" && (idx.constantFloats(n.input![0]!)?.dims.length ?? 0) === 2
+    ) ?? fail("no token embedding (a Gather of a constant [vocab, d] table)");
+  const embedT = idx.constantFloats(gather.input![0]!)!;
+  const [vocab, d] = embedT.dims as [number, number];
+  let positions: Float32Array | undefined;
+  let maxPositions = 0;
+  for (const c of idx.consumers.get(gather.output![0]!) ?? []) {
+    if (c.opType !== "Add") continue;
+    const other = c.input!.find((i) => i !== gather.output![0]);
+    // Walk back through Slice/Gather/Reshape to a constant [positions, d] table.
+    let v = other;
+    for (let i = 0; v && i < 4; i++) {
+      const t = idx.constantFloats(v);
+      if (t && t.dims.length === 2 && t.dims[1] === d) {
+        positions = t.data;
+        maxPositions = t.dims[0]!;
+        break;
+      }
+      v = idx.producer.get(v)?.input?.[0];
+    }
+  }
+  if (!positions) {
+    fail("no learned position table added to the embedding (RoPE models are not mapped yet)");
+  }
+  const blockLinears = new Set<Linear>();
+  const layers: HostLayer[] = [];
+  const names: ImportedDecoder["linearNames"] = [];
+  let heads = 0;
+  let eps = 1e-5;
+  let ffnKind: "gated" | "plain" = "plain";
+  let act: Activation = "gelu";
+  let ff = 0;
+  for (let l = 0; l < attention.length; l++) {
+    const a = attention[l]!;
+    const f = ffn[l]!;
+    if (!a.q || !a.k || !a.v || !a.out) fail(`attention block ${l} lacks its q/k/v/o projections`);
+    for (const lin of [a.q, a.k, a.v, a.out, f.up, f.down, ...(f.gate ? [f.gate] : [])]) {
+      blockLinears.add(lin);
+    }
+    if (a.q.input !== a.k.input || a.q.input !== a.v.input) {
+      fail(`block ${l}: q, k and v read different inputs`);
+    }
+    const n1 = normBefore(idx, a.q.input) ??
+      fail(
+        `block ${l}: no LayerNormalization before q/k/v (RMSNorm decompositions are not mapped yet)`,
+      );
+    const n2 = normBefore(idx, f.up.input) ??
+      fail(`block ${l}: no LayerNormalization before the FFN`);
+    eps = attrFloat(n1, "epsilon", 1e-5);
+    const h = headsOf(idx, a.q, d, scoreScale(idx, a.softmax));
+    if (heads && h !== heads) fail(`block ${l} has ${h} heads, block 0 ${heads}`);
+    heads = h;
+    ffnKind = f.gated ? "gated" : "plain";
+    act = ACTIVATIONS[f.activation] ??
+      fail(`block ${l}: FFN activation ${f.activation} is not supported`);
+    ff = f.hiddenSize;
+    const up = f.gated
+      ? fuse([linearWeights(idx, f.gate!), linearWeights(idx, f.up)], d)
+      : linearWeights(idx, f.up);
+    layers.push({
+      norm1: normWeights(idx, n1),
+      qkv: fuse([linearWeights(idx, a.q), linearWeights(idx, a.k), linearWeights(idx, a.v)], d),
+      o: linearWeights(idx, a.out),
+      norm2: normWeights(idx, n2),
+      up,
+      down: linearWeights(idx, f.down),
+    });
+    names.push({
+      q: a.q.name,
+      k: a.k.name,
+      v: a.v.name,
+      o: a.out.name,
+      up: f.up.name,
+      gate: f.gate?.name,
+      down: f.down.name,
+    });
+  }
+  const rest = linears.filter((l) => !blockLinears.has(l));
+  const head = rest.find((l) => l.outFeatures === vocab && l.inFeatures === d) ??
+    fail("no LM head (a linear from d to the vocabulary after the last block)");
+  const nf = normBefore(idx, head.input) ?? fail("no final LayerNormalization before the LM head");
+  const spec: DecoderSpec = {
+    id: options.id,
+    layers: layers.length,
+    d,
+    heads,
+    kvHeads: heads,
+    headDim: d / heads,
+    ff,
+    vocab,
+    maxPositions,
+    norm: "layer",
+    eps,
+    positions: { kind: "learned" },
+    ffn: ffnKind,
+    act,
+  };
+  return {
+    spec,
+    weights: {
+      embed: embedT.data,
+      positions,
+      layers,
+      finalNorm: normWeights(idx, nf),
+      head: linearWeights(idx, head),
+    },
+    linearNames: names,
+  };
+}
