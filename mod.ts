@@ -34,13 +34,9 @@ export type {
   VariantSpec,
 } from "./src/suite.ts";
 export { selectSuites, SUITES } from "./suites/mod.ts";
-export {
-  cellKey,
-  countPendingCells,
-  expandVariants,
-  runSuites,
-  timingPolicy,
-} from "./src/runner.ts";
+export { countPendingCells, runSuites } from "./src/runner.ts";
+export { cellKey, expandVariants, planModelSuite, timingPolicy } from "./src/plan.ts";
+export type { CellFilter, Variant } from "./src/plan.ts";
 export type { RunOptions } from "./src/runner.ts";
 export { checkId, newRunId, RunDir } from "./src/run_dir.ts";
 export { CSV_COLUMNS, emptyCell } from "./src/result.ts";

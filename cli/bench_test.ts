@@ -39,7 +39,7 @@ Deno.test("bench --resume of a run that does not exist says so in one line", asy
   const dir = await Deno.makeTempDir();
   const r = await errorOf(["--out", dir, "--resume", "20260101T000000Z-x-0000"]);
   assert.equal(r.code, 2);
-  assert.match(r.message, /Cannot resume run 20260101T000000Z-x-0000: .*cells\.jsonl not found/);
+  assert.match(r.message, /Cannot resume run 20260101T000000Z-x-0000: .*run\.json not found/);
 });
 
 Deno.test("bench rejects unknown flags", async () => {

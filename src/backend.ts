@@ -7,6 +7,7 @@
 
 import type { Sampler } from "./timing.ts";
 import type { KernelPlan } from "./method.ts";
+import type { ModelProto } from "./onnx/model.ts";
 import type { AdapterFacts } from "../kernels/gpu_device.ts";
 
 /** Ids of the execution targets. */
@@ -89,8 +90,13 @@ export interface LoadOptions {
   feeds: TensorMap;
   /** What a sparse variant's kernels skip (the `wgsl` backend); empty for the dense model. */
   kernelPlan?: KernelPlan;
-  /** The dense model the variant derives from (the `wgsl` backend builds its kernels from it). */
-  dense?: Uint8Array;
+  /**
+   * The decoded model the bytes encode, so a backend that reads the graph (the `wgsl` backend)
+   * does not decode it again. Backends must not mutate it.
+   */
+  decoded?: ModelProto;
+  /** The decoded dense model the variant derives from (the `wgsl` backend builds its kernels from it). */
+  dense?: ModelProto;
 }
 
 /** An execution target. */

@@ -64,6 +64,17 @@ export interface CellResult {
   speedup_ci_low: number | null;
   /** Upper bound of that interval. */
   speedup_ci_high: number | null;
+  /**
+   * Median of the dense samples this cell's speedup was divided by (the dense runs interleaved
+   * with this variant), ms. On the dense row it equals `time_median_ms`.
+   */
+  dense_paired_median_ms: number | null;
+  /**
+   * Which runs the timing columns describe: `interleaved` (a variant's runs, alternated with the
+   * dense model's), `alone` (the dense row: the dense model timed in rounds of its own, so its
+   * median may differ from the paired medians of the variants), or "" when not timed.
+   */
+  time_basis: "interleaved" | "alone" | "";
   /** Metric id: `accuracy` (top-1, higher is better) or `bpc` (bits per character, lower is better). */
   metric: string;
   /** The variant's metric on the evaluation split (measured on the suite's accuracy target). */
@@ -122,6 +133,8 @@ export const CSV_COLUMNS = [
   "speedup",
   "speedup_ci_low",
   "speedup_ci_high",
+  "dense_paired_median_ms",
+  "time_basis",
   "metric",
   "accuracy",
   "accuracy_dense",
@@ -175,6 +188,8 @@ export function emptyCell(
     speedup: null,
     speedup_ci_low: null,
     speedup_ci_high: null,
+    dense_paired_median_ms: null,
+    time_basis: "",
     accuracy: null,
     accuracy_dense: null,
     agreement: null,

@@ -4,7 +4,8 @@ import { createBackend } from "./backends/mod.ts";
 import { getMethod } from "../methods/mod.ts";
 import { createProgress } from "./progress.ts";
 import { RunDir } from "./run_dir.ts";
-import { cellKey, expandVariants, runSuites } from "./runner.ts";
+import { runSuites } from "./runner.ts";
+import { cellKey, expandVariants } from "./plan.ts";
 import { tinySuite } from "./_test_fixtures.ts";
 import type { ModelSuite } from "./suite.ts";
 
@@ -123,6 +124,7 @@ Deno.test("--resume semantics: a run killed mid-write loses only the unfinished 
   const parent = await Deno.makeTempDir();
   const first = await RunDir.create(parent, "r6");
   await run(suite, modelBytes, dataset, first);
+  await first.close();
   // Simulate kill -9 after two cells: keep two journal lines and half of the third.
   const lines = (await Deno.readTextFile(`${parent}/r6/cells.jsonl`)).trim().split("\n");
   await Deno.writeTextFile(
