@@ -68,9 +68,16 @@ export async function inspectModel(
 ): Promise<InspectReport> {
   let bytes: Uint8Array;
   try {
+    if ((await Deno.stat(file)).isDirectory) {
+      throw new Error(`Cannot read ${file}: it is a directory; give the path of an .onnx file`);
+    }
     bytes = await Deno.readFile(file);
-  } catch {
-    throw new Error(`Cannot read ${file}: no such file`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`Cannot read ${file}: no such file`);
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new Error(`Cannot read ${file}: permission denied`);
+    }
+    throw e;
   }
   const model = decodeModel(bytes, { source: file });
   const inputs = resolveInputShapes(model, shapes);
@@ -119,7 +126,11 @@ export function parseShapeFlags(flags: readonly string[]): Record<string, number
   for (const f of flags) {
     const m = f.match(/^([^=]+)=(\d+(?:x\d+)*)$/);
     if (!m) throw new RangeError(`Invalid --shape "${f}": use NAME=DxDxD, e.g. input_ids=1x32`);
-    out[m[1]!] = m[2]!.split("x").map(Number);
+    const dims = m[2]!.split("x").map(Number);
+    if (dims.some((d) => d < 1)) {
+      throw new RangeError(`Invalid --shape "${f}": every dimension must be at least 1`);
+    }
+    out[m[1]!] = dims;
   }
   return out;
 }
@@ -165,7 +176,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     report = await inspectModel(positionals[0]!, parseShapeFlags(values.shape));
   } catch (e) {
-    console.error(`Error: ${(e as Error).message.split("\n")[0]}`);
+    // The whole message on one line: shape errors carry their detail after the first line.
+    const lines = (e as Error).message.split("\n").map((l) => l.trim()).filter(Boolean);
+    console.error(`Error: ${lines.join("; ")}`);
     return 1;
   }
   if (values.json) {

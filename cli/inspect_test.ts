@@ -73,3 +73,11 @@ Deno.test("inspect explains dynamic shapes, bad files and bad flags in one line"
     console.error = original;
   }
 });
+
+Deno.test("inspect names a directory as one, and refuses zero dimensions", async () => {
+  await assert.rejects(inspectModel(await Deno.makeTempDir()), /it is a directory; give the path/);
+  assert.throws(
+    () => parseShapeFlags(["input=0x784"]),
+    /Invalid --shape "input=0x784": every dimension must be at least 1/,
+  );
+});

@@ -3,13 +3,15 @@
  * skips parsing hundreds of megabytes of JSON.
  *
  * Layout: 4-byte little-endian header length, the header as JSON (metadata plus the byte length of
- * each array), then the arrays back to back. Written to a temporary file and renamed, so a crash
- * never leaves a half-written cache behind.
+ * each array and their SHA-256), then the arrays back to back. Written to a temporary file and
+ * renamed, so a crash never leaves a half-written cache behind; an entry whose arrays no longer
+ * match their recorded hash (a damaged disk, an edit) is named, discarded and rebuilt.
  *
  * @module
  */
 
 import { REPO_ROOT } from "../lib/repo_root.ts";
+import { sha256Hex } from "../lib/sha256.ts";
 
 /** Default cache directory. */
 export const DEFAULT_CACHE_DIR = `${REPO_ROOT}.cache/datasets`;
@@ -23,7 +25,8 @@ export interface CacheEntry {
 }
 
 /**
- * Reads a cache entry, or returns undefined when absent or unreadable.
+ * Reads a cache entry, or returns undefined when absent; a damaged entry is named in a warning,
+ * deleted, and reported absent so the caller rebuilds it.
  *
  * @param key File name inside the cache directory.
  * @param cacheDir Cache directory.
@@ -33,17 +36,37 @@ export async function readCache(
   key: string,
   cacheDir = DEFAULT_CACHE_DIR,
 ): Promise<CacheEntry | undefined> {
+  const path = `${cacheDir}/${key}`;
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(`${cacheDir}/${key}`);
+    bytes = await Deno.readFile(path);
   } catch {
     return undefined;
   }
+  const entry = parseEntry(bytes);
+  if (entry && entry.sha256 === undefined) {
+    // Written before entries carried a hash: rebuilt once, quietly.
+    await Deno.remove(path).catch(() => {});
+    return undefined;
+  }
+  const ok = entry && entry.sha256 === await sha256Hex(Object.values(entry.arrays));
+  if (!ok) {
+    console.error(
+      `warning: the dataset cache ${path} is damaged (its arrays do not match their recorded hash); discarding it and rebuilding from the package`,
+    );
+    await Deno.remove(path).catch(() => {});
+    return undefined;
+  }
+  return { meta: entry.meta, arrays: entry.arrays };
+}
+
+function parseEntry(bytes: Uint8Array): (CacheEntry & { sha256: unknown }) | undefined {
   try {
     const headerLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLen))) as {
       meta: Record<string, unknown>;
       sizes: Record<string, number>;
+      sha256?: string;
     };
     const arrays: Record<string, Uint8Array> = {};
     let off = 4 + headerLen;
@@ -53,7 +76,8 @@ export async function readCache(
       arrays[name] = bytes.slice(off, off + size);
       off += size;
     }
-    return { meta: header.meta, arrays };
+    if (off !== bytes.length) return undefined;
+    return { meta: header.meta, arrays, sha256: header.sha256 };
   } catch {
     return undefined;
   }
@@ -74,7 +98,8 @@ export async function writeCache(
   await Deno.mkdir(cacheDir, { recursive: true });
   const sizes: Record<string, number> = {};
   for (const [name, a] of Object.entries(entry.arrays)) sizes[name] = a.byteLength;
-  const header = new TextEncoder().encode(JSON.stringify({ meta: entry.meta, sizes }));
+  const sha256 = await sha256Hex(Object.values(entry.arrays));
+  const header = new TextEncoder().encode(JSON.stringify({ meta: entry.meta, sizes, sha256 }));
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, header.length, true);
   const tmp = `${cacheDir}/${key}.${crypto.randomUUID()}.tmp`;

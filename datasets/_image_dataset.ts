@@ -57,7 +57,7 @@ export async function loadImageDataset(
   const pkg = `${src.package}@${src.version}`;
   const dir = await packageDir(src.package, src.version, options.nodeModulesDir);
   const fingerprint = await fingerprintFiles(dir, src.files);
-  checkFingerprint(pkg, fingerprint, src.fingerprint);
+  checkFingerprint(pkg, fingerprint, src.fingerprint, dir);
   const key = `${src.id}@${src.version}-${fingerprint.slice(0, 16)}.bin`;
 
   let splits: Record<SplitName, ImageSplit> | undefined;

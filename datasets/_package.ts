@@ -54,11 +54,35 @@ export async function fingerprintFiles(dir: string, files: readonly string[]): P
     try {
       bytes = await Deno.readFile(`${dir}${f}`);
     } catch {
-      throw new Error(`Cannot load dataset: ${dir}${f} is missing (the package is incomplete)`);
+      throw new Error(
+        `Cannot load dataset: ${dir}${f} is missing (the package is incomplete); ${
+          restoreCommand(dir)
+        }`,
+      );
     }
     digests.push(new TextEncoder().encode(`${f}:${await sha256Hex(bytes)}\n`));
   }
   return await sha256Hex(digests);
+}
+
+/**
+ * The command that really restores an installed package: `node_modules` files are hard links
+ * into Deno's npm cache, so an edit to one alters the cached copy too and a plain reinstall
+ * restores nothing; the cached copy must go, so that the frozen install fetches it again.
+ *
+ * @param dir The package directory (inside `node_modules`).
+ * @returns The remedy, as words a user can run.
+ */
+export function restoreCommand(dir: string): string {
+  const m = dir.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/?$/);
+  const name = m?.[1] ?? "<package>";
+  let denoDir = "$HOME/.cache/deno";
+  try {
+    denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "~"}/.cache/deno`;
+  } catch {
+    // No --allow-env: the default location.
+  }
+  return `restore it with \`rm -rf node_modules ${denoDir}/npm/registry.npmjs.org/${name} && npx --yes deno@2.9.6 install --frozen\``;
 }
 
 /**
@@ -67,11 +91,19 @@ export async function fingerprintFiles(dir: string, files: readonly string[]): P
  * @param pkg "name@version".
  * @param actual The fingerprint computed now.
  * @param expected The pinned fingerprint.
+ * @param dir The package directory, for the remedy.
  */
-export function checkFingerprint(pkg: string, actual: string, expected: string): void {
+export function checkFingerprint(
+  pkg: string,
+  actual: string,
+  expected: string,
+  dir = `node_modules/${pkg.replace(/@[^@]*$/, "")}`,
+): void {
   if (actual !== expected) {
     throw new Error(
-      `Cannot load dataset package ${pkg}: its data files were altered (fingerprint ${actual}, expected ${expected}); reinstall it with \`npx --yes deno@2.9.6 install --frozen\``,
+      `Cannot load dataset package ${pkg}: its data files were altered (fingerprint ${actual}, expected ${expected}); ${
+        restoreCommand(dir)
+      }`,
     );
   }
 }

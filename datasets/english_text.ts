@@ -106,7 +106,7 @@ export async function loadEnglishText(options: LoadDatasetOptions = {}): Promise
   };
   const all = SPLIT_NAMES.flatMap((s) => files[s]);
   const fingerprint = await fingerprintFiles(dir, all);
-  checkFingerprint(pkg, fingerprint, ENGLISH_TEXT_FINGERPRINT);
+  checkFingerprint(pkg, fingerprint, ENGLISH_TEXT_FINGERPRINT, dir);
 
   const key = `english-text@0.4.0-${fingerprint.slice(0, 16)}.bin`;
   const cached = await readCache(key, options.cacheDir);

