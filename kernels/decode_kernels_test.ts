@@ -241,6 +241,7 @@ Deno.test({
     state,
     ids: idsBuf,
     nll,
+    preds: storageBuffer(device, "preds", 8 * 4),
     withNll: true,
   });
   // pos 1 → 2 (prompt holds id 2: kept, nll written), 2 → 3 (generated), 3 → wraps to 2.

@@ -74,6 +74,8 @@ export async function createNextToken(
     state: GPUBuffer;
     ids: GPUBuffer;
     nll: GPUBuffer;
+    /** Argmax per position, written with the NLL. */
+    preds: GPUBuffer;
     withNll?: boolean;
     workgroupSize?: number;
   },
@@ -96,6 +98,7 @@ export async function createNextToken(
       options.ids,
       options.nll,
       params,
+      options.preds,
     ]),
     workgroups: [1, 1, 1],
   };

@@ -2,7 +2,8 @@
 // the logits (lowest index on ties) becomes the token at the next position unless the prompt
 // already holds one there (prefill), and the state's position advances (wrapping from wrap_end
 // back to wrap_start, so a timed batch of any length keeps its context length bounded). With NLL,
-// −log softmax(logits)[next id] is written at this position (bits per character, teacher-forced).
+// −log softmax(logits)[next id] and the argmax are written at this position (bits per character
+// and agreement with another decoder, teacher-forced).
 
 override WG: u32 = 256u;
 override NLL: bool = false;
@@ -15,6 +16,7 @@ struct P { vocab: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(2) var<storage, read_write> ids: array<u32>;
 @group(0) @binding(3) var<storage, read_write> nll: array<f32>;
 @group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(5) var<storage, read_write> preds: array<u32>;
 
 var<workgroup> best_v: array<f32, WG>;
 var<workgroup> best_i: array<u32, WG>;
@@ -55,6 +57,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     }
     if (lid == 0u && pos + 1u < state.prompt) {
       nll[pos] = m + log(red[0]) - logits[ids[pos + 1u]];
+      preds[pos] = best_i[0];
     }
   }
   if (lid == 0u) {

@@ -9,6 +9,7 @@ import mlpMnist from "./mlp_mnist.ts";
 import kernels from "./kernels.ts";
 import lazyNeuron from "./lazy_neuron.ts";
 import sdr from "./sdr.ts";
+import decode from "./decode.ts";
 import ap from "./ap.ts";
 import { coreMatchingVitGelu, coreMatchingVitRelu } from "./corematching.ts";
 import { pruningLm, pruningMlp, pruningVitGelu, pruningVitRelu } from "./pruning.ts";
@@ -44,6 +45,7 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: activationSparsityLm, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLmSwiglu, file: "suites/activation_sparsity.ts" },
+  { suite: decode, file: "suites/decode.ts" },
 ];
 
 /**

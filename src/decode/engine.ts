@@ -25,7 +25,8 @@ import {
   writeArray,
 } from "../../kernels/host.ts";
 import { createGemv } from "../../kernels/gemv.ts";
-import type { GemvTuning } from "../../kernels/tuning.ts";
+import { defaultTuning, type GemvTuning } from "../../kernels/tuning.ts";
+import type { AdapterFacts } from "../../kernels/gpu_device.ts";
 import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
 import { createThreshold } from "../../kernels/threshold.ts";
 import { createAddNorm } from "../../kernels/add_norm.ts";
@@ -58,6 +59,11 @@ export interface DecoderOptions {
   skipTuning?: SkipGemvTuning;
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
   hasF16?: boolean;
+  /**
+   * The adapter, for default launch shapes: CPU adapters (llvmpipe) want one thread per GEMV row
+   * and small workgroups, since every workgroup barrier costs them a context switch.
+   */
+  adapter?: Pick<AdapterFacts, "isFallbackAdapter">;
 }
 
 /** A decoder ready to run. */
@@ -82,6 +88,12 @@ export interface Decoder {
   writeIds(ids: Uint32Array): void;
   /** Runs `count` steps in one pass and waits. */
   run(count: number): Promise<void>;
+  /** Records `count` steps into an encoder (one or more passes). */
+  encode(encoder: GPUCommandEncoder, count: number): void;
+  /** −log p(next id) per teacher-forced position (withNll). */
+  nll: GPUBuffer;
+  /** Argmax per teacher-forced position (withNll). */
+  preds: GPUBuffer;
   /** Reads ids 0..n−1. */
   readIds(n: number): Promise<Uint32Array>;
   /** Reads the last step's logits. */
@@ -135,13 +147,20 @@ export async function createDecoder(
     return b;
   };
   const state = buf("state", stateWords({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: 0 }));
-  const ids = buf("ids", maxContext * 4);
+  // One more id than positions: the last position's target.
+  const ids = buf("ids", (maxContext + 1) * 4);
   const nll = buf("nll", maxContext * 4);
+  const preds = buf("preds", maxContext * 4);
   const x = buf("x", spec.d * 4);
   const slotsPerLayer = 8;
   const thresholdsHost = new Float32Array(Math.max(1, spec.layers * slotsPerLayer)).fill(-1);
   const thresholds = buf("thresholds", thresholdsHost);
   const kvd = spec.kvHeads * spec.headDim;
+  const cpu = options.adapter?.isFallbackAdapter ?? false;
+  const gemvTuning = options.gemvTuning ?? defaultTuning({ isFallbackAdapter: cpu }).gemv;
+  const skipTuning = options.skipTuning ??
+    (cpu ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64 } : {});
+  const wg = cpu ? 64 : 256;
   if (options.hasF16 === false && weights.dtype === "f16") {
     throw new Error(
       "f16 weights need the adapter's shader-f16 feature for the dense GEMV; use --dtype f32",
@@ -166,7 +185,7 @@ export async function createDecoder(
         weightBuffer: lin.row,
         precision: lin.dtype,
         input,
-        ...options.gemvTuning,
+        ...gemvTuning,
       });
       return { dispatches: [g.dispatch], out: g.y, splits: 1, kind: "gemv" };
     }
@@ -208,6 +227,7 @@ export async function createDecoder(
             x: input,
             thresholds,
             slot,
+            workgroupSize: wg,
           }),
         );
         break;
@@ -221,6 +241,7 @@ export async function createDecoder(
             x: input,
             thresholds,
             slot,
+            workgroupSize: wg,
           }),
         );
         break;
@@ -236,7 +257,7 @@ export async function createDecoder(
       rule: skip,
       thresholds,
       slot,
-      ...options.skipTuning,
+      ...skipTuning,
     });
     return {
       dispatches: [...pre, g.dispatch],
@@ -272,6 +293,7 @@ export async function createDecoder(
       n: spec.d,
       kind: spec.norm,
       eps: spec.eps,
+      workgroupSize: wg,
       x,
       weight: w.norm1.w,
       ...(w.norm1.b ? { bias: w.norm1.b } : {}),
@@ -321,6 +343,7 @@ export async function createDecoder(
       n: spec.d,
       kind: spec.norm,
       eps: spec.eps,
+      workgroupSize: wg,
       x,
       weight: w.norm2.w,
       ...(w.norm2.b ? { bias: w.norm2.b } : {}),
@@ -354,6 +377,7 @@ export async function createDecoder(
     n: spec.d,
     kind: spec.norm,
     eps: spec.eps,
+    workgroupSize: wg,
     x,
     weight: weights.finalNorm.w,
     ...(weights.finalNorm.b ? { bias: weights.finalNorm.b } : {}),
@@ -369,7 +393,7 @@ export async function createDecoder(
     precision: weights.head.dtype,
     input: fin.h,
     ...(weights.head.hostBias ? { bias: weights.head.hostBias } : {}),
-    ...options.gemvTuning,
+    ...gemvTuning,
   });
   step.push(head.dispatch);
   step.push(
@@ -380,7 +404,9 @@ export async function createDecoder(
       state,
       ids,
       nll,
+      preds,
       withNll: options.withNll ?? false,
+      workgroupSize: wg,
     }),
   );
   writeArray(device, thresholds, thresholdsHost);
@@ -395,6 +421,15 @@ export async function createDecoder(
       }
     }
     return bytes;
+  };
+  const encode = (encoder: GPUCommandEncoder, count: number) => {
+    // Passes of at most ~4k dispatches each keep command buffers a sane size.
+    const perPass = Math.max(1, Math.floor(4096 / step.length));
+    for (let done = 0; done < count; done += perPass) {
+      const all: Dispatch[] = [];
+      for (let i = done; i < Math.min(count, done + perPass); i++) all.push(...step);
+      encodePass(encoder, all);
+    }
   };
   return {
     weights,
@@ -413,20 +448,17 @@ export async function createDecoder(
       writeArray(device, state, stateWords(s));
     },
     writeIds(v) {
-      if (v.length > maxContext) {
+      if (v.length > maxContext + 1) {
         throw new RangeError(`${label}: ${v.length} ids exceed the context (${maxContext})`);
       }
       writeArray(device, ids, v);
     },
+    nll,
+    preds,
+    encode,
     async run(count) {
-      // Passes of at most ~4k dispatches each keep command buffers a sane size.
-      const perPass = Math.max(1, Math.floor(4096 / step.length));
       const encoder = device.createCommandEncoder({ label: `${label} run` });
-      for (let done = 0; done < count; done += perPass) {
-        const all: Dispatch[] = [];
-        for (let i = done; i < Math.min(count, done + perPass); i++) all.push(...step);
-        encodePass(encoder, all);
-      }
+      encode(encoder, count);
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
     },

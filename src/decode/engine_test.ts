@@ -7,7 +7,21 @@ import { repoPath } from "../../lib/repo_root.ts";
 import { importDecoder } from "./onnx_import.ts";
 import { uploadWeights } from "./weights.ts";
 import { createDecoder } from "./engine.ts";
-import { uniformPlan } from "./spec.ts";
+import {
+  type DecoderSpec,
+  DENSE_PLAN,
+  type HostWeights,
+  linearShapes,
+  type SparsityPlan,
+  uniformPlan,
+} from "./spec.ts";
+import { createRng } from "../../lib/prng.ts";
+import { shapeByName } from "./synthetic.ts";
+import { referenceDecode, type ReferenceHooks } from "./reference.ts";
+import { thresholdCpu } from "../../kernels/threshold.ts";
+import { evaluateWindows } from "./evaluate.ts";
+import { loadDataset } from "../../datasets/mod.ts";
+import type { TextDataset } from "../../datasets/types.ts";
 
 const gpu = await acquireGpu().catch((e) => {
   console.warn(`decode engine tests skipped: ${(e as Error).message}`);
@@ -69,3 +83,114 @@ for (const file of ["models/lm-char.onnx", "models/lm-char-swiglu.onnx"]) {
     weights.destroy();
   });
 }
+
+function randomHost(spec: DecoderSpec, seed: number): HostWeights {
+  const rng = createRng(seed);
+  const m = (n: number, s: number) => Float32Array.from({ length: n }, () => rng.normal() * s);
+  const ones = (n: number) => Float32Array.from({ length: n }, () => 1 + 0.1 * rng.normal());
+  const sh = linearShapes(spec);
+  return {
+    embed: m(spec.vocab * spec.d, 1),
+    layers: Array.from({ length: spec.layers }, () => ({
+      norm1: { w: ones(spec.d) },
+      norm2: { w: ones(spec.d) },
+      qkv: { w: m(sh.block.qkv.k * sh.block.qkv.n, 1 / Math.sqrt(sh.block.qkv.k)) },
+      o: { w: m(sh.block.o.k * sh.block.o.n, 1 / Math.sqrt(sh.block.o.k)) },
+      up: { w: m(sh.block.up.k * sh.block.up.n, 1 / Math.sqrt(sh.block.up.k)) },
+      down: { w: m(sh.block.down.k * sh.block.down.n, 1 / Math.sqrt(sh.block.down.k)) },
+    })),
+    finalNorm: { w: ones(spec.d) },
+    head: { w: m(spec.vocab * spec.d, 1 / Math.sqrt(spec.d)) },
+  };
+}
+
+Deno.test({
+  name:
+    "the engine equals its CPU reference on a LLaMA-architecture model (RMSNorm, RoPE, GQA, SwiGLU), dense and sparse",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const spec = shapeByName("llama-tiny");
+  const host = randomHost(spec, 3);
+  const weights = uploadWeights(device, spec, host, {
+    dtype: "f32",
+    layouts: ["row", "transposed"],
+  });
+  const ids = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1];
+  const t = 0.4;
+  const cases: { plan: SparsityPlan; hooks: ReferenceHooks }[] = [
+    { plan: DENSE_PLAN, hooks: {} },
+    {
+      plan: uniformPlan(spec, "teal", { kind: "magnitude", threshold: t }),
+      hooks: { input: (_l, _p, x) => x.forEach((v, j) => (x[j] = Math.abs(v) > t ? v : 0)) },
+    },
+    {
+      plan: uniformPlan(spec, "topk", { kind: "fraction", sparsity: 0.5 }),
+      hooks: {
+        input: (_l, _p, x) => {
+          const tt = thresholdCpu(x, { kind: "fraction", drop: Math.round(0.5 * x.length) });
+          x.forEach((v, j) => (x[j] = Math.fround(Math.abs(v)) > tt ? v : 0));
+        },
+      },
+    },
+  ];
+  for (const { plan, hooks } of cases) {
+    const ref = referenceDecode(spec, host, ids, hooks);
+    const dec = await createDecoder(device, weights, { plan, adapter: gpu!.facts });
+    dec.writeIds(Uint32Array.from(ids));
+    dec.setState({ pos: 0, wrapStart: 0, wrapEnd: spec.maxPositions, prompt: ids.length });
+    for (let p = 0; p < ids.length; p++) {
+      await dec.run(1);
+      const e = relativeError(await dec.readLogits(), ref[p]!);
+      assert.ok(e <= 1e-4, `${plan.method} position ${p}: relative error ${e.toExponential(2)}`);
+    }
+    dec.destroy();
+  }
+  weights.destroy();
+});
+
+Deno.test({
+  name:
+    "the engine's dense bpc on lm-char equals ORT's within 1e-3, and greedy decoding chains ids on the GPU",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const file = "models/lm-char.onnx";
+  const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
+  const weights = uploadWeights(device, imported.spec, imported.weights, {
+    dtype: "f32",
+    layouts: ["row"],
+  });
+  const text = (await loadDataset("english-text")) as TextDataset;
+  const evalIds = text.splits.evaluation.ids;
+  const windows = [0, 1, 2].map((w) => Uint32Array.from(evalIds.subarray(w * 128, w * 128 + 129)));
+  const dec = await createDecoder(device, weights, { withNll: true, adapter: gpu!.facts });
+  const got = await evaluateWindows(device, dec, windows);
+  let nll = 0;
+  for (const w of windows) {
+    const logits = await ortLogits(file, Array.from(w.subarray(0, 128)));
+    for (let p = 0; p < 128; p++) {
+      const row = logits.subarray(p * 96, (p + 1) * 96);
+      const m = Math.max(...row);
+      let e = 0;
+      for (const v of row) e += Math.exp(v - m);
+      nll += m + Math.log(e) - row[w[p + 1]!]!;
+    }
+  }
+  const ortBpc = nll / (3 * 128) / Math.LN2;
+  assert.ok(Math.abs(got.bpc - ortBpc) < 1e-3, `engine bpc ${got.bpc} vs ORT ${ortBpc}`);
+  // Greedy: each generated id is the CPU reference's argmax given the ids before it.
+  const prompt = Array.from(windows[0]!.subarray(0, 8));
+  dec.writeIds(Uint32Array.from(prompt));
+  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 128, prompt: prompt.length });
+  await dec.run(prompt.length - 1 + 6);
+  const seq = Array.from(await dec.readIds(prompt.length + 6));
+  assert.deepEqual(seq.slice(0, prompt.length), prompt);
+  const ref = referenceDecode(imported.spec, imported.weights, seq.slice(0, -1));
+  for (let p = prompt.length - 1; p < seq.length - 1; p++) {
+    const row = ref[p]!;
+    assert.equal(seq[p + 1], row.indexOf(Math.max(...row)), `generated id at ${p + 1}`);
+  }
+  dec.destroy();
+  weights.destroy();
+});
