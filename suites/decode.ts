@@ -21,7 +21,7 @@ import { bootstrapRatioCi, summarize } from "../src/stats.ts";
 import { createDecoder, type Decoder } from "../src/decode/engine.ts";
 import { type GpuWeights, syntheticWeights } from "../src/decode/weights.ts";
 import { shapeByName } from "../src/decode/synthetic.ts";
-import { type DecoderSpec, DENSE_PLAN, uniformPlan } from "../src/decode/spec.ts";
+import { type DecoderSpec, uniformPlan } from "../src/decode/spec.ts";
 import { fillCaches, WRAP_WINDOW } from "../src/decode/measure.ts";
 
 const CONTEXT_GPU = 512;
