@@ -165,20 +165,6 @@ export function keepCount(width: number, sparsity: number): number {
 }
 
 /**
- * Requires a sparsity for methods that need one.
- *
- * @param id Method id.
- * @param sparsity The given sparsity.
- * @returns It, when set.
- */
-export function requireSparsity(id: string, sparsity: number | null): number {
-  if (sparsity === null) {
-    throw new RangeError(`Method ${id} needs a target sparsity (set "sparsity" in the suite)`);
-  }
-  return sparsity;
-}
-
-/**
  * Calibrates items one after another in graph order, capturing each item's value on the model as
  * rewritten so far, so every threshold sees the activations the sparse model really produces
  * (upstream masks shift downstream distributions).

@@ -11,24 +11,29 @@
  * @module
  */
 
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { VariantPlan } from "../src/method.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
-import {
-  absQuantile,
-  calibrateInOrder,
-  ffnBlocks,
-  maskByMagnitude,
-  requireSparsity,
-} from "./_common.ts";
+import { absQuantile, calibrateInOrder, ffnBlocks, maskByMagnitude } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 
-/** The `cats` method. */
-export const catsMethod: SparsityMethod = {
+/**
+ * `cats` — CATS (Lee et al., 2024), contextually-aware thresholding of the FFN gate.
+ *
+ * - Skips: for the neurons whose |act(gate)| < t, the up projection's column and the down
+ *   projection's row (a non-gated FFN computes its up projection in full).
+ * - Sparsity: required, s in [0, 1); per FFN t is the s-quantile of |act(gate)|.
+ * - Parameters: none.
+ * - Calibration: thresholds, in graph order on the partly sparsified model.
+ */
+export const catsMethod = defineMethod({
   id: "cats",
   title: "CATS: zero the FFN gate activation where |act(gate)| < t (calibrated quantile)",
+  paper: "Lee et al., CATS: Contextually-Aware Thresholding for Sparsity, 2024",
+  skips: "up columns and down rows of the FFN neurons whose |act(gate)| < t",
   needsSparsity: true,
-  calibrated: true,
-  async prepare(ctx): Promise<VariantPlan> {
-    const s = requireSparsity("cats", ctx.sparsity);
+  calibration: "thresholds",
+  params: {},
+  async prepare(ctx, { sparsity: s }): Promise<VariantPlan> {
     const blocks = ffnBlocks(ctx.model);
     const plan: VariantPlan = {
       model: ctx.model,
@@ -63,4 +68,4 @@ export const catsMethod: SparsityMethod = {
     });
     return plan;
   },
-};
+});

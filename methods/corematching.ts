@@ -23,47 +23,36 @@
  * @module
  */
 
-import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { MethodContext, VariantPlan } from "../src/method.ts";
 import { analyzeGraph, type FfnBlock } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
 import { DataType, type ModelProto } from "../src/onnx/model.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
 import { readInts } from "../src/onnx/tensor_data.ts";
 import { kthLargest, readersOf } from "./_common.ts";
+import { defineMethod, type ParamValues } from "./_method_spec.ts";
 import { IntEdits } from "./_reshape_targets.ts";
 import { sliceLinear } from "./_weights.ts";
 
-interface Options {
-  alpha: number;
-  beta: number;
-  betaNeurons: number;
-  layer: number;
-  tokens: boolean;
-  neurons: boolean;
-}
+const fraction = { kind: "number", min: 0, minExclusive: true, max: 1 } as const;
 
-function options(ctx: MethodContext, tokens: boolean, neurons: boolean): Options {
-  const num = (k: string, d: number) => {
-    const v = ctx.params[k];
-    if (v === undefined) return d;
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new RangeError(`corematching: ${k} must be a number`);
-    }
-    return v;
-  };
-  const o = {
-    alpha: num("alpha", 0.1),
-    beta: num("beta", 0.3),
-    betaNeurons: num("betaNeurons", 0.05),
-    layer: num("layer", 1),
-    tokens,
-    neurons,
-  };
-  if (!(o.alpha > 0 && o.alpha <= 1) || !(o.beta > 0 && o.beta <= 1)) {
-    throw new RangeError("corematching: alpha and beta must be in (0, 1]");
-  }
-  return o;
-}
+/** The parameters all three forms accept, so that one params object drives the ablations. */
+const PARAMS = {
+  alpha: { ...fraction, default: 0.1, doc: "fraction of neurons in each token's top-α" },
+  beta: {
+    ...fraction,
+    default: 0.3,
+    doc: "fraction of an input's tokens a neuron must be in the top-α of, at block L",
+  },
+  betaNeurons: {
+    ...fraction,
+    default: 0.05,
+    doc: "the same fraction over the calibration tokens, for the later blocks' static neurons",
+  },
+  layer: { kind: "number", integer: true, min: 0, default: 1, doc: "block L (0-based)" },
+} as const;
+
+type Options = ParamValues<typeof PARAMS> & { tokens: boolean; neurons: boolean };
 
 /** The core neurons of activations h [rows, d]: in the per-row top-α (positive) of ≥ β of rows. */
 export function coreNeurons(h: Float32Array, d: number, alpha: number, beta: number): number[] {
@@ -264,31 +253,61 @@ async function prepare(ctx: MethodContext, o: Options): Promise<VariantPlan> {
   return plan;
 }
 
-function method(id: string, title: string, tokens: boolean, neurons: boolean): SparsityMethod {
-  return {
+function method(id: string, title: string, tokens: boolean, neurons: boolean) {
+  return defineMethod({
     id,
     title,
+    paper: "Wang et al., CoreMatching, ICML 2025",
+    skips: [
+      tokens ? "the non-core tokens after block L (a shorter sequence)" : "",
+      neurons ? "the non-core neurons of the FFNs after block L (sliced weights)" : "",
+    ].filter((x) => x).join("; "),
     needsSparsity: false,
-    calibrated: false,
-    prepare: (ctx) => prepare(ctx, options(ctx, tokens, neurons)),
-  };
+    // Core tokens are found per input inside the graph; only the static core neurons need data.
+    calibration: neurons ? "inputs" : "none",
+    params: PARAMS,
+    prepare: (ctx, { params }) => prepare(ctx, { ...params, tokens, neurons }),
+  });
 }
 
-/** Tokens and neurons together. */
+/**
+ * `corematching` — CoreMatching (Wang et al., ICML 2025): core tokens and core neurons together.
+ *
+ * - Skips: the non-core tokens after block L (the sequence really gets shorter) and the non-core
+ *   neurons of the FFNs after block L (their weights sliced to smaller dense matrices).
+ * - Sparsity: none taken (α, β and the elbow of the token scores set it).
+ * - Parameters: `alpha` (0.1), `beta` (0.3), `betaNeurons` (0.05), each in (0, 1]; `layer` L
+ *   (integer, 1; at most the number of FFN blocks − 2).
+ * - Calibration: inputs (the later FFNs' hidden activations, for their static core neurons).
+ */
 export const coreMatchingMethod = method(
   "corematching",
   "CoreMatching: core tokens after block L and core neurons in later FFNs",
   true,
   true,
 );
-/** Token pruning alone (ablation). */
+/**
+ * `corematching-tokens` — CoreMatching's token pruning alone (ablation).
+ *
+ * - Skips: the non-core tokens after block L.
+ * - Sparsity: none taken.
+ * - Parameters: those of `corematching` (`betaNeurons` is accepted and unused).
+ * - Calibration: none (core tokens are found per input, inside the graph).
+ */
 export const coreMatchingTokensMethod = method(
   "corematching-tokens",
   "CoreMatching ablation: core tokens only",
   true,
   false,
 );
-/** Neuron slicing alone (ablation). */
+/**
+ * `corematching-neurons` — CoreMatching's neuron slicing alone (ablation).
+ *
+ * - Skips: the non-core neurons of the FFNs after block L.
+ * - Sparsity: none taken.
+ * - Parameters: those of `corematching` (`beta` is accepted and unused).
+ * - Calibration: inputs (the later FFNs' hidden activations).
+ */
 export const coreMatchingNeuronsMethod = method(
   "corematching-neurons",
   "CoreMatching ablation: core neurons only",

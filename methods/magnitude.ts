@@ -6,9 +6,8 @@
  * @module
  */
 
-import type { SparsityMethod } from "../src/method.ts";
 import { analyzeGraph } from "../src/onnx/blocks.ts";
-import { requireSparsity } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 import { pruneLayerwise } from "./_weight_plan.ts";
 import { prunableLinears, readWeight } from "./_weights.ts";
 
@@ -23,16 +22,33 @@ function zeroBelow(w: Float32Array, t: number): void {
   });
 }
 
-/** The `magnitude` method. */
-export const magnitudeMethod: SparsityMethod = {
+/**
+ * `magnitude` — ShrinkBench's magnitude baseline (Blalock et al., MLSys 2020).
+ *
+ * - Skips: the zeroed weights (FLOPs scale with each layer's nonzero fraction; ORT and the
+ *   kernels still run the matrices densely).
+ * - Sparsity: required, s in [0, 1): the fraction of weights zeroed.
+ * - Parameters: `scope`, `layer` (default: s of every layer) or `global` (one threshold).
+ * - Calibration: none.
+ */
+export const magnitudeMethod = defineMethod({
   id: "magnitude",
   title: "Magnitude pruning (ShrinkBench baseline), layer-wise or global",
+  paper: "Blalock et al., What is the State of Neural Network Pruning?, MLSys 2020",
+  skips: "the smallest |w| of every pruned linear (zeroed, FLOPs by nonzero fraction)",
   needsSparsity: true,
-  calibrated: false,
-  prepare(ctx) {
-    const s = requireSparsity("magnitude", ctx.sparsity);
+  calibration: "none",
+  params: {
+    scope: {
+      kind: "choice",
+      values: ["layer", "global"],
+      default: "layer",
+      doc: "layer prunes s of each layer; global ranks all pruned layers' weights together",
+    },
+  },
+  prepare(ctx, { sparsity: s, params: { scope } }) {
     let global: number | undefined;
-    if (ctx.params.scope === "global") {
+    if (scope === "global") {
       const weights = prunableLinears(analyzeGraph(ctx.model.graph!).linears)
         .map((l) => readWeight(ctx.model, l));
       const abs = new Float32Array(weights.reduce((n, w) => n + w.length, 0));
@@ -48,4 +64,4 @@ export const magnitudeMethod: SparsityMethod = {
       (_l, w) => zeroBelow(w, global ?? threshold(Float32Array.from(w, Math.abs), s)),
     );
   },
-};
+});

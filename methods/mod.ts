@@ -1,10 +1,18 @@
 /**
  * The registry of sparsity methods, by id.
  *
+ * What each method needs is declared once, on the method (`DescribedMethod`, built by
+ * `defineMethod` in `_method_spec.ts`): `paper`, `skips` (the work the sparse model skips),
+ * `needsSparsity`, `calibration` (`none`, `inputs` or `thresholds`) and `params` (each parameter's
+ * type, range, default and meaning). Every method's `prepare` checks its input against that
+ * declaration before any work, and refuses a sparsity outside [0, 1) (or one given to a method
+ * that takes none), an unknown parameter, or a value of the wrong type or range, with one line
+ * naming the fix. Each method's JSDoc says the same in words.
+ *
  * @module
  */
 
-import type { SparsityMethod } from "../src/method.ts";
+import type { DescribedMethod } from "./_method_spec.ts";
 import { catsMethod } from "./cats.ts";
 import {
   coreMatchingMethod,
@@ -21,8 +29,16 @@ import { topkMethod } from "./topk.ts";
 import { wandaMethod } from "./wanda.ts";
 import { winaMethod } from "./wina.ts";
 
+export type {
+  CalibrationUse,
+  ChoiceParam,
+  DescribedMethod,
+  NumberParam,
+  ParamSpec,
+} from "./_method_spec.ts";
+
 /** Every method, by id. */
-export const METHODS: ReadonlyMap<string, SparsityMethod> = new Map(
+export const METHODS: ReadonlyMap<string, DescribedMethod> = new Map(
   [
     reluMethod,
     topkMethod,
@@ -49,7 +65,7 @@ export const METHODS: ReadonlyMap<string, SparsityMethod> = new Map(
  * @returns The method.
  * @throws {RangeError} For an unknown id, listing the valid ones.
  */
-export function getMethod(id: string): SparsityMethod {
+export function getMethod(id: string): DescribedMethod {
   const m = METHODS.get(id);
   if (!m) throw new RangeError(`Unknown method "${id}" (valid: ${[...METHODS.keys()].join(", ")})`);
   return m;

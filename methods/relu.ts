@@ -7,14 +7,26 @@
  */
 
 import { analyzeGraph } from "../src/onnx/blocks.ts";
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { VariantPlan } from "../src/method.ts";
+import { defineMethod } from "./_method_spec.ts";
 
-/** The `relu` method. */
-export const reluMethod: SparsityMethod = {
+/**
+ * `relu` — Lazy Neuron's measurement (Li et al., ICLR 2023).
+ *
+ * - Skips: the rows of W for zero inputs of every linear that reads a ReLU output (the `wgsl`
+ *   kernels skip them; ORT computes the unchanged model densely).
+ * - Sparsity: none taken (the model's own zeros are measured).
+ * - Parameters: none.
+ * - Calibration: none.
+ */
+export const reluMethod = defineMethod({
   id: "relu",
   title: "Lazy Neuron: natural ReLU sparsity, measured (no change to the model)",
+  paper: "Li et al., The Lazy Neuron Phenomenon, ICLR 2023",
+  skips: "rows of W for zero ReLU outputs, in every linear reading a ReLU",
   needsSparsity: false,
-  calibrated: false,
+  calibration: "none",
+  params: {},
   prepare(ctx): Promise<VariantPlan> {
     const { idx, linears } = analyzeGraph(ctx.model.graph!);
     const sparse = linears
@@ -33,4 +45,4 @@ export const reluMethod: SparsityMethod = {
     );
     return Promise.resolve({ model: ctx.model, sparse, selection, kernel: { inputs, gates: {} } });
   },
-};
+});

@@ -9,8 +9,8 @@
  * @module
  */
 
-import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
-import { requireSparsity } from "./_common.ts";
+import type { MethodContext, VariantPlan } from "../src/method.ts";
+import { defineMethod } from "./_method_spec.ts";
 import { accumulateHessian, sparseGptPrune } from "./_obs.ts";
 import { pruneLayerwise } from "./_weight_plan.ts";
 import { calibrationInputs } from "./_weights.ts";
@@ -28,35 +28,50 @@ function prune(
   });
 }
 
-function nmParams(ctx: MethodContext): { n: number; m: number } {
-  const n = Number(ctx.params.n ?? 2);
-  const m = Number(ctx.params.m ?? 4);
-  if (!(Number.isInteger(n) && Number.isInteger(m) && n > 0 && n < m)) {
-    throw new RangeError(`sparsegpt-nm: need integers 0 < n < m, got ${n}:${m}`);
-  }
-  return { n, m };
-}
+const PAPER = "Frantar & Alistarh, SparseGPT, ICML 2023";
+const SKIPS = "the zeroed weights (FLOPs by nonzero fraction; no sparse matmul runs them)";
 
-/** SparseGPT, unstructured. */
-export const sparseGptMethod: SparsityMethod = {
+/**
+ * `sparsegpt` — SparseGPT (Frantar & Alistarh, ICML 2023), unstructured.
+ *
+ * - Skips: the zeroed weights (FLOPs scale with each layer's nonzero fraction; the matrices still
+ *   run densely).
+ * - Sparsity: required, s in [0, 1): the fraction of each 128-column block zeroed.
+ * - Parameters: none.
+ * - Calibration: inputs (each layer's Hessian, on the model pruned so far).
+ */
+export const sparseGptMethod = defineMethod({
   id: "sparsegpt",
   title: "SparseGPT / OBS: w²/[H⁻¹]² mask with OBS compensation, unstructured",
+  paper: PAPER,
+  skips: SKIPS,
   needsSparsity: true,
-  calibrated: false,
-  prepare(ctx) {
-    const s = requireSparsity("sparsegpt", ctx.sparsity);
-    return prune(ctx, s, { sparsity: s });
-  },
-};
+  calibration: "inputs",
+  params: {},
+  prepare: (ctx, { sparsity: s }) => prune(ctx, s, { sparsity: s }),
+});
 
-/** SparseGPT, N:M. */
-export const sparseGptNmMethod: SparsityMethod = {
+/**
+ * `sparsegpt-nm` — SparseGPT with N:M sparsity (N kept of every M consecutive inputs).
+ *
+ * - Skips: the zeroed weights, M − N of every M (FLOPs by nonzero fraction; no 2:4 sparse matmul
+ *   exists on these targets).
+ * - Sparsity: none taken (it is 1 − N/M).
+ * - Parameters: `n` (default 2) and `m` (default 4), integers with 1 ≤ n < m.
+ * - Calibration: inputs (each layer's Hessian, on the model pruned so far).
+ */
+export const sparseGptNmMethod = defineMethod({
   id: "sparsegpt-nm",
   title: "SparseGPT / OBS with N:M sparsity (params n, m)",
+  paper: PAPER,
+  skips: SKIPS,
   needsSparsity: false,
-  calibrated: false,
-  prepare(ctx) {
-    const nm = nmParams(ctx);
-    return prune(ctx, 1 - nm.n / nm.m, nm);
+  calibration: "inputs",
+  params: {
+    n: { kind: "number", integer: true, min: 1, default: 2, doc: "weights kept per group" },
+    m: { kind: "number", integer: true, min: 2, default: 4, doc: "group size" },
   },
-};
+  check: ({ n, m }) =>
+    n < m ? undefined : `n must be below m (N:M keeps n of every m), got ${n}:${m}; e.g. n 2, m 4`,
+  prepare: (ctx, { params: { n, m } }) => prune(ctx, 1 - n / m, { n, m }),
+});

@@ -12,22 +12,36 @@
  */
 
 import { normalQuantile } from "../src/stats.ts";
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { VariantPlan } from "../src/method.ts";
 import { firstInGraph, Rewriter } from "../src/onnx/rewriter.ts";
-import { ffnBlocks, readersOf, requireSparsity } from "./_common.ts";
+import { ffnBlocks, readersOf } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 
-/** The `stat-topk` method. */
-export const statTopkMethod: SparsityMethod = {
+/**
+ * `stat-topk` — Spark Transformer's statistical top-k (You et al., 2025).
+ *
+ * - Skips: the down projection's rows for the FFN activations below θ (and, in a gated FFN, the
+ *   up projection's columns).
+ * - Sparsity: required, s in [0, 1); θ targets keeping k/d = 1 − s of each token's entries.
+ * - Parameters: `form`, `hard` (default) or `soft`.
+ * - Calibration: none (θ comes from each token's own mean and std).
+ */
+export const statTopkMethod = defineMethod({
   id: "stat-topk",
   title: "Spark statistical top-k: θ = mean + std·Φ⁻¹(1−k/d) per token on the FFN pre-activation",
+  paper: "You et al., Spark Transformer, NeurIPS 2025",
+  skips: "down-projection rows of the FFN activations below the per-token θ",
   needsSparsity: true,
-  calibrated: false,
-  prepare(ctx): Promise<VariantPlan> {
-    const s = requireSparsity("stat-topk", ctx.sparsity);
-    const form = String(ctx.params.form ?? "hard");
-    if (form !== "hard" && form !== "soft") {
-      throw new RangeError(`stat-topk: form must be "hard" or "soft", got "${form}"`);
-    }
+  calibration: "none",
+  params: {
+    form: {
+      kind: "choice",
+      values: ["hard", "soft"],
+      default: "hard",
+      doc: "hard keeps u where u > θ; soft is ReLU(u − θ)",
+    },
+  },
+  prepare(ctx, { sparsity: s, params: { form } }): Promise<VariantPlan> {
     const keepFraction = 1 - s;
     const z = normalQuantile(1 - keepFraction);
     const blocks = ffnBlocks(ctx.model);
@@ -60,4 +74,4 @@ export const statTopkMethod: SparsityMethod = {
     });
     return Promise.resolve(plan);
   },
-};
+});

@@ -15,10 +15,10 @@
  * @module
  */
 
-import type { MethodContext, SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { MethodContext, VariantPlan } from "../src/method.ts";
 import { analyzeGraph } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
-import { requireSparsity } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 import {
   fullAttention,
   headColumns,
@@ -36,8 +36,7 @@ import {
 import { floatParamCount, weightPlan } from "./_weight_plan.ts";
 import { calibrationInputs, readWeight, sliceLinear, writeWeight } from "./_weights.ts";
 
-async function structuredNeurons(ctx: MethodContext): Promise<VariantPlan> {
-  const s = requireSparsity("sparsegpt-structured", ctx.sparsity);
+async function structuredNeurons(ctx: MethodContext, s: number): Promise<VariantPlan> {
   const { ffn } = analyzeGraph(ctx.model.graph!);
   if (ffn.length === 0) {
     throw new Error("sparsegpt-structured prunes FFN neurons: no FFN block found");
@@ -75,8 +74,7 @@ async function structuredNeurons(ctx: MethodContext): Promise<VariantPlan> {
   return plan;
 }
 
-async function structuredHeads(ctx: MethodContext): Promise<VariantPlan> {
-  const s = requireSparsity("sparsegpt-structured-heads", ctx.sparsity);
+async function structuredHeads(ctx: MethodContext, s: number): Promise<VariantPlan> {
   const blocks = fullAttention(analyzeGraph(ctx.model.graph!).attention);
   if (blocks.length === 0) {
     throw new Error(
@@ -128,20 +126,47 @@ async function structuredHeads(ctx: MethodContext): Promise<VariantPlan> {
   return plan;
 }
 
-/** Structured OBS on FFN neurons: neurons removed with compensation, the FFN sliced smaller. */
-export const sparseGptStructuredMethod: SparsityMethod = {
+const PAPER = "OBS-Diff, ICLR 2026 (structured variant); SparseGPT's OBS update";
+
+/**
+ * `sparsegpt-structured` — structured OBS on FFN neurons.
+ *
+ * - Skips: the removed neurons' up (and gate) rows and down columns: the FFN is sliced into
+ *   smaller dense matrices, which every target runs faster. OBS-Diff's grouped "module packages"
+ *   are not reproduced: neurons go one at a time, per block.
+ * - Sparsity: required, s in [0, 1): round(s · hidden) neurons removed from every FFN.
+ * - Parameters: none.
+ * - Calibration: inputs (each down projection's Hessian, on the model pruned so far).
+ */
+export const sparseGptStructuredMethod = defineMethod({
   id: "sparsegpt-structured",
   title: "Structured OBS: whole FFN neurons removed with compensation, FFN sliced smaller",
+  paper: PAPER,
+  skips: "removed FFN neurons: up/gate rows and down columns sliced away",
   needsSparsity: true,
-  calibrated: false,
-  prepare: structuredNeurons,
-};
+  calibration: "inputs",
+  params: {},
+  prepare: (ctx, { sparsity }) => structuredNeurons(ctx, sparsity),
+});
 
-/** Structured OBS on attention heads: whole heads removed with compensation, projections sliced. */
-export const sparseGptStructuredHeadsMethod: SparsityMethod = {
+/**
+ * `sparsegpt-structured-heads` — structured OBS on attention heads.
+ *
+ * - Skips: the removed heads' rows of q, k and v, their columns of out, and their share of the
+ *   attention products (sliced smaller). Heads are scored by summed column saliency, not
+ *   OBS-Diff's block-Cholesky form, and ranked without its reciprocal-rank fusion.
+ * - Sparsity: required, s in [0, 1): round(s · heads) heads removed from every block (at least
+ *   one, and at least one left).
+ * - Parameters: none.
+ * - Calibration: inputs (each out projection's Hessian, on the dense model).
+ */
+export const sparseGptStructuredHeadsMethod = defineMethod({
   id: "sparsegpt-structured-heads",
   title: "Structured OBS on attention heads: heads removed with compensation, q/k/v/out sliced",
+  paper: PAPER,
+  skips: "removed attention heads: q/k/v rows, out columns and their attention products",
   needsSparsity: true,
-  calibrated: false,
-  prepare: structuredHeads,
-};
+  calibration: "inputs",
+  params: {},
+  prepare: (ctx, { sparsity }) => structuredHeads(ctx, sparsity),
+});

@@ -11,23 +11,28 @@
  * @module
  */
 
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
-import {
-  absQuantile,
-  blockLinears,
-  calibrateInOrder,
-  maskByMagnitude,
-  requireSparsity,
-} from "./_common.ts";
+import type { VariantPlan } from "../src/method.ts";
+import { absQuantile, blockLinears, calibrateInOrder, maskByMagnitude } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 
-/** The `teal` method. */
-export const tealMethod: SparsityMethod = {
+/**
+ * `teal` — TEAL (Liu et al., 2024), training-free activation sparsity.
+ *
+ * - Skips: the rows of W for the inputs below each linear's threshold, in every linear of the
+ *   attention and FFN blocks (the head and embeddings stay dense).
+ * - Sparsity: required, s in [0, 1); per layer P(|x| < t) = s.
+ * - Parameters: none.
+ * - Calibration: thresholds, in graph order on the partly sparsified model.
+ */
+export const tealMethod = defineMethod({
   id: "teal",
   title: "TEAL: per-layer magnitude thresholds on every linear's input, P(|x| < t) = s",
+  paper: "Liu et al., TEAL: Training-Free Activation Sparsity in LLMs, 2024",
+  skips: "rows of W for inputs with |x| < t, in every linear of the transformer blocks",
   needsSparsity: true,
-  calibrated: true,
-  async prepare(ctx): Promise<VariantPlan> {
-    const s = requireSparsity("teal", ctx.sparsity);
+  calibration: "thresholds",
+  params: {},
+  async prepare(ctx, { sparsity: s }): Promise<VariantPlan> {
     const linears = blockLinears(ctx.model);
     const inputs = [...new Set(linears.map((l) => l.input))];
     const plan: VariantPlan = {
@@ -51,4 +56,4 @@ export const tealMethod: SparsityMethod = {
     });
     return plan;
   },
-};
+});

@@ -8,17 +8,28 @@
  * @module
  */
 
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
-import { ffnBlocks, keepCount, maskTopK, requireSparsity } from "./_common.ts";
+import type { VariantPlan } from "../src/method.ts";
+import { ffnBlocks, keepCount, maskTopK } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 
-/** The `topk` method. */
-export const topkMethod: SparsityMethod = {
+/**
+ * `topk` — Lazy Neuron's top-k thresholding (Li et al., ICLR 2023), applied after training.
+ *
+ * - Skips: the down projection's rows for the dropped FFN hidden activations (and, in a gated
+ *   FFN, the up projection's columns); gated blocks get no `wgsl` kernel form.
+ * - Sparsity: required, s in [0, 1); k = round((1 − s) · d) activations kept per token.
+ * - Parameters: none.
+ * - Calibration: none.
+ */
+export const topkMethod = defineMethod({
   id: "topk",
   title: "Lazy Neuron top-k: keep the k largest FFN hidden activations per token",
+  paper: "Li et al., The Lazy Neuron Phenomenon, ICLR 2023",
+  skips: "down-projection rows of the dropped FFN hidden activations",
   needsSparsity: true,
-  calibrated: false,
-  prepare(ctx): Promise<VariantPlan> {
-    const s = requireSparsity("topk", ctx.sparsity);
+  calibration: "none",
+  params: {},
+  prepare(ctx, { sparsity: s }): Promise<VariantPlan> {
     const blocks = ffnBlocks(ctx.model);
     const plan: VariantPlan = { model: ctx.model, sparse: [], selection: [], notes: {} };
     // The kernel form selects on the down projection's input; a gated block's hidden value is a
@@ -39,4 +50,4 @@ export const topkMethod: SparsityMethod = {
     if (!blocks.some((b) => b.gated)) plan.kernel = { inputs, gates: {} };
     return Promise.resolve(plan);
   },
-};
+});

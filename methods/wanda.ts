@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { SparsityMethod } from "../src/method.ts";
-import { requireSparsity } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 import { pruneLayerwise } from "./_weight_plan.ts";
 import { calibrationInputs } from "./_weights.ts";
 
@@ -27,14 +26,24 @@ export function inputNorms(x: Float32Array, cols: number): Float64Array {
   return sq.map(Math.sqrt);
 }
 
-/** The `wanda` method. */
-export const wandaMethod: SparsityMethod = {
+/**
+ * `wanda` — Wanda (Sun et al., ICLR 2024).
+ *
+ * - Skips: the zeroed weights (FLOPs scale with each layer's nonzero fraction; the matrices still
+ *   run densely).
+ * - Sparsity: required, s in [0, 1): the fraction of each output row zeroed.
+ * - Parameters: none.
+ * - Calibration: inputs (each layer's input norms, on the model pruned so far).
+ */
+export const wandaMethod = defineMethod({
   id: "wanda",
   title: "Wanda: |W|·‖X‖₂ per output row, no update",
+  paper: "Sun et al., A Simple and Effective Pruning Approach for LLMs, ICLR 2024",
+  skips: "the lowest |W_ij|·‖X_j‖₂ of every output row (zeroed, FLOPs by nonzero fraction)",
   needsSparsity: true,
-  calibrated: false,
-  prepare(ctx) {
-    const s = requireSparsity("wanda", ctx.sparsity);
+  calibration: "inputs",
+  params: {},
+  prepare(ctx, { sparsity: s }) {
     return pruneLayerwise(ctx, { sparsity: s }, async (l, w) => {
       const cols = l.inFeatures;
       const norms = inputNorms((await calibrationInputs(ctx, l)).x, cols);
@@ -46,4 +55,4 @@ export const wandaMethod: SparsityMethod = {
       }
     });
   },
-};
+});

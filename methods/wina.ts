@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { SparsityMethod, VariantPlan } from "../src/method.ts";
+import type { VariantPlan } from "../src/method.ts";
 import type { Linear } from "../src/onnx/blocks.ts";
 import { GraphIndex } from "../src/onnx/graph.ts";
 import type { ModelProto } from "../src/onnx/model.ts";
@@ -22,8 +22,8 @@ import {
   keepCount,
   maskTopK,
   quantileOfSorted,
-  requireSparsity,
 } from "./_common.ts";
+import { defineMethod } from "./_method_spec.ts";
 
 /**
  * ‖W[:, j]‖₂ for each input channel j of a linear.
@@ -50,18 +50,32 @@ export function inputChannelNorms(model: ModelProto, linear: Linear): Float32Arr
   return norms;
 }
 
-/** The `wina` method. */
-export const winaMethod: SparsityMethod = {
+/**
+ * `wina` — WINA (Chen et al., 2025), weight-informed activation sparsity.
+ *
+ * - Skips: the rows of W for the input channels with the lowest |x_j| · ‖W[:, j]‖₂, chosen per
+ *   linear, in every linear of the attention and FFN blocks.
+ * - Sparsity: required, s in [0, 1).
+ * - Parameters: `select`, `topk` (default: k = round((1 − s) · d) channels per token) or
+ *   `threshold` (a calibrated per-linear score threshold).
+ * - Calibration: thresholds with `select: "threshold"`; `topk` reads none.
+ */
+export const winaMethod = defineMethod({
   id: "wina",
   title: "WINA: keep input channels with the largest |x_j|·‖W[:,j]‖₂, per linear",
+  paper: "Chen et al., WINA: Weight Informed Neuron Activation, arXiv 2505.19427, 2025",
+  skips: "rows of W for the input channels with the lowest |x_j|·‖W[:,j]‖₂, per linear",
   needsSparsity: true,
-  calibrated: true,
-  async prepare(ctx): Promise<VariantPlan> {
-    const s = requireSparsity("wina", ctx.sparsity);
-    const select = String(ctx.params.select ?? "topk");
-    if (select !== "topk" && select !== "threshold") {
-      throw new RangeError(`wina: select must be "topk" or "threshold", got "${select}"`);
-    }
+  calibration: "thresholds",
+  params: {
+    select: {
+      kind: "choice",
+      values: ["topk", "threshold"],
+      default: "topk",
+      doc: "topk keeps the k best channels per token; threshold calibrates a score threshold",
+    },
+  },
+  async prepare(ctx, { sparsity: s, params: { select } }): Promise<VariantPlan> {
     const linears = blockLinears(ctx.model);
     const plan: VariantPlan = {
       model: ctx.model,
@@ -110,4 +124,4 @@ export const winaMethod: SparsityMethod = {
     });
     return plan;
   },
-};
+});
