@@ -241,6 +241,8 @@ Deno.test("bench and its run folder work from a checkout path with spaces and an
     !(/^models\/.*\.onnx$/.test(f) && f !== "models/mlp-relu-mnist.onnx")
   );
   for (const f of files) {
+    const info = await Deno.lstat(repoPath(f)).catch(() => undefined);
+    if (!info?.isFile) continue; // deleted in the working tree, or a link (node_modules)
     await Deno.mkdir(`${checkout}/${f}`.replace(/\/[^/]*$/, ""), { recursive: true });
     await Deno.copyFile(repoPath(f), `${checkout}/${f}`);
   }
