@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { compareRuns } from "../src/report/compare.ts";
+import { codeDifferences, compareRuns, formatP } from "../src/report/compare.ts";
 import { renderCompareReport } from "../src/report/compare_report.ts";
 import { readRun } from "../src/report/run_data.ts";
 import { isPublishedPath } from "../src/report/run_report.ts";
@@ -19,11 +19,15 @@ import { REPO_ROOT } from "../lib/repo_root.ts";
 import { writeFileAtomic } from "../lib/atomic_write.ts";
 import { oneLine } from "../lib/one_line.ts";
 
-const HELP = `Usage: deno task compare <run dir> <run dir>... [--out DIR] [--force]
+const HELP =
+  `Usage: deno task compare <run dir> <run dir>... [--out DIR] [--force] [--allow-different-code]
 
 Writes DIR/index.html and DIR/compare.csv (default DIR: reports/compare-<ids>, or
-reports/published/compare-<ids> when every run is published). A comparison under
-reports/published/ is replaced only with --force.`;
+reports/published/compare-<ids> when every run is published): per cell the time ratio and the
+speedup ratio between machines with bootstrap intervals, and accuracy side by side.
+Runs of different code (git commit, uncommitted changes, suite or source hashes) are refused
+unless --allow-different-code is given; the page then lists the differences.
+A comparison under reports/published/ is replaced only with --force.`;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -49,6 +53,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         out: { type: "string" },
         force: { type: "boolean", default: false },
+        "allow-different-code": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       allowPositionals: true,
@@ -63,7 +68,9 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     const runs = await Promise.all(parsed.positionals.map((d) => readRun(d)));
-    const compared = compareRuns(runs);
+    const allowDifferentCode = parsed.values["allow-different-code"];
+    const compared = compareRuns(runs, { allowDifferentCode });
+    const differences = codeDifferences(runs);
     const published = parsed.positionals.every((d) => /(^|\/)results\/published\//.test(d));
     const dir = (parsed.values.out ??
       `${REPO_ROOT}reports/${published ? "published/" : ""}compare-${
@@ -78,16 +85,36 @@ export async function main(args: string[]): Promise<number> {
       );
       return 1;
     }
-    const html = await renderCompareReport(runs, compared, { studies: STUDY_REPORTS });
+    const html = await renderCompareReport(runs, compared, {
+      studies: STUDY_REPORTS,
+      codeDifferences: differences,
+    });
+    const ci = (i: { low: number; high: number } | null | undefined, k: "low" | "high") =>
+      i ? i[k] : "";
     const fields = [
       "suite",
       "target",
       "method",
       "params",
       "sparsity",
-      ...runs.flatMap((
-        r,
-      ) => [`${r.id}_device`, `${r.id}_ms`, `${r.id}_ratio`, `${r.id}_p`, `${r.id}_speedup`]),
+      "shape",
+      ...runs.flatMap((r, j) => [
+        `${r.id}_device`,
+        `${r.id}_ms`,
+        ...(j > 0
+          ? [`${r.id}_time_ratio`, `${r.id}_time_ratio_low`, `${r.id}_time_ratio_high`, `${r.id}_p`]
+          : []),
+        `${r.id}_speedup`,
+        ...(j > 0
+          ? [
+            `${r.id}_speedup_ratio`,
+            `${r.id}_speedup_ratio_low`,
+            `${r.id}_speedup_ratio_high`,
+            `${r.id}_speedup_ratio_p`,
+          ]
+          : []),
+        `${r.id}_accuracy`,
+      ]),
     ];
     const data = compared.map((c) => [
       c.suite,
@@ -95,12 +122,28 @@ export async function main(args: string[]): Promise<number> {
       c.method,
       c.params,
       c.sparsity ?? "",
+      c.shape,
       ...runs.flatMap((_, j) => [
         c.devices[j] ?? "",
         c.timesMs[j] ?? "",
-        c.ratios[j] ?? "",
-        c.pValues[j] ?? "",
+        ...(j > 0
+          ? [
+            c.ratios[j] ?? "",
+            ci(c.ratioCis[j], "low"),
+            ci(c.ratioCis[j], "high"),
+            formatP(c.pValues[j] ?? null),
+          ]
+          : []),
         c.speedups[j] ?? "",
+        ...(j > 0
+          ? [
+            c.speedupRatios[j]?.estimate ?? "",
+            ci(c.speedupRatios[j], "low"),
+            ci(c.speedupRatios[j], "high"),
+            formatP(c.speedupRatioPs[j] ?? null),
+          ]
+          : []),
+        c.accuracies[j] ?? "",
       ]),
     ]);
     await Deno.mkdir(dir, { recursive: true });
@@ -109,6 +152,9 @@ export async function main(args: string[]): Promise<number> {
       Papa.unparse({ fields, data }, { newline: "\n" }) + "\n",
     );
     await writeFileAtomic(`${dir}/index.html`, html);
+    if (differences.length > 0) {
+      console.error(`warning: compared runs of different code: ${differences.join("; ")}`);
+    }
     console.log(`${compared.length} cells compared`);
     console.log(`report: ${dir}/index.html`);
     return 0;

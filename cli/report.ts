@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { writeRunReport } from "../src/report/run_report.ts";
+import { isPublishedPath, writeRunReport } from "../src/report/run_report.ts";
 import { readPublished, supersession, writeIndex } from "../src/report/index_page.ts";
 import type { RunData } from "../src/report/run_data.ts";
 import { STUDY_REPORTS } from "../suites/reports.ts";
@@ -21,7 +21,9 @@ Writes reports/<run-id>/index.html for each run (reports/published/<run-id>/ for
 results/published/, which must be given --force to be replaced).
   --index   rebuild reports/index.html from results/published/
   --all     rebuild every published run's report, then the index
-  --force   replace published reports`;
+  --force   replace published reports
+  --previews  screenshot the top of each published report written into preview.png beside it
+            (headless Chromium at /usr/bin/chromium; shown in the index)`;
 
 /**
  * Runs the CLI.
@@ -38,6 +40,7 @@ export async function main(args: string[]): Promise<number> {
         index: { type: "boolean", default: false },
         all: { type: "boolean", default: false },
         force: { type: "boolean", default: false },
+        previews: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       allowPositionals: true,
@@ -60,6 +63,7 @@ export async function main(args: string[]): Promise<number> {
     ...(values.all ? published.map((e) => `${REPO_ROOT}results/published/${e.id}`) : []),
   ];
   let failed = 0;
+  const written: string[] = [];
   for (const dir of dirs) {
     try {
       const id = dir.replace(/\/+$/, "").split("/").pop() ?? "";
@@ -70,8 +74,23 @@ export async function main(args: string[]): Promise<number> {
         ...(by ? { supersededBy: by } : {}),
       });
       console.log(`report: ${path}`);
+      written.push(path);
     } catch (e) {
       console.error(`Error: ${oneLine(e)}`);
+      failed++;
+    }
+  }
+  const previewed = written.filter((p) => isPublishedPath(p));
+  if (values.previews && previewed.length > 0) {
+    try {
+      const { writePreviews } = await import("../src/report/chromium.ts");
+      const pairs = previewed.map((p) => [p, p.replace(/index\.html$/, "preview.png")] as const);
+      const sizes = await writePreviews(pairs, { tempDir: `${REPO_ROOT}.cache/chromium` });
+      console.log(
+        `previews: ${sizes.length} written, largest ${Math.max(...sizes) >> 10} KiB`,
+      );
+    } catch (e) {
+      console.error(`Error: no previews (${oneLine(e)})`);
       failed++;
     }
   }

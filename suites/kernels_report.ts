@@ -72,25 +72,30 @@ function charts(cells: readonly CellResult[]): ChartSpec[] {
   return out;
 }
 
+function span(lo: string, hi: string): string {
+  return lo === hi ? lo : `${lo} to ${hi}`;
+}
+
 function findings(cells: readonly CellResult[]): Finding[] {
   const sc = completed(cells);
   const suite = cells[0]?.suite ?? "";
   const out: Finding[] = [];
   const copy = sc.find((c) => kernel(c) === COPY);
-  const dense = sc.filter((c) => kernel(c) === DENSE_GEMV);
-  const best = maxBy(
-    dense,
-    (c) => typeof c.extra.pct_of_ceiling === "number" ? c.extra.pct_of_ceiling : null,
-  );
+  const pct = (c: CellResult) =>
+    typeof c.extra.pct_of_ceiling === "number" ? c.extra.pct_of_ceiling : null;
+  const dense = sc.filter((c) => kernel(c) === DENSE_GEMV && pct(c) !== null);
+  const best = maxBy(dense, pct);
   if (best) {
-    const worst = dense.reduce((a, b) =>
-      Number(b.extra.pct_of_ceiling) < Number(a.extra.pct_of_ceiling) ? b : a
-    );
+    const worst = dense.reduce((a, b) => (pct(b)! < pct(a)! ? b : a));
+    const range = best === worst
+      ? `${pct(best)} % of the copy ceiling at ${best.extra.shape}`
+      : `${pct(best)} % of the copy ceiling at ${best.extra.shape} and ${
+        pct(worst)
+      } % at ${worst.extra.shape}`;
     out.push({
-      text:
-        `${suite} on ${best.device}: the dense GEMV reaches ${best.extra.pct_of_ceiling} % of the copy ceiling${
-          copy ? ` (${copy.extra.gb_per_s} GB/s)` : ""
-        } at ${best.extra.shape}, ${worst.extra.pct_of_ceiling} % at ${worst.extra.shape}.`,
+      text: `${suite} on ${best.device}: the dense GEMV reaches ${range}${
+        copy ? ` (copy ceiling ${copy.extra.gb_per_s} GB/s)` : ""
+      }.`,
     });
   }
   for (const k of SPARSE) {
@@ -104,19 +109,20 @@ function findings(cells: readonly CellResult[]): Finding[] {
     const w = at.reduce((a, c) => (c.speedup! < a.speedup! ? c : a));
     out.push({
       text: `${suite}: at ${percentLabel(top)} input sparsity the ${k} GEMV runs ${
-        w.speedup!.toFixed(2)
-      }x (${w.extra.shape}) to ${
-        b.speedup!.toFixed(2)
-      }x (${b.extra.shape}) the dense GEMV, against an ideal ${(1 / (1 - top)).toFixed(1)}x.`,
+        span(
+          `${w.speedup!.toFixed(2)}x (${w.extra.shape})`,
+          `${b.speedup!.toFixed(2)}x (${b.extra.shape})`,
+        )
+      } as fast as the dense GEMV, against an ideal ${(1 / (1 - top)).toFixed(1)}x.`,
     });
   }
   const ort = sc.filter((c) => typeof c.extra.wgsl_gemv_vs_ort === "number");
   if (ort.length > 0) {
     const r = ort.map((c) => Number(c.extra.wgsl_gemv_vs_ort));
     out.push({
-      text: `${suite}: our dense WGSL GEMV is ${Math.min(...r).toFixed(1)}x to ${
-        Math.max(...r).toFixed(1)
-      }x faster than ORT-web's MatMul at the same shapes.`,
+      text: `${suite}: our dense WGSL GEMV is ${
+        span(`${Math.min(...r).toFixed(1)}x`, `${Math.max(...r).toFixed(1)}x`)
+      } faster than ORT-web's MatMul at the same shapes.`,
     });
   }
   return out;
@@ -129,6 +135,7 @@ export const kernelsReport: StudyReport = {
   charts,
   findings,
   omitCharts: ["flops", "speedup", "accuracy", "density"],
+  omitGenericFindings: true,
   label: (c) =>
     c.extra.shape
       ? `${kernel(c)} ${c.extra.shape}${

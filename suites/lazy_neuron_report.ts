@@ -6,7 +6,7 @@
  */
 
 import type { CellResult } from "../src/result.ts";
-import { layerLabel } from "../src/report/labels.ts";
+import { layerLabel, percentLabel } from "../src/report/labels.ts";
 import type { RunData } from "../src/report/run_data.ts";
 import type { Finding, RecordedClaim, StudyReport } from "../src/report/study.ts";
 
@@ -54,7 +54,12 @@ function findings(cells: readonly CellResult[], run: RunData): Finding[] {
 export const lazyNeuronReport: StudyReport = {
   name: "lazy neuron",
   covers: (id) => id === "lazy-neuron",
-  label: (c) => c.method === "relu" ? "ReLU (natural)" : undefined,
+  label: (c) =>
+    c.method === "relu"
+      ? "ReLU (natural)"
+      : c.method === "topk" && c.sparsity_target !== null
+      ? `top-k ${percentLabel(c.sparsity_target)}`
+      : undefined,
   findings,
   measured,
   densityMeaning: "fraction of nonzero FFN activations",

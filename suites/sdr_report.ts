@@ -80,4 +80,5 @@ export const sdrReport: StudyReport = {
   charts,
   findings,
   omitCharts: ["flops", "speedup", "accuracy", "density"],
+  omitGenericFindings: true,
 };

@@ -220,6 +220,8 @@ export function chartsFor(cells: readonly CellResult[], options: ChartsOptions =
     const out: ChartSpec[] = [];
     const variants = sc.filter((c) => c.method !== DENSE);
     const labels = uniq(variants.map((c) => variantLabel(c, studies)));
+    if (!omit.has("speedup")) out.push(...speedupCharts(suite, sc, studies).filter(chartHasData));
+    if (!omit.has("accuracy")) out.push(...accuracyCharts(suite, sc, studies));
     if (!omit.has("flops")) {
       charts(out, {
         id: `${suite}-flops`,
@@ -236,8 +238,6 @@ export function chartsFor(cells: readonly CellResult[], options: ChartsOptions =
         yTitle: "x fewer FLOPs",
       });
     }
-    if (!omit.has("speedup")) out.push(...speedupCharts(suite, sc, studies).filter(chartHasData));
-    if (!omit.has("accuracy")) out.push(...accuracyCharts(suite, sc, studies));
     const first = sc[0]?.target;
     const dens = sc.filter((c) =>
       c.layer_density && Object.keys(c.layer_density).length > 0 && c.target === first

@@ -54,3 +54,29 @@ Deno.test("chartsFor() draws accuracy against FLOPs reduction with one series pe
   const both = chart.datasets.find((d) => d.label === "corematching")!;
   assert.deepEqual(both.data.map((p) => (p as { x: number }).x), [1.2, 1.3, 1.6]);
 });
+
+Deno.test("chartsFor() draws no chart for a figure the suite did not measure", () => {
+  const theory = { ...cell("theory", "{}", 1, 0), flops_reduction: null, accuracy: null };
+  assert.deepEqual(chartsFor([theory]), []);
+});
+
+Deno.test("chartsFor() draws speedup against sparsity per target with the 1.0x line and the ideal", () => {
+  const s = (target: string, sparsity: number, speedup: number): CellResult => ({
+    ...cell("teal", "{}", 1 / (1 - sparsity), 0.9),
+    target,
+    sparsity_target: sparsity,
+    speedup,
+    speedup_ci_low: speedup / 2,
+    speedup_ci_high: speedup * 2,
+  });
+  const charts = chartsFor([s("wgsl", 0.5, 1.2), s("wgsl", 0.8, 1.9), s("ort-node", 0.5, 0.9)]);
+  const wgsl = charts.find((c) => c.id === "cm-speedup-wgsl")!;
+  assert.ok(charts.some((c) => c.id === "cm-speedup-ort-node"));
+  assert.deepEqual(wgsl.refLines, [{ y: 1, label: "1.0x (dense)" }]);
+  assert.deepEqual(wgsl.datasets[0]!.data, [
+    { x: 0.5, y: 1.2, low: 0.6, high: 2.4 },
+    { x: 0.8, y: 1.9, low: 0.95, high: 3.8 },
+  ]);
+  const ideal = wgsl.datasets.find((d) => d.dashed)!;
+  assert.equal((ideal.data.at(-1) as { y: number }).y, 1 / (1 - 0.8));
+});

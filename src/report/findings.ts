@@ -67,12 +67,22 @@ function verdict(c: CellResult): string {
   return "not measurably different from dense (the interval holds 1.0x)";
 }
 
+/**
+ * Milliseconds for a sentence: three significant digits, whole numbers from 100 ms up.
+ *
+ * @param ms Milliseconds.
+ * @returns E.g. "0.157 ms", "1380 ms".
+ */
+export function msText(ms: number): string {
+  return `${ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3)} ms`;
+}
+
 function timingText(c: CellResult): string {
   const dense = densePairedMs(c);
   if (c.time_median_ms === null) return "";
   return dense === null
-    ? `, ${c.time_median_ms.toPrecision(3)} ms`
-    : `, ${c.time_median_ms.toPrecision(3)} ms vs ${dense.toPrecision(3)} ms paired dense`;
+    ? `, ${msText(c.time_median_ms)}`
+    : `, ${msText(c.time_median_ms)} vs ${msText(dense)} paired dense`;
 }
 
 function suiteFindings(
@@ -163,7 +173,11 @@ export function runFindings(run: RunData, options: FindingsOptions = {}): Findin
   for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {
     const cells = run.cells.filter((c) => c.suite === suite);
     const studies = studiesFor(options.studies ?? [], suite);
-    out.push(...suiteFindings(suite, cells, studies));
+    if (!studies.some((s) => s.omitGenericFindings)) {
+      out.push(...suiteFindings(suite, cells, studies));
+    } else {
+      out.push(...suiteFindings(suite, cells, studies).filter((f) => f.level === "warn"));
+    }
     for (const s of studies) out.push(...(s.findings?.(cells, run) ?? []));
   }
   return out;

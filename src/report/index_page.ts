@@ -142,7 +142,7 @@ export async function renderIndex(
         <td>${headline}</td>
         <td>${by ? html`<a href="published/${by}/index.html">${by}</a>` : ""}</td>
         <td>${preview}</td>
-      </tr>\\n
+      </tr>
     `;
   });
   const latest = new Map<string, RunData>();

@@ -4,7 +4,7 @@ import { writeIndex } from "./index_page.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
 import { STUDY_REPORTS } from "../../suites/reports.ts";
-import { HAS_CHROMIUM, paintedPixels, withPages } from "./_chromium.ts";
+import { HAS_CHROMIUM, paintedPixels, withPages } from "./chromium.ts";
 
 function cell(over: Partial<CellResult>): CellResult {
   return {

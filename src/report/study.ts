@@ -52,6 +52,8 @@ export interface StudyReport {
   sections?(cells: readonly CellResult[], run: RunData): ReportSection[];
   /** Extra charts. */
   charts?(cells: readonly CellResult[]): ChartSpec[];
+  /** Leave out the generic findings (the study's own say it better, e.g. kernels against a GEMV). */
+  omitGenericFindings?: boolean;
   /** Generic chart ids (e.g. `speedup`, `flops`) that do not apply to the suite. */
   omitCharts?: readonly string[];
   /** A short human label for a variant ("WINA-thr 50 %"); undefined keeps the generic one. */

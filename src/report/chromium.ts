@@ -1,10 +1,12 @@
 /**
- * Headless Chromium for the report tests: Debian's `/usr/bin/chromium` driven by playwright-core,
- * offline (every non-file request is aborted and recorded), collecting console errors, page
- * errors and dialogs.
+ * Headless Chromium for the reports' tests and previews: Debian's `/usr/bin/chromium` driven by
+ * playwright-core, offline (every non-file request is aborted and recorded), collecting console
+ * errors, page errors and dialogs, with a fresh profile per launch.
  *
  * @module
  */
+
+import { writeFileAtomic } from "../../lib/atomic_write.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -31,14 +33,23 @@ export type LoadedPage = any;
  *
  * @param files HTML files.
  * @param use Called with each loaded page and its log; its result is collected.
- * @param options Viewport width (default 1400) and whether to wait for `body[data-ready]`.
+ * @param options Viewport (default 1400 x 1000), whether to wait for `body[data-ready]`, and the
+ *   folder for the throw-away profile and playwright's temporary files (default: the system's).
  * @returns The results of `use`, in order.
  */
 export async function withPages<T>(
   files: readonly string[],
   use: (page: LoadedPage, log: PageLog, file: string) => Promise<T>,
-  options: { width?: number; waitReady?: boolean } = {},
+  options: { width?: number; height?: number; waitReady?: boolean; tempDir?: string } = {},
 ): Promise<T[]> {
+  if (!HAS_CHROMIUM) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install chromium`);
+  }
+  if (options.tempDir) {
+    await Deno.mkdir(options.tempDir, { recursive: true });
+    // playwright puts its artifacts in os.tmpdir(); keep them inside the folder we may write.
+    Deno.env.set("TMPDIR", options.tempDir);
+  }
   // playwright-core probes /proc for WSL when it loads; Deno grants /proc only with --allow-all,
   // which the test task does not have. These machines are not WSL: answer "no" for those paths.
   const fs = (await import("node:fs")).default;
@@ -48,11 +59,14 @@ export async function withPages<T>(
       ? false
       : existsSync(p as string);
   const { chromium } = await import("playwright-core");
-  const profile = await Deno.makeTempDir({ prefix: "sb-chromium-" });
+  const profile = await Deno.makeTempDir({
+    prefix: "sb-chromium-",
+    ...(options.tempDir ? { dir: options.tempDir } : {}),
+  });
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: options.width ?? 1400, height: 1000 },
+    viewport: { width: options.width ?? 1400, height: options.height ?? 1000 },
     args: [
       "--no-sandbox",
       "--disable-gpu",
@@ -111,4 +125,39 @@ export async function paintedPixels(page: LoadedPage): Promise<number[]> {
       for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
       return painted;
     }));
+}
+
+/**
+ * Screenshots the top of each report (its findings and first chart) as a PNG preview, cropped
+ * shorter until it fits `maxBytes`.
+ *
+ * @param pages `[html file, png file]` pairs.
+ * @param options Viewport size (default 1100 x 760), size limit (default 200,000 bytes), and the
+ *   temporary folder.
+ * @returns The byte size of each preview written.
+ */
+export async function writePreviews(
+  pages: readonly (readonly [string, string])[],
+  options: { width?: number; height?: number; maxBytes?: number; tempDir?: string } = {},
+): Promise<number[]> {
+  const pngOf = new Map(pages);
+  const width = options.width ?? 1100;
+  const maxBytes = options.maxBytes ?? 200_000;
+  return await withPages(pages.map(([html]) => html), async (page, _log, file) => {
+    let height = options.height ?? 760;
+    let png: Uint8Array = await page.screenshot({ type: "png", fullPage: false });
+    while (png.length > maxBytes && height > 300) {
+      height = Math.round(height * 0.85);
+      png = await page.screenshot({ type: "png", clip: { x: 0, y: 0, width, height } });
+    }
+    if (png.length > maxBytes) {
+      throw new Error(`The preview of ${file} stays above ${maxBytes} bytes even at ${height} px`);
+    }
+    await writeFileAtomic(pngOf.get(file)!, png);
+    return png.length;
+  }, {
+    width,
+    height: options.height ?? 760,
+    ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+  });
 }
