@@ -27,6 +27,7 @@ import { selectSuites, SUITES } from "../suites/mod.ts";
 import { getMethod, METHODS } from "../methods/mod.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
 import { oneLine } from "../lib/one_line.ts";
+import { parseShard, type ShardSpec } from "../src/shard.ts";
 
 /** Every requested cell completed. */
 export const EXIT_OK = 0;
@@ -52,6 +53,8 @@ Options:
   --quick         smaller sample counts and grids (implied when no --suite is given)
   --full          with no --suite: run the default suites in full, not quick
   --out DIR       parent folder of run folders (default: results)
+  --shard K/N     run shard K of N: a deterministic share of the cells, balanced by estimated
+                  cost, the same on every machine (join the shards with \`deno task merge\`)
   --resume RUNID  complete the run DIR/RUNID as it was started (its own suites, targets,
                   variants and sparsities); finished cells are kept, errored cells retried
   --help          show this help
@@ -72,6 +75,7 @@ interface BenchArgs {
   full: boolean;
   out: string;
   resume?: string;
+  shard?: string;
   help: boolean;
 }
 
@@ -87,6 +91,7 @@ function parseBenchArgs(args: string[]): BenchArgs {
       full: { type: "boolean", default: false },
       out: { type: "string", default: "results" },
       resume: { type: "string" },
+      shard: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -103,12 +108,13 @@ function selection(a: BenchArgs): string {
     variant: sorted(a.variant),
     sparsity: sorted(a.sparsity.map((s) => String(Number(s)))),
     quick: a.quick || (a.suite.length === 0 && !a.full),
+    shard: a.shard ?? null,
   });
 }
 
 function shapesRun(a: BenchArgs): boolean {
   return a.suite.length + a.target.length + a.variant.length + a.sparsity.length > 0 ||
-    a.quick || a.full;
+    a.quick || a.full || a.shard !== undefined;
 }
 
 /**
@@ -150,6 +156,7 @@ async function resumeArgs(
 
 interface Selection {
   suites: ReturnType<typeof selectSuites>;
+  shard?: ShardSpec;
   targets: TargetId[];
   sparsities: number[];
   quick: boolean;
@@ -179,6 +186,7 @@ function validate(a: BenchArgs): Selection {
   });
   if (a.resume !== undefined) checkId("run id", a.resume);
   return {
+    ...(a.shard !== undefined ? { shard: parseShard(a.shard) } : {}),
     suites: selectSuites(a.suite),
     targets,
     sparsities,
@@ -258,6 +266,7 @@ async function bench(
     variants: a.variant,
     ...(sel.sparsities.length > 0 ? { sparsities: sel.sparsities } : {}),
     quick: sel.quick,
+    ...(sel.shard ? { shard: sel.shard } : {}),
     runDir,
     progress: createProgress(),
     backend: (id) => createBackend(id),
@@ -281,6 +290,7 @@ async function bench(
     wallMs: 0,
     commandLine: ["deno", "task", "bench", ...argsOf(a)],
     quick: sel.quick,
+    ...(sel.shard ? { shard: sel.shard } : {}),
     environment,
     backends: {},
     suites: await suiteRecords(sel.suites),
@@ -335,6 +345,7 @@ function argsOf(a: BenchArgs): string[] {
     ...a.sparsity.flatMap((s) => ["--sparsity", s]),
     ...(a.quick ? ["--quick"] : []),
     ...(a.full ? ["--full"] : []),
+    ...(a.shard !== undefined ? ["--shard", a.shard] : []),
   ];
 }
 

@@ -28,6 +28,25 @@ export interface CellFilter {
   methods?: readonly string[];
   /** Grid sparsities to keep; variants without a sparsity target are kept. */
   sparsities?: readonly number[];
+  /** Keeps only the work units (see {@linkcode unitKey}) this shard of the run owns. */
+  keep?: (unit: string) => boolean;
+}
+
+/**
+ * The key of a unit of work: a model suite's variant on all its targets (so a variant is
+ * prepared once per shard), or a custom suite's cell.
+ *
+ * @param suite Suite id.
+ * @param v The variant, or a custom cell's key.
+ * @returns The key.
+ */
+export function unitKey(
+  suite: string,
+  v: { method: string; params: Record<string, unknown>; sparsity: number | null } | string,
+): string {
+  return typeof v === "string"
+    ? `${suite}|${v}`
+    : `${suite}|${v.method}|${JSON.stringify(v.params)}|${v.sparsity ?? "-"}`;
 }
 
 /**
@@ -149,12 +168,14 @@ export function planModelSuite(
   quick: boolean,
   filter: CellFilter = {},
 ): { targets: TargetId[]; variants: Variant[] } {
+  const variants = expandVariants(suite, quick, {
+    ...(filter.methods ? { methods: filter.methods } : {}),
+    ...(filter.sparsities ? { sparsities: filter.sparsities } : {}),
+  });
+  const keep = filter.keep;
   return {
     targets: selectTargets(suiteTargets(suite, quick), filter.targets),
-    variants: expandVariants(suite, quick, {
-      ...(filter.methods ? { methods: filter.methods } : {}),
-      ...(filter.sparsities ? { sparsities: filter.sparsities } : {}),
-    }),
+    variants: keep ? variants.filter((v) => keep(unitKey(suite.id, v))) : variants,
   };
 }
 

@@ -45,6 +45,10 @@ export interface RunRecord {
   backends: Record<string, unknown>;
   /** Suite files, their hashes and pins. */
   suites: Record<string, unknown>[];
+  /** The share of the cells this run holds, when it is one shard of a sharded run. */
+  shard?: { index: number; count: number };
+  /** The runs a merged run was joined from (`deno task merge`). */
+  mergedFrom?: string[];
   /** Each session that worked on the run, the first start included. */
   sessions?: RunSession[];
   /** Anything else an earlier version wrote. */

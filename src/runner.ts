@@ -11,12 +11,20 @@ import type { Backend, TargetId } from "./backend.ts";
 import type { Dataset } from "../datasets/types.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import type { SparsityMethod } from "./method.ts";
-import { type CellFilter, cellKey, planModelSuite, selectTargets } from "./plan.ts";
+import {
+  type CellFilter,
+  cellKey,
+  planModelSuite,
+  selectTargets,
+  timingPolicy,
+  unitKey,
+} from "./plan.ts";
+import { assignShards, type ShardSpec, type WorkUnit } from "./shard.ts";
 import type { Progress } from "./progress.ts";
 import { type CellResult, emptyCell } from "./result.ts";
 import type { RunDir } from "./run_dir.ts";
 import { runModelSuite } from "./run_model_suite.ts";
-import type { CustomSuite, CustomSuiteContext, Suite } from "./suite.ts";
+import type { CustomCell, CustomSuite, CustomSuiteContext, Suite } from "./suite.ts";
 import { type Clock, wallClock } from "./timing.ts";
 import { oneLine } from "../lib/one_line.ts";
 import { type BackendIdentities, TargetPool } from "./steps/target_pool.ts";
@@ -52,6 +60,8 @@ export interface RunOptions {
   readModel: (path: string) => Promise<Uint8Array>;
   /** Clock for timing (tests pass a fake). */
   clock?: Clock;
+  /** Runs only this share of the cells (see `src/shard.ts`); all of them when absent. */
+  shard?: ShardSpec;
 }
 
 /**
@@ -61,19 +71,69 @@ export interface RunOptions {
  * @returns Number of cells still to run.
  */
 export async function countPendingCells(options: RunOptions): Promise<number> {
+  const filter = await runFilter(options);
   let n = 0;
   for (const suite of options.suites) {
     if (suite.kind === "model") {
-      const { targets, variants } = planModelSuite(suite, options.quick, cellFilter(options));
+      const { targets, variants } = planModelSuite(suite, options.quick, filter);
       for (const t of targets) {
         for (const v of variants) if (!options.runDir.isFinished(cellKey(suite.id, t, v))) n++;
       }
     } else {
-      const cells = await suite.plan(customContext(suite, options));
+      const cells = await customCells(suite, options, filter);
       n += cells.filter((c) => !options.runDir.isFinished(`${suite.id}|${c.key}`)).length;
     }
   }
   return n;
+}
+
+/**
+ * The run's work units with their estimated costs, for sharding: a model suite's variant costs
+ * its evaluation samples (at ~1 ms each) plus the timing budget of each of its targets; a custom
+ * cell costs one second.
+ *
+ * @param options Run options.
+ * @returns Units in plan order.
+ */
+export async function workUnits(options: RunOptions): Promise<WorkUnit[]> {
+  const units: WorkUnit[] = [];
+  const filter = cellFilter(options);
+  for (const suite of options.suites) {
+    if (suite.kind === "model") {
+      const { targets, variants } = planModelSuite(suite, options.quick, filter);
+      const evalS = ((options.quick ? suite.quick?.evaluationSamples : undefined) ??
+        suite.dataset.evaluation.samples) / 1000;
+      const timingS = targets.reduce((sum, t) => {
+        const p = timingPolicy(suite, t, options.quick);
+        return sum + (p.minTimeMs + p.maxTimeMs) / 2000;
+      }, 0);
+      for (const v of variants) units.push({ key: unitKey(suite.id, v), costS: evalS + timingS });
+    } else {
+      for (const c of await suite.plan(customContext(suite, options))) {
+        units.push({ key: unitKey(suite.id, c.key), costS: 1 });
+      }
+    }
+  }
+  return units;
+}
+
+/** The run's filter, with the shard's share when the run is sharded. */
+async function runFilter(options: RunOptions): Promise<CellFilter> {
+  const filter = cellFilter(options);
+  if (!options.shard) return filter;
+  const owner = assignShards(await workUnits(options), options.shard.count);
+  const me = options.shard.index;
+  return { ...filter, keep: (unit) => owner.get(unit) === me };
+}
+
+async function customCells(
+  suite: CustomSuite,
+  options: RunOptions,
+  filter: CellFilter,
+): Promise<CustomCell[]> {
+  const cells = await suite.plan(customContext(suite, options));
+  const keep = filter.keep;
+  return keep ? cells.filter((c) => keep(unitKey(suite.id, c.key))) : cells;
 }
 
 /**
@@ -99,12 +159,13 @@ export function cellFilter(options: RunOptions): CellFilter {
 export async function runSuites(options: RunOptions): Promise<BackendIdentities> {
   const identities: BackendIdentities = {};
   const pool = new TargetPool(options.backend, identities);
+  const filter = await runFilter(options);
   options.progress.setTotal(await countPendingCells(options));
   for (const suite of options.suites) {
     if (suite.kind === "model") {
       await runModelSuite(suite, {
         quick: options.quick,
-        filter: cellFilter(options),
+        filter,
         runDir: options.runDir,
         progress: options.progress,
         targets: pool,
@@ -114,7 +175,7 @@ export async function runSuites(options: RunOptions): Promise<BackendIdentities>
         readModel: options.readModel,
         clock: options.clock ?? wallClock,
       });
-    } else await runCustomSuite(suite, options, pool);
+    } else await runCustomSuite(suite, options, { pool, filter });
   }
   return identities;
 }
@@ -131,13 +192,13 @@ function customContext(suite: CustomSuite, options: RunOptions): CustomSuiteCont
 async function runCustomSuite(
   suite: CustomSuite,
   options: RunOptions,
-  pool: TargetPool,
+  run: { pool: TargetPool; filter: CellFilter },
 ): Promise<void> {
   const ctx = customContext(suite, options);
   // Probing records the identities; an unavailable target shows up in the cells that need it.
   const devices = new Map<string, string>();
-  for (const t of ctx.targets) devices.set(t, (await pool.get(t)).identity?.device ?? "");
-  for (const cell of await suite.plan(ctx)) {
+  for (const t of ctx.targets) devices.set(t, (await run.pool.get(t)).identity?.device ?? "");
+  for (const cell of await customCells(suite, options, run.filter)) {
     const key = `${suite.id}|${cell.key}`;
     if (options.runDir.isFinished(key)) continue;
     options.progress.status(`${suite.id}: ${cell.label}`);
