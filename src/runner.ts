@@ -8,7 +8,7 @@
  */
 
 import type { Backend, TargetId } from "./backend.ts";
-import type { Dataset } from "../datasets/types.ts";
+import type { Dataset, DatasetSource } from "../datasets/types.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import type { SparsityMethod } from "./method.ts";
 import {
@@ -54,8 +54,8 @@ export interface RunOptions {
    * imports no method itself. Throws for an unknown id.
    */
   method: (id: string) => SparsityMethod;
-  /** Loads a dataset (default: the real loaders). */
-  dataset?: (id: Dataset["id"]) => Promise<Dataset>;
+  /** Loads a dataset (default: the real loaders; a user dataset from its source). */
+  dataset?: (id: Dataset["id"], source?: DatasetSource) => Promise<Dataset>;
   /** Reads a model file, path relative to the repository (default: from disk). */
   readModel: (path: string) => Promise<Uint8Array>;
   /** Clock for timing (tests pass a fake). */
@@ -109,7 +109,7 @@ export async function workUnits(options: RunOptions): Promise<WorkUnit[]> {
       }, 0);
       for (const v of variants) units.push({ key: unitKey(suite.id, v), costS: evalS + timingS });
     } else {
-      for (const c of await suite.plan(customContext(suite, options))) {
+      for (const c of await planCustom(suite, options)) {
         units.push({ key: unitKey(suite.id, c.key), costS: 1 });
       }
     }
@@ -126,12 +126,32 @@ async function runFilter(options: RunOptions): Promise<CellFilter> {
   return { ...filter, keep: (unit) => owner.get(unit) === me };
 }
 
+/** The cell a custom suite's failed plan is recorded as, so the failure is data, not a crash. */
+const PLAN_CELL = "plan";
+
+async function planCustom(suite: CustomSuite, options: RunOptions): Promise<CustomCell[]> {
+  try {
+    return await suite.plan(customContext(suite, options));
+  } catch (e) {
+    const target = suite.targets[0] ?? "";
+    return [
+      {
+        key: PLAN_CELL,
+        target,
+        method: PLAN_CELL,
+        label: "planning",
+        failed: oneLine(e),
+      } as CustomCell & { failed: string },
+    ];
+  }
+}
+
 async function customCells(
   suite: CustomSuite,
   options: RunOptions,
   filter: CellFilter,
 ): Promise<CustomCell[]> {
-  const cells = await suite.plan(customContext(suite, options));
+  const cells = await planCustom(suite, options);
   const keep = filter.keep;
   return keep ? cells.filter((c) => keep(unitKey(suite.id, c.key))) : cells;
 }
@@ -171,7 +191,7 @@ export async function runSuites(options: RunOptions): Promise<BackendIdentities>
         targets: pool,
         backend: options.backend,
         method: options.method,
-        dataset: options.dataset ?? ((id) => loadDataset(id)),
+        dataset: options.dataset ?? ((id, source) => loadDataset(id, source ? { source } : {})),
         readModel: options.readModel,
         clock: options.clock ?? wallClock,
       });
@@ -218,6 +238,8 @@ async function runCustomSuite(
     });
     let result: CellResult;
     try {
+      const failed = (cell as { failed?: string }).failed;
+      if (failed !== undefined) throw new Error(`Cannot plan suite ${suite.id}: ${failed}`);
       const got = await suite.runCell(cell, ctx);
       result = {
         ...base,

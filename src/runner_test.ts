@@ -172,3 +172,34 @@ Deno.test("expandVariants() keeps the requested methods and grid points, dense f
   assert.deepEqual(ids({ sparsities: [0.5] }), ["dense@-", "relu@-", "teal@0.5", "topk@0.5"]);
   assert.deepEqual(ids({ methods: ["topk"], sparsities: [0.9] }), ["dense@-", "topk@0.9"]);
 });
+
+Deno.test("runSuites() records a custom suite whose plan throws as one errored cell and goes on", async () => {
+  const { suite, modelBytes, dataset } = await tinySuite();
+  const broken = {
+    kind: "custom" as const,
+    id: "broken",
+    title: "t",
+    description: "d",
+    targets: ["wgsl" as const],
+    inDefault: false,
+    seed: 0,
+    plan: () => Promise.reject(new Error("No WebGPU adapter\nmore detail")),
+    runCell: () => Promise.resolve({}),
+  };
+  const dir = await RunDir.create(await Deno.makeTempDir(), "r7");
+  await runSuites({
+    suites: [broken, suite],
+    quick: false,
+    runDir: dir,
+    progress: quiet,
+    backend: (id) => createBackend(id),
+    method: getMethod,
+    dataset: () => Promise.resolve(dataset),
+    readModel: () => Promise.resolve(modelBytes),
+  });
+  const plan = dir.cells.find((c) => c.suite === "broken")!;
+  assert.equal(plan.status, "errored");
+  assert.equal(plan.error, "Cannot plan suite broken: No WebGPU adapter");
+  assert.ok(dir.cells.some((c) => c.suite === "tiny" && c.status === "completed"));
+  await dir.close();
+});
