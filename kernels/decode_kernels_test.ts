@@ -297,7 +297,7 @@ Deno.test({
       // The fraction rule selects an element exactly; the statistic sums in another order.
       if (rule.kind === "fraction") assert.equal(t, tRef, `threshold fraction k=${k}`);
       else assert.ok(Math.abs(t - tRef) < 1e-5, `threshold stat k=${k}: ${t} vs ${tRef}`);
-      for (const dtype of ["f32", "f16"] as const) {
+      for (const [dtype, compact] of [["f32", true], ["f16", true], ["f32", false]] as const) {
         const wt = random(k * n, n + 1);
         const stored = dtype === "f16" ? Float32Array.from(new Float16Array(wt)) : wt;
         const skipRule = rule.kind === "stat"
@@ -318,6 +318,7 @@ Deno.test({
           thresholds,
           slot: 2,
           rowsPerSplit: 100,
+          compact,
         });
         await runOnce(device, [g.dispatch]);
         const parts = await readF32(g.partials, g.splits * n);
@@ -325,7 +326,7 @@ Deno.test({
         for (let s = 0; s < g.splits; s++) for (let c = 0; c < n; c++) y[c]! += parts[s * n + c]!;
         const ref = skipGemvCpu(stored, x, { n, rule: skipRule, threshold: t });
         if (rule.kind === "fraction") assert.equal(ref.kept, k - rule.drop);
-        close(y, ref.y, 1e-5, `skip_gemv ${dtype} ${rule.kind} ${k}x${n}`);
+        close(y, ref.y, 1e-5, `skip_gemv ${dtype} compact=${compact} ${rule.kind} ${k}x${n}`);
       }
     }
   }

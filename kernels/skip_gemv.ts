@@ -56,6 +56,11 @@ export interface SkipGemvTuning {
   lanes?: number;
   /** Rows per split (default 128): fewer rows, more workgroups and more partials traffic. */
   rowsPerSplit?: number;
+  /**
+   * Compact each chunk's kept rows in workgroup memory before sweeping them (default true, the
+   * form for GPUs); false tests each row as it is read (CPU adapters: no barriers, no atomics).
+   */
+  compact?: boolean;
 }
 
 /** An input-sparse GEMV ready to dispatch. */
@@ -112,6 +117,7 @@ export async function createSkipGemv(
       WG: wg,
       MODE: options.rule.kind === "value" ? 1 : 0,
       SCALED: scale ? 1 : 0,
+      COMPACT: options.compact === false ? 0 : 1,
     },
   });
   const partials = storageBuffer(device, `${options.label} partials`, splits * options.n * 4);

@@ -5,7 +5,8 @@
 //   MODE 0: keep |x_j| (· s_j when SCALED) > t   MODE 1: keep x_j > t
 // Each workgroup owns `lanes` 16-byte column units and one split of the rows; a chunk of WG rows
 // at a time, every thread tests one row and the kept ones take a slot in workgroup memory, then
-// the threads sweep only the kept rows, UNROLL loads in flight. Partial sums per split go to
+// the threads sweep only the kept rows, two loads in flight. Without COMPACT (CPU adapters, where
+// barriers and atomics are costly) each thread tests its rows as it goes instead. Partial sums per split go to
 // partials[split][n]; the kernel that reads the output next finishes the sum (add_norm,
 // rope_cache, glu), so the reduction costs no dispatch of its own. The weight loader `wunit`
 // (f32: 4 columns per unit; f16: 8, unpacked from u32 pairs) comes from a prelude the host adds.
@@ -13,7 +14,7 @@
 override WG: u32 = 256u;
 override MODE: u32 = 0u;
 override SCALED: bool = false;
-override UNROLL: u32 = 4u;
+override COMPACT: bool = true;
 
 struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, _a: u32, _b: u32, _c: u32 }
 
@@ -53,7 +54,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var hi = vec4<f32>(0.0);
   var lo1 = vec4<f32>(0.0);
   var hi1 = vec4<f32>(0.0);
-  for (var base = start; base < end; base += WG) {
+  if (!COMPACT) {
+    for (var r = start + rgroup; r < end; r += groups) {
+      let v = x[r];
+      if (keep(v, r, t)) {
+        let u = wunit(r * units + c);
+        lo += u.lo * v;
+        hi += u.hi * v;
+      }
+    }
+  }
+  for (var base = start; COMPACT && base < end; base += WG) {
     if (lid == 0u) { atomicStore(&kept_slots, 0u); }
     workgroupBarrier();
     let r = base + lid;
@@ -69,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lid == 0u) { kept_count = atomicLoad(&kept_slots); }
     let count = workgroupUniformLoad(&kept_count);
     var j = rgroup;
-    if (UNROLL >= 2u) {
+    {
       for (; j + groups < count; j += 2u * groups) {
         let u0 = wunit(kept_row[j] * units + c);
         let u1 = wunit(kept_row[j + groups] * units + c);

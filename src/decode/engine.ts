@@ -159,7 +159,7 @@ export async function createDecoder(
   const cpu = options.adapter?.isFallbackAdapter ?? false;
   const gemvTuning = options.gemvTuning ?? defaultTuning({ isFallbackAdapter: cpu }).gemv;
   const skipTuning = options.skipTuning ??
-    (cpu ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64 } : {});
+    (cpu ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64, compact: false } : {});
   const wg = cpu ? 64 : 256;
   if (options.hasF16 === false && weights.dtype === "f16") {
     throw new Error(

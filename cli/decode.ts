@@ -1,0 +1,261 @@
+/**
+ * `deno task decode --model FILE.onnx | --shape NAME [--dtype f16] [--method teal --sparsity 0.5]
+ * --ids 1,2,3 [--tokens N] [--logits] [--json]`: batch-1 greedy decoding on the project's WGSL
+ * kernels. Prints the generated ids, the time per token (many tokens per synchronisation, GPU
+ * timestamps where the adapter has them) and, with --logits, the logits at the last prompt
+ * position (the distribution of the first generated token).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { basename } from "node:path";
+import { acquireGpu } from "../kernels/gpu_device.ts";
+import { timeDispatches } from "../kernels/gpu_timing.ts";
+import { oneLine } from "../lib/one_line.ts";
+import { decodeModel } from "../src/onnx/model.ts";
+import { importDecoder } from "../src/decode/onnx_import.ts";
+import { type GpuWeights, syntheticWeights, uploadWeights } from "../src/decode/weights.ts";
+import { shapeByName, SHAPES } from "../src/decode/synthetic.ts";
+import { createDecoder } from "../src/decode/engine.ts";
+import { DECODE_METHODS, planFor } from "../src/decode/calibrate.ts";
+import { fillCaches, timeTokens, WRAP_WINDOW } from "../src/decode/measure.ts";
+import type { DecoderSpec, HostWeights } from "../src/decode/spec.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import type { TextDataset } from "../datasets/types.ts";
+
+const HELP = `Usage: deno task decode (--model FILE.onnx | --shape NAME) [options]
+
+Greedy batch-1 decoding on the WGSL kernels: prefill over the prompt, then one token at a time,
+tokens chained on the GPU (argmax -> next embedding without a read-back).
+
+  --model FILE.onnx   a decoder-only transformer in ONNX (the zoo LMs; learned positions, LayerNorm)
+  --shape NAME        a speed-only model with seeded random weights made on the GPU: ${
+  Object.keys(SHAPES).join(", ")
+}
+  --dtype f32|f16     weight precision (default f32; f16 needs the adapter's shader-f16)
+  --method M          ${DECODE_METHODS.join(", ")} (default dense)
+  --sparsity S        target sparsity in [0, 1) for the method
+  --ids 1,2,3         prompt token ids (default 1)
+  --tokens N          tokens to generate (default 16)
+  --context C         context length the per-token time is measured at (default: the prompt's;
+                      512 for --shape, whose KV cache is filled with random values)
+  --logits            also print the logits at the last prompt position
+  --profile           also time each dispatch of one block and of the head on its own
+  --json              one JSON object instead of text`;
+
+/** What `decode --json` prints. */
+export interface DecodeReport {
+  /** Model (file name or shape). */
+  model: string;
+  /** Whether the weights are random (speed only). */
+  speed_only: boolean;
+  /** Weight precision. */
+  dtype: string;
+  /** Method and target sparsity. */
+  method: string;
+  /** Target sparsity, null for dense. */
+  sparsity: number | null;
+  /** Prompt ids. */
+  ids: number[];
+  /** Generated ids. */
+  generated: number[];
+  /** Milliseconds per token at `context`. */
+  ms_per_token: number;
+  /** Tokens per second. */
+  tokens_per_s: number;
+  /** Context length of the timing. */
+  context: number;
+  /** How the time was taken (timestamps or wall-slope). */
+  timing: string;
+  /** Dispatches per token. */
+  dispatches_per_token: number;
+  /** Weight + KV-cache bytes per token (effective, at the planned density). */
+  bytes_per_token: number;
+  /** Logits at the last prompt position (with --logits). */
+  logits?: number[];
+  /** Microseconds per dispatch of block 0 and the head (with --profile). */
+  profile?: { kernel: string; us: number }[];
+}
+
+async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: "string" },
+      shape: { type: "string" },
+      dtype: { type: "string", default: "f32" },
+      method: { type: "string", default: "dense" },
+      sparsity: { type: "string", default: "0" },
+      ids: { type: "string", default: "1" },
+      tokens: { type: "string", default: "16" },
+      context: { type: "string" },
+      logits: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.model === !values.shape) {
+    throw new Error("give one of --model FILE.onnx or --shape NAME");
+  }
+  const dtype = values.dtype;
+  if (dtype !== "f32" && dtype !== "f16") throw new Error(`--dtype ${dtype}: use f32 or f16`);
+  const sparsity = Number(values.sparsity);
+  if (!(sparsity >= 0 && sparsity < 1)) {
+    throw new Error(`--sparsity ${values.sparsity}: use a number in [0, 1)`);
+  }
+  const tokens = Number(values.tokens);
+  if (!Number.isInteger(tokens) || tokens < 1) {
+    throw new Error(`--tokens ${values.tokens}: use a positive integer`);
+  }
+  const ids = values.ids.split(",").map((s) => Number(s.trim()));
+  if (ids.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new Error(`--ids ${values.ids}: use comma-separated non-negative integers`);
+  }
+
+  const gpu = await acquireGpu();
+  const { device } = gpu;
+  const sparse = values.method !== "dense" && sparsity > 0;
+  const layouts = sparse ? ["row" as const, "transposed" as const] : ["row" as const];
+  let spec: DecoderSpec;
+  let host: HostWeights | undefined;
+  let weights: GpuWeights;
+  if (values.model) {
+    const imported = importDecoder(decodeModel(await Deno.readFile(values.model)), {
+      id: basename(values.model),
+    });
+    spec = imported.spec;
+    host = imported.weights;
+    weights = uploadWeights(device, spec, host, { dtype, layouts });
+  } else {
+    spec = shapeByName(values.shape!);
+    weights = await syntheticWeights(device, spec, { dtype, layouts, seed: 1 });
+  }
+  const bad = ids.find((v) => v >= spec.vocab);
+  if (bad !== undefined) throw new Error(`--ids: ${bad} is outside the vocabulary (${spec.vocab})`);
+  const context = Number(values.context ?? (values.shape ? 512 : ids.length));
+  const maxContext = Math.min(
+    spec.maxPositions,
+    Math.max(ids.length + tokens, context + WRAP_WINDOW),
+  );
+  if (ids.length + tokens > maxContext || context + WRAP_WINDOW > spec.maxPositions) {
+    throw new Error(
+      `prompt + tokens (${ids.length + tokens}) or context + ${WRAP_WINDOW} (${
+        context + WRAP_WINDOW
+      }) exceed the model's ${spec.maxPositions} positions; ask for fewer`,
+    );
+  }
+  let calibration: number[][] = [];
+  if (host && ["teal", "wina", "cats"].includes(values.method)) {
+    const text = (await loadDataset("english-text")) as TextDataset;
+    if (text.vocab.length !== spec.vocab) {
+      throw new Error(
+        `${values.method} calibrates on english-text (vocabulary ${text.vocab.length}), this model has ${spec.vocab}; use --method topk`,
+      );
+    }
+    const cal = text.splits.calibration.ids;
+    calibration = Array.from(
+      { length: 8 },
+      (_, w) => Array.from(cal.subarray(w * 64, w * 64 + 64)),
+    );
+  }
+  const plan = planFor(
+    values.method,
+    sparsity,
+    { spec, ...(host ? { host } : {}), gpu: weights },
+    calibration,
+  );
+  const decoder = await createDecoder(device, weights, {
+    plan,
+    maxContext,
+    hasF16: gpu.hasF16,
+    adapter: gpu.facts,
+  });
+  decoder.writeIds(Uint32Array.from(ids));
+  decoder.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
+  let logits: number[] | undefined;
+  if (values.logits) {
+    await decoder.run(ids.length);
+    logits = Array.from(await decoder.readLogits());
+    if (tokens > 1) await decoder.run(tokens - 1);
+  } else {
+    await decoder.run(ids.length - 1 + tokens);
+  }
+  const generated = Array.from(await decoder.readIds(ids.length + tokens)).slice(ids.length);
+  if (values.shape) await fillCaches(device, decoder, 100);
+  const t = await timeTokens(device, decoder, { context, timestamps: gpu.hasTimestamps });
+  let profile: DecodeReport["profile"];
+  if (values.profile) {
+    profile = [];
+    const perBlock = (decoder.dispatchesPerToken - 4) / spec.layers;
+    const picked = [
+      ...decoder.step.slice(1, 1 + perBlock),
+      ...decoder.step.slice(decoder.step.length - 3),
+    ];
+    for (const d of picked) {
+      const k = await timeDispatches(device, [[d]], {
+        samples: 3,
+        targetMs: 30,
+        timestamps: gpu.hasTimestamps,
+      });
+      profile.push({ kernel: d.bindGroup.label, us: k.ms * 1000 });
+    }
+  }
+  const report: DecodeReport = {
+    model: values.model ? basename(values.model) : spec.id,
+    speed_only: weights.synthetic,
+    dtype,
+    method: plan.method,
+    sparsity: sparse ? sparsity : null,
+    ids,
+    generated,
+    ms_per_token: t.ms,
+    tokens_per_s: 1000 / t.ms,
+    context,
+    timing: t.source,
+    dispatches_per_token: decoder.dispatchesPerToken,
+    bytes_per_token: decoder.bytesPerToken(context),
+    ...(logits ? { logits } : {}),
+    ...(profile ? { profile } : {}),
+  };
+  if (values.json) {
+    console.log(JSON.stringify(report));
+  } else {
+    console.log(
+      `model ${report.model}${
+        report.speed_only ? " (random weights: speed only)" : ""
+      }, ${dtype}, ${report.method}${report.sparsity !== null ? ` @ ${report.sparsity}` : ""}`,
+    );
+    console.log(`generated: ${generated.join(",")}`);
+    console.log(
+      `${t.ms.toFixed(3)} ms/token (${
+        report.tokens_per_s.toFixed(1)
+      } tokens/s) at context ${context}, ${t.source}; ${report.dispatches_per_token} dispatches/token; ${
+        (report.bytes_per_token / 1e9).toFixed(3)
+      } GB/token = ${(report.bytes_per_token / (t.ms * 1e6)).toFixed(0)} GB/s`,
+    );
+    if (logits) {
+      console.log(
+        `logits at position ${ids.length - 1}: ${logits.map((v) => v.toFixed(4)).join(",")}`,
+      );
+    }
+    for (const p of profile ?? []) console.log(`  ${p.us.toFixed(2).padStart(9)} us  ${p.kernel}`);
+  }
+  decoder.destroy();
+  weights.destroy();
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    console.error(`decode: ${oneLine(e)}`);
+    Deno.exit(1);
+  }
+}
