@@ -5,18 +5,34 @@
  * ONNX tools, exporters) on their own.
  *
  * @example Run a suite programmatically
- * ```ts ignore
+ * ```ts
  * import { createBackend, createProgress, getMethod, RunDir, runSuites, SUITES } from "./mod.ts";
- * const runDir = await RunDir.create("results", "my-run");
+ * import { repoPath } from "./lib/repo_root.ts";
+ * const runDir = await RunDir.createNew(await Deno.makeTempDir());
  * await runSuites({
- *   suites: [SUITES[0]!.suite],
+ *   suites: [SUITES.find((s) => s.suite.id === "mlp-mnist")!.suite],
  *   quick: true,
+ *   targets: ["ort-wasm"],
+ *   variants: ["teal"],
  *   runDir,
- *   progress: createProgress(),
+ *   progress: createProgress({ quiet: true, interactive: false }),
  *   backend: createBackend,
  *   method: getMethod,
- *   readModel: (p) => Deno.readFile(p),
+ *   readModel: (p) => Deno.readFile(repoPath(p)),
  * });
+ * await runDir.close();
+ * const teal = runDir.cells.find((c) => c.method === "teal")!;
+ * console.log(teal.speedup, teal.flops_reduction, teal.accuracy);
+ * ```
+ *
+ * @example Count a model's FLOPs and find its FFN blocks
+ * ```ts
+ * import { analyzeGraph, countFlops, decodeModel, inferShapes } from "./mod.ts";
+ * import { repoPath } from "./lib/repo_root.ts";
+ * const model = decodeModel(await Deno.readFile(repoPath("models/mlp-relu-mnist.onnx")));
+ * const shapes = await inferShapes(model, { input: [1, 784] });
+ * console.log(countFlops(model, shapes).flops); // 2 × multiply-accumulates
+ * console.log(analyzeGraph(model.graph!).ffn.length);
  * ```
  *
  * @module

@@ -78,6 +78,16 @@ export function variantLabel(v: Variant): string {
 /**
  * The variants of a suite after `--quick`, `--variant` and `--sparsity`, dense first.
  *
+ * @example
+ * ```ts
+ * import { expandVariants } from "./plan.ts";
+ * import { SUITES } from "../suites/mod.ts";
+ * const suite = SUITES.find((s) => s.suite.id === "mlp-mnist")!.suite;
+ * if (suite.kind === "model") {
+ *   console.log(expandVariants(suite, true, { methods: ["teal"] })); // dense, then teal@0.5
+ * }
+ * ```
+ *
  * @param suite The suite.
  * @param quick Quick mode.
  * @param options `methods`: method ids to keep; `sparsities`: grid points to keep (variants

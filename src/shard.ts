@@ -45,6 +45,13 @@ export function parseShard(text: string): ShardSpec {
  * Deals units to shards: the costliest unit first, each to the least loaded shard (the lowest
  * index on a tie), so shards end with similar estimated cost.
  *
+ * @example
+ * ```ts
+ * import { assignShards } from "./shard.ts";
+ * const owner = assignShards([{ key: "a", costS: 3 }, { key: "b", costS: 2 }, { key: "c", costS: 1 }], 2);
+ * console.log(owner); // a on shard 1; b and c on shard 2
+ * ```
+ *
  * @param units The run's units.
  * @param count Number of shards.
  * @returns The 1-based shard of each unit key.
