@@ -9,7 +9,7 @@
 
 import type { CellResult } from "../result.ts";
 import { type ChartDataset, chartHasData, type ChartPoint, type ChartSpec } from "./chart_spec.ts";
-import { layerLabel, seriesLabel, variantLabel } from "./labels.ts";
+import { layerLabel, percentLabel, seriesLabel, variantLabel } from "./labels.ts";
 import { studiesFor, type StudyReport } from "./study.ts";
 
 /** The baseline's method id, as `CellResult.method` documents it. */
@@ -139,7 +139,7 @@ function accuracyCharts(
     charts(out, {
       id: `${suite}-accuracy-flops`,
       title: `${suite}: ${metric} vs FLOPs reduction, per method (dense ${denseText})`,
-      kind: "scatter",
+      kind: "line",
       datasets: uniq(withFlops.map(arm)).map((a) => ({
         label: a,
         data: withFlops.filter((c) => arm(c) === a).map((c) => ({
@@ -182,7 +182,7 @@ function accuracyCharts(
   charts(out, {
     id: `${suite}-accuracy`,
     title: `${suite}: ${metric} vs realised sparsity (dense ${denseText})`,
-    kind: "scatter",
+    kind: "line",
     datasets: uniq(realised.map(methodSeries)).map((m) => ({
       label: m,
       data: realised.filter((c) =>
@@ -246,17 +246,25 @@ export function chartsFor(cells: readonly CellResult[], options: ChartsOptions =
       const layers = uniq(dens.flatMap((c) => Object.keys(c.layer_density!)));
       const meaning = studies.find((s) => s.densityMeaning)?.densityMeaning ??
         "fraction of active elements";
-      charts(out, {
-        id: `${suite}-density`,
-        title: `${suite}: per-layer density (${meaning}), the first 12 variants`,
-        kind: "bar",
-        labels: layers.map(layerLabel),
-        datasets: dens.slice(0, 12).map((c) => ({
-          label: variantLabel(c, studies),
-          data: layers.map((l) => c.layer_density![l] ?? null),
-        })),
-        yTitle: "density",
-      });
+      // Small multiples: one chart per method, its sparsities as series, so no legend grows
+      // past a handful of entries.
+      const series = uniq(dens.map((c) => seriesLabel(c, studies)));
+      for (const [i, m] of series.slice(0, 8).entries()) {
+        const mc = dens.filter((c) => seriesLabel(c, studies) === m).slice(0, 8);
+        charts(out, {
+          id: `${suite}-density${i === 0 ? "" : `-${i + 1}`}`,
+          title: `${suite}: per-layer density of ${m} (${meaning})`,
+          kind: "bar",
+          labels: layers.map((l, k) => `L${k + 1} ${layerLabel(l)}`),
+          datasets: mc.map((c) => ({
+            label: c.sparsity_target === null
+              ? variantLabel(c, studies)
+              : percentLabel(c.sparsity_target),
+            data: layers.map((l) => c.layer_density![l] ?? null),
+          })),
+          yTitle: "density",
+        });
+      }
     }
     for (const s of studies) out.push(...(s.charts?.(sc) ?? []).filter(chartHasData));
     all.push(...out);

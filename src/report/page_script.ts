@@ -49,16 +49,18 @@ const overlay = {
         ctx.stroke();
       });
     });
-    for (const r of opts.refLines || []) {
+    (opts.refLines || []).forEach((r, i) => {
       const y = scales.y.getPixelForValue(r.y);
-      if (!(y >= chartArea.top && y <= chartArea.bottom)) continue;
+      if (!(y >= chartArea.top && y <= chartArea.bottom)) return;
       ctx.strokeStyle = "#555";
       ctx.setLineDash([4, 4]);
       ctx.beginPath(); ctx.moveTo(chartArea.left, y); ctx.lineTo(chartArea.right, y); ctx.stroke();
       ctx.setLineDash([]);
       ctx.fillStyle = "#333";
-      ctx.fillText(r.label, chartArea.left + 4, y - 3);
-    }
+      // Alternate sides so that two close lines (dense and its gate) keep readable labels.
+      ctx.textAlign = i % 2 === 0 ? "left" : "right";
+      ctx.fillText(r.label, i % 2 === 0 ? chartArea.left + 4 : chartArea.right - 4, i % 2 === 0 ? y - 3 : y + 11);
+    });
     ctx.restore();
   },
 };

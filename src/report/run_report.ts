@@ -8,8 +8,9 @@
 
 import { writeFileAtomic } from "../../lib/atomic_write.ts";
 import { REPO_ROOT } from "../../lib/repo_root.ts";
-import { chartsFor } from "./charts.ts";
-import { runFindings, runStatus } from "./findings.ts";
+import { chartsFor, DENSE } from "./charts.ts";
+import { runFindings, runStatus, speedupText } from "./findings.ts";
+import { variantLabel } from "./labels.ts";
 import { html } from "./html.ts";
 import { renderPage } from "./page.ts";
 import { readRun, type RunData } from "./run_data.ts";
@@ -65,6 +66,60 @@ export function claimSections(run: RunData, studies: readonly StudyReport[]): Re
 }
 
 /**
+ * One summary table per suite: each variant's FLOPs reduction, metric and gate, and its speedup
+ * with interval on every target, in one row.
+ *
+ * @param run The run.
+ * @param studies The studies (for labels).
+ * @returns The sections.
+ */
+export function summarySections(run: RunData, studies: readonly StudyReport[]): ReportSection[] {
+  const out: ReportSection[] = [];
+  for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {
+    const sc = run.cells.filter((c) => c.suite === suite && c.status === "completed");
+    const covering = studiesFor(studies, suite);
+    const variants = sc.filter((c) =>
+      c.method !== DENSE &&
+      (c.speedup !== null || c.accuracy !== null || c.flops_reduction !== null)
+    );
+    if (variants.length === 0) continue;
+    const targets = [...new Set(variants.filter((c) => c.speedup !== null).map((c) => c.target))];
+    const labels = [...new Set(variants.map((c) => variantLabel(c, covering)))];
+    const metric = variants.find((c) => c.metric)?.metric ?? "";
+    const rows = labels.map((l) => {
+      const of = variants.filter((c) => variantLabel(c, covering) === l);
+      const first = of[0]!;
+      const acc = of.find((c) => c.accuracy !== null);
+      return html`<tr><td>${l}</td><td>${first.flops_reduction?.toFixed(2) ?? ""}</td><td>${
+        acc?.accuracy?.toFixed(4) ?? ""
+      }</td><td>${acc?.gate ?? ""}</td>${
+        targets.map((t) => {
+          const c = of.find((x) => x.target === t && x.speedup !== null);
+          return html`<td>${c ? speedupText(c) : ""}</td>`;
+        })
+      }</tr>`;
+    });
+    out.push({
+      title: `${suite}: summary`,
+      body: html`
+        <div class="scroll">
+          <table class="sortable">
+            <thead>
+              <tr><th>variant</th><th>x fewer FLOPs</th><th>${metric ||
+                "metric"}</th><th>gate</th>${targets.map((t) =>
+                  html`<th>speedup on ${t} [95 % CI]</th>`
+                )}</tr>
+            </thead>
+            <tbody>${rows}</tbody>
+          </table>
+        </div>
+      `,
+    });
+  }
+  return out;
+}
+
+/**
  * Each covering study's sections, suite by suite.
  *
  * @param run The run.
@@ -103,6 +158,7 @@ export async function renderRunReport(
     findings: runFindings(run, options),
     charts: chartsFor(run.cells, { studies }),
     sections: [
+      ...summarySections(run, studies),
       ...claimSections(run, studies),
       ...studySections(run, studies),
       { title: "Environment and pins", body: environmentTable(run.run) },
