@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { coAdaptiveSections } from "./corematching_report.ts";
+import { STUDY_REPORTS } from "./reports.ts";
+import { runFindings } from "../src/report/findings.ts";
 import { emptyCell } from "../src/result.ts";
 import type { CellResult } from "../src/result.ts";
 
@@ -50,4 +52,22 @@ Deno.test("coAdaptiveSections() scores co-adaptive sparsity against each single 
   assert.match(String(section.body), /at <b>0<\/b> of 2 settings/);
   assert.match(String(section.body), /0\.7800/);
   assert.match(String(section.body), /not reached/);
+});
+
+Deno.test("the CoreMatching findings put the paper's claims beside what the run measured", () => {
+  const run = {
+    id: "r",
+    run: {
+      suites: [{
+        id: "corematching-vit-relu",
+        claims: [{ label: "FLOPs reduction", value: 5, unit: "x", source: "paper" }],
+      }],
+    },
+    cells: cells.map((c) => ({ ...c, suite: "corematching-vit-relu", accuracy_dense: 0.9 })),
+  };
+  const text = runFindings(run, { studies: STUDY_REPORTS }).map((f) => f.text).join("\n");
+  assert.match(
+    text,
+    /the paper claims 5x FLOPs reduction \(paper\); measured here: no co-adaptive setting passed the quality gate; the largest was 1\.60x fewer FLOPs \(m\), accuracy 0\.6000 vs dense 0\.9000/,
+  );
 });
