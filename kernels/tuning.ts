@@ -1,9 +1,9 @@
 /**
  * Default launch shapes per kind of adapter. GPUs want many threads per row and coalesced loads;
  * CPU adapters (llvmpipe runs a workgroup's threads as SIMD lanes, and every workgroup barrier
- * costs a context switch) want one thread per row and small workgroups. The `kernels` suite
- * sweeps the GEMV shapes and records the winner; these defaults are what the FFN pipelines and
- * the `wgsl` backend use.
+ * costs a context switch) want one thread per row and small workgroups. Every launch shape the
+ * `kernels` suite sweeps is listed here, with the defaults the FFN pipelines and the `wgsl`
+ * backend use and the rule that picks the active-list sparse GEMV's shape per adapter and shape.
  *
  * @module
  */
@@ -109,49 +109,112 @@ export function gemvTuningLabel(t: GemvTuning): string {
   }`;
 }
 
-/** A launch shape of the masked sparse GEMV (see `sparse_gemv_masked.wgsl`). */
-export interface MaskedTuning {
-  /** Rows per iteration, 1, 2 or 4. */
+/** Launch shape of the active-list sparse GEMV (see `sparse_gemv_active.wgsl`). */
+export interface ActiveSparseTuning {
+  /** Threads per workgroup (WG), a power of two. */
+  workgroupSize: number;
+  /** 16-byte column chunks per workgroup (LANES), a power of two ≤ the workgroup size. */
+  lanes: number;
+  /** Weight loads in flight per thread (UNROLL): 1, 2, 4 or 8. */
   unroll: number;
-  /** Compact kept rows in workgroup memory first (the GPU form). */
-  compact: boolean;
-  /** vec4 columns per thread of the uncompacted form. */
-  columnsPerThread?: number;
-  /** Threads per workgroup. */
-  workgroupSize?: number;
-  /** Split-K count as a fraction of the default (which aims at 2,048 workgroups). */
-  splitScale?: number;
+  /** Split-K count over the active list (workgroups per column tile). */
+  splits: number;
+  /**
+   * How the splits meet: `fused`, the last workgroup of each tile adds them (one dispatch);
+   * `pass`, a `reduce.wgsl` dispatch after.
+   */
+  reduce: "fused" | "pass";
 }
 
-/** The masked sparse GEMV launch shapes the kernels suite tries on a GPU. */
-export const MASKED_SWEEP: readonly MaskedTuning[] = [
-  { unroll: 4, compact: true },
-  { unroll: 2, compact: true },
-  { unroll: 4, compact: true, workgroupSize: 128 },
-  { unroll: 4, compact: true, splitScale: 0.25 },
-  { unroll: 4, compact: true, splitScale: 4 },
-  { unroll: 4, compact: true, workgroupSize: 64, splitScale: 0.25 },
-  // The uncompacted form that the previous H200 run measured, for comparison.
-  { unroll: 4, compact: false, splitScale: 0.25 },
-];
-
-/** The masked sparse GEMV launch shapes the kernels suite tries on a CPU adapter. */
-export const MASKED_SWEEP_CPU: readonly MaskedTuning[] = [
-  { unroll: 1, compact: false },
-  { unroll: 4, compact: false },
-  { unroll: 1, compact: false, columnsPerThread: 2 },
-  { unroll: 1, compact: false, columnsPerThread: 4 },
-];
+/** What the active-list sparse GEMV's launch shape is chosen from. */
+export interface ActiveSparseShape {
+  /** Inputs (weight rows). */
+  k: number;
+  /** Outputs (weight columns). */
+  n: number;
+  /** Weight precision. */
+  precision: "f32" | "f16";
+  /** Expected fraction of inputs kept (default 0.5); sizes the split count. */
+  density?: number;
+}
 
 /**
- * A short label of a masked sparse GEMV tuning, e.g. `WG=256,U=4,compact`.
+ * The active-list sparse GEMV's launch shape for an adapter and a shape: a fixed rule, not a
+ * timing, so two runs pick the same kernel (the kernels suite records it with every row and
+ * reports its sweep beside it). GPUs: 256 threads as 64 chunk lanes × 4 thread rows (1 KiB of a
+ * weight row per workgroup and row, f32 or f16), 8 loads in flight, and enough splits of the
+ * active list for about 512 workgroups while every thread keeps at least 8 rows to sweep. CPU
+ * adapters (one SIMD lane per thread, costly barriers): 64 threads, every thread its own chunk,
+ * few splits.
+ *
+ * @param facts Adapter facts.
+ * @param shape The shape, precision and expected density.
+ * @returns The tuning.
+ */
+export function activeSparseTuning(
+  facts: Pick<AdapterFacts, "isFallbackAdapter">,
+  shape: ActiveSparseShape,
+): ActiveSparseTuning {
+  const chunks = Math.ceil(shape.n / (shape.precision === "f16" ? 8 : 4));
+  const active = Math.max(1, Math.round(shape.k * (shape.density ?? 0.5)));
+  if (facts.isFallbackAdapter) {
+    const lanes = Math.min(64, 2 ** Math.ceil(Math.log2(chunks)));
+    return {
+      workgroupSize: 64,
+      lanes,
+      unroll: 4,
+      splits: Math.max(1, Math.min(8, Math.floor(active / 64))),
+      reduce: "fused",
+    };
+  }
+  const lanes = 64;
+  const rowsPerWg = 256 / lanes;
+  const tiles = Math.ceil(chunks / lanes);
+  const bySize = Math.round(512 / tiles);
+  const byWork = Math.floor(active / (8 * rowsPerWg));
+  return {
+    workgroupSize: 256,
+    lanes,
+    unroll: 8,
+    splits: Math.max(1, Math.min(bySize, byWork)),
+    reduce: "fused",
+  };
+}
+
+/**
+ * Active-list sparse GEMV shapes the kernels suite screens beside the chosen one on a GPU
+ * (reported, not used): thread rows, lanes, loads in flight, twice or half the splits, and the
+ * separate reduce pass.
+ *
+ * @param chosen The adapter's choice for the shape.
+ * @returns Alternatives, the choice first.
+ */
+export function activeSparseSweep(chosen: ActiveSparseTuning): ActiveSparseTuning[] {
+  const variants: ActiveSparseTuning[] = [
+    chosen,
+    { ...chosen, unroll: 4 },
+    { ...chosen, splits: Math.max(1, Math.round(chosen.splits / 2)) },
+    { ...chosen, splits: chosen.splits * 2 },
+    { ...chosen, lanes: chosen.lanes / 2, splits: Math.max(1, Math.round(chosen.splits / 2)) },
+    { ...chosen, lanes: chosen.lanes * 2, splits: chosen.splits * 2 },
+    { ...chosen, workgroupSize: chosen.workgroupSize * 2 },
+    { ...chosen, reduce: "pass" },
+  ];
+  const seen = new Set<string>();
+  return variants.filter((t) => {
+    const label = activeSparseTuningLabel(t);
+    if (seen.has(label) || t.lanes < 1 || t.lanes > t.workgroupSize) return false;
+    seen.add(label);
+    return true;
+  });
+}
+
+/**
+ * A short label of an active-list sparse GEMV tuning, e.g. `WG=256,L=64,U=8,S=12,fused`.
  *
  * @param t Tuning.
- * @param workgroupSize The workgroup size used when the tuning names none.
  * @returns Label.
  */
-export function maskedTuningLabel(t: MaskedTuning, workgroupSize: number): string {
-  return `WG=${t.workgroupSize ?? workgroupSize},U=${t.unroll},${
-    t.compact ? "compact" : "branchy"
-  }${t.columnsPerThread ? `,CPT=${t.columnsPerThread}` : ""}`;
+export function activeSparseTuningLabel(t: ActiveSparseTuning): string {
+  return `WG=${t.workgroupSize},L=${t.lanes},U=${t.unroll},S=${t.splits},${t.reduce}`;
 }

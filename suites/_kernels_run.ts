@@ -16,23 +16,22 @@ import { type KernelTime, timeDispatches } from "../kernels/gpu_timing.ts";
 import { createGemv, gemvCpu, gemvWeightBuffer, roundToHalf } from "../kernels/gemv.ts";
 import { createSelect, selectCpu } from "../kernels/select.ts";
 import {
-  createMaskedSparseGemv,
-  createSparseGemv,
+  type ActiveSparseGemvInstance,
+  activeWeightBuffer,
+  createActiveSparseGemv,
   sparseGemvCpu,
-  sparseWeightBuffer,
   transpose,
 } from "../kernels/sparse_gemv.ts";
 import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
 import {
-  defaultTuning,
+  activeSparseSweep,
+  type ActiveSparseTuning,
+  activeSparseTuning,
+  activeSparseTuningLabel,
   GEMV_SWEEP,
   GEMV_SWEEP_CPU,
   type GemvTuning,
   gemvTuningLabel,
-  MASKED_SWEEP,
-  MASKED_SWEEP_CPU,
-  type MaskedTuning,
-  maskedTuningLabel,
 } from "../kernels/tuning.ts";
 import { createBackend } from "../src/backends/mod.ts";
 import { wallClock } from "../src/timing.ts";
@@ -127,8 +126,8 @@ export class KernelsRun {
   #ceiling: Ceiling | undefined;
   readonly #denseMs = new Map<string, number>();
   /** The current shape's weights (and their transpose), kept: LLaMA's take seconds to make. */
-  #weights: { id: string; w: Float32Array; wt?: Float32Array } | undefined;
-  /** The current shape's transposed weights on the GPU, one per rotation copy. */
+  #weights: { id: string; w: Float32Array; wt?: Float32Array; wtHalf?: Float32Array } | undefined;
+  /** The current shape's transposed weights on the GPU in one precision, one per rotation copy. */
   #sparseWeights: { id: string; buffers: GPUBuffer[] } | undefined;
 
   /** @returns The compute-shader copy ceiling, measured once per run. */
@@ -144,46 +143,63 @@ export class KernelsRun {
   }
 
   /**
-   * The f32 dense time of a shape: measured in this run, or, on resume, by the interrupted one.
+   * The dense time of a shape in a precision: measured in this run, or, on resume, by the
+   * interrupted one.
    *
    * @param shape The shape.
    * @param ctx Run context.
+   * @param precision Weight precision (default f32).
    * @returns Milliseconds, or undefined before the dense cell has run.
    */
-  denseMs(shape: Shape, ctx: CustomSuiteContext): number | undefined {
-    if (!this.#denseMs.has(shape.id)) {
-      const done = ctx.finished?.find((c) =>
-        c.key.endsWith(`|${shape.id}/gemv`) && c.status === "completed"
-      );
-      if (done?.time_median_ms) this.#denseMs.set(shape.id, done.time_median_ms);
+  denseMs(
+    shape: Shape,
+    ctx: CustomSuiteContext,
+    precision: "f32" | "f16" = "f32",
+  ): number | undefined {
+    const key = `${shape.id}/${precision === "f16" ? "gemv-f16" : "gemv"}`;
+    if (!this.#denseMs.has(key)) {
+      const done = ctx.finished?.find((c) => c.key.endsWith(`|${key}`) && c.status === "completed");
+      if (done?.time_median_ms) this.#denseMs.set(key, done.time_median_ms);
     }
-    return this.#denseMs.get(shape.id);
+    return this.#denseMs.get(key);
   }
 
-  #weightsOf(shape: Shape): { w: Float32Array; wt: () => Float32Array } {
+  #weightsOf(
+    shape: Shape,
+  ): { w: Float32Array; wt: () => Float32Array; wtHalf: () => Float32Array } {
     if (this.#weights?.id !== shape.id) {
       this.#weights = undefined; // let the previous shape's arrays go first
       this.#weights = { id: shape.id, w: random(shape.n * shape.k, 1) };
     }
     const cache = this.#weights;
-    return { w: cache.w, wt: () => (cache.wt ??= transpose(cache.w, shape.n, shape.k)) };
+    const wt = () => (cache.wt ??= transpose(cache.w, shape.n, shape.k));
+    return { w: cache.w, wt, wtHalf: () => (cache.wtHalf ??= roundToHalf(wt())) };
   }
 
-  #sparseWeightCopies(device: GPUDevice, shape: Shape, copies: number): GPUBuffer[] {
-    if (this.#sparseWeights?.id !== shape.id) {
+  #sparseWeightCopies(
+    device: GPUDevice,
+    shape: Shape,
+    options: { copies: number; precision: "f32" | "f16" },
+  ): GPUBuffer[] {
+    const id = `${shape.id}/${options.precision}`;
+    if (this.#sparseWeights?.id !== id) {
       for (const b of this.#sparseWeights?.buffers ?? []) b.destroy();
-      this.#sparseWeights = { id: shape.id, buffers: [] };
+      this.#sparseWeights = { id, buffers: [] };
     }
     const { buffers } = this.#sparseWeights;
-    while (buffers.length < copies) {
-      const label = `${shape.id} #${buffers.length}`;
+    while (buffers.length < options.copies) {
+      const label = `${shape.id} ${options.precision} #${buffers.length}`;
       buffers.push(
         buffers.length === 0
-          ? sparseWeightBuffer(device, label, { ...shape, weightT: this.#weightsOf(shape).wt() })
+          ? activeWeightBuffer(device, label, {
+            ...shape,
+            weightT: this.#weightsOf(shape).wt(),
+            precision: options.precision,
+          })
           : cloneBuffer(device, buffers[0]!, `${label} Wt`),
       );
     }
-    return buffers.slice(0, copies);
+    return buffers.slice(0, options.copies);
   }
 
   /** @returns The copy ceiling's row. */
@@ -274,7 +290,7 @@ export class KernelsRun {
         finalists: 3,
         samples: ctx.quick ? 3 : 5,
       });
-      if (precision === "f32") this.#denseMs.set(shape.id, time.ms);
+      this.#denseMs.set(`${shape.id}/${precision === "f16" ? "gemv-f16" : "gemv"}`, time.ms);
       const t = timing(time, bytes, ceil);
       return {
         ...t,
@@ -304,22 +320,26 @@ export class KernelsRun {
   }
 
   /**
-   * The input-sparse GEMV at one sparsity: masked (the threshold tested inside the kernel) or
-   * indexed (select → sparse pass → reduce), selection and reduction timed with it.
+   * The input-sparse GEMV at one sparsity (`sparse_gemv_active.wgsl`): the threshold form
+   * (compaction, sweep and reduction in one dispatch) or the indexed form (select.wgsl's list,
+   * then the kernel), f32 or f16 weights. The row is the adapter's deterministic choice
+   * (`activeSparseTuning`); its sweep neighbours are checked and screened too and reported in
+   * `sweep_gb_per_s`, never swapped in. Bytes are what the sparsity leaves to move: the kept
+   * rows, x and y.
    *
    * @param shape The shape.
-   * @param ctx Run context, the sparsity and the form.
+   * @param ctx Run context, the sparsity, the form and the weight precision.
    * @returns The row.
    */
   async sparseCell(
     shape: Shape,
-    ctx: CustomSuiteContext & { sparsity: number; indexed: boolean },
+    ctx: CustomSuiteContext & { sparsity: number; indexed: boolean; precision: "f32" | "f16" },
   ): Promise<Partial<CellResult>> {
-    const { sparsity, indexed } = ctx;
+    const { sparsity, indexed, precision } = ctx;
     const { device, facts } = await acquireGpu();
     const ceil = await this.ceiling();
-    const tuning = defaultTuning(facts).sparse;
-    const wt = this.#weightsOf(shape).wt();
+    const weightsOf = this.#weightsOf(shape);
+    const wt = weightsOf.wt();
     const x = random(shape.k, 3 + Math.round(sparsity * 100));
     // The threshold that leaves exactly the target fraction of |x| at or below it.
     const sorted = Float32Array.from(x, Math.abs).sort();
@@ -328,83 +348,73 @@ export class KernelsRun {
       : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
     const rule = { kind: "magnitude" as const, threshold };
     const kept = selectCpu(x, rule);
-    const want = sparseGemvCpu(wt, kept, { n: shape.n });
+    const want = sparseGemvCpu(precision === "f16" ? weightsOf.wtHalf() : wt, kept, { n: shape.n });
     const active = kept.idx.length;
+    const elementBytes = precision === "f16" ? 2 : 4;
     const copies = copiesFor(
-      shape.n * shape.k * 4 * Math.max(0.05, 1 - sparsity),
+      shape.n * shape.k * elementBytes * Math.max(0.05, 1 - sparsity),
       facts.isFallbackAdapter,
     );
     const xBuf = storageBuffer(device, `${shape.id} x`, x);
     const sel = indexed
       ? await createSelect(device, { label: `${shape.id} select`, n: shape.k, rule, input: xBuf })
       : undefined;
-    const weights = this.#sparseWeightCopies(device, shape, copies);
+    const weights = this.#sparseWeightCopies(device, shape, { copies, precision });
+    const chosen = activeSparseTuning(facts, { ...shape, precision, density: 1 - sparsity });
     // Each candidate is checked against the CPU reference before any is timed.
-    const candidates: (MaskedTuning | undefined)[] = indexed
-      ? [undefined]
-      : facts.isFallbackAdapter
-      ? [...MASKED_SWEEP_CPU]
-      : [...MASKED_SWEEP];
-    const built: { label: string; reps: Dispatch[][]; splits: number }[] = [];
-    for (const masked of candidates) {
-      const wg = masked?.workgroupSize ?? tuning.workgroupSize;
-      const label = masked ? maskedTuningLabel(masked, tuning.workgroupSize) : `WG=${wg}`;
+    const candidates = indexed ? [chosen] : activeSparseSweep(chosen);
+    const built: { tuning: ActiveSparseTuning; reps: Dispatch[][] }[] = [];
+    for (const asked of candidates) {
       ctx.progress(
-        `kernels: sparse${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${label}`,
+        `kernels: sparse ${precision}${indexed ? " (indexed)" : ""} ${shape.id} s=${sparsity} ${
+          activeSparseTuningLabel(asked)
+        }`,
       );
       const reps: Dispatch[][] = [];
-      let first: { read(): Promise<Float32Array> } | undefined;
-      let splits = 0;
+      let first: ActiveSparseGemvInstance | undefined;
       for (const [c, weightBuffer] of weights.entries()) {
-        const inst = sel
-          ? await createSparseGemv(device, {
-            label: `${shape.id} #${c}`,
-            k: shape.k,
-            n: shape.n,
-            weightT: wt,
-            weightBuffer,
-            idx: sel.idx,
-            vals: sel.vals,
-            count: sel.count,
-            ...tuning,
-          })
-          : await createMaskedSparseGemv(device, {
-            label: `${shape.id} #${c}`,
-            k: shape.k,
-            n: shape.n,
-            weightT: wt,
-            weightBuffer,
-            x: xBuf,
-            rule,
-            ...tuning,
-            workgroupSize: wg,
-            ...(masked?.splitScale ? { splitScale: masked.splitScale } : {}),
-            unroll: masked!.unroll,
-            compact: masked!.compact,
-            ...(masked!.columnsPerThread ? { columnsPerThread: masked!.columnsPerThread } : {}),
-          });
+        const inst = await createActiveSparseGemv(device, {
+          label: `${shape.id} ${precision} #${c}`,
+          k: shape.k,
+          n: shape.n,
+          precision,
+          weightBuffer,
+          input: sel
+            ? { kind: "list", idx: sel.idx, vals: sel.vals, count: sel.count }
+            : { kind: "threshold", x: xBuf, rule },
+          tuning: asked,
+        });
         reps.push(sel ? [sel.dispatch, ...inst.dispatches] : inst.dispatches);
         first ??= inst;
-        splits = inst.splits;
       }
       await runOnce(device, reps[0]!);
       const err = relativeError(await first!.read(), want);
       if (!(err <= 1e-5)) {
         throw new Error(
-          `sparse gemv ${shape.id} s=${sparsity} ${label} differs from the CPU reference by ${err}`,
+          `sparse gemv ${precision} ${shape.id} s=${sparsity} ${
+            activeSparseTuningLabel(first!.tuning)
+          } differs from the CPU reference by ${err}`,
         );
       }
-      built.push({ label, reps, splits });
+      built.push({ tuning: first!.tuning, reps });
     }
-    const { best: { splits, label }, time } = await fastest(device, built, {
-      finalists: 1,
+    const bytes = active * shape.n * elementBytes + (shape.k + shape.n) * 4;
+    const screened: { tuning: ActiveSparseTuning; ms: number }[] = [];
+    if (built.length > 1) {
+      for (const b of built) {
+        screened.push({
+          tuning: b.tuning,
+          ms: (await timeDispatches(device, b.reps, { samples: 1, targetMs: 20 })).ms,
+        });
+      }
+      screened.sort((a, b) => a.ms - b.ms);
+    }
+    const time = await timeDispatches(device, built[0]!.reps, {
       samples: ctx.quick ? 3 : 5,
+      timestamps: true,
     });
-    const selectBytes = indexed ? shape.k * 4 + active * 8 : 0;
-    const bytes = shape.k * 4 + selectBytes + active * shape.n * 4 + 2 * splits * shape.n * 4 +
-      shape.n * 4;
     const t = timing(time, bytes, ceil);
-    const dense = this.denseMs(shape, ctx);
+    const dense = this.denseMs(shape, ctx, precision);
     return {
       ...t,
       sparsity_target: sparsity,
@@ -413,21 +423,29 @@ export class KernelsRun {
       flops_dense: 2 * shape.n * shape.k,
       flops_effective: 2 * shape.n * active + 2 * shape.k,
       flops_reduction: (shape.n * shape.k) / (shape.n * active + shape.k),
-      weight_bytes_effective: active * shape.n * 4,
+      weight_bytes_effective: active * shape.n * elementBytes,
       extra: {
         ...t.extra,
-        kernel: indexed ? "input-sparse-indexed" : "input-sparse",
+        kernel: `input-sparse${indexed ? "-indexed" : ""}${precision === "f16" ? "-f16" : ""}`,
         shape: `${shape.k}x${shape.n}`,
-        tuning: `${label},splits=${splits}`,
+        tuning: activeSparseTuningLabel(built[0]!.tuning),
+        dispatches: built[0]!.reps[0]!.length,
         ideal_speedup: Number((1 / (1 - sparsity)).toFixed(3)),
+        ...(screened.length > 0
+          ? {
+            sweep_gb_per_s: screened.map((c) =>
+              `${activeSparseTuningLabel(c.tuning)}:${(bytes / (c.ms * 1e6)).toPrecision(3)}`
+            ).join(" "),
+          }
+          : {}),
       },
     };
   }
 
   /**
    * The fixed cost of one dispatch in a chain: a one-workgroup GEMV (4 inputs, 1 output) timed
-   * like the kernels. A sparse GEMV is two or three dispatches (select, sparse pass, reduce), so
-   * this bounds how much of a short dense GEMV it can save.
+   * like the kernels. The input-sparse GEMV is one dispatch (two with select or a reduce pass),
+   * so this bounds how much of a short dense GEMV it can save.
    *
    * @param ctx Run context.
    * @returns The row.

@@ -1,7 +1,8 @@
 /**
  * `kernels`: the WGSL kernels on their own, at the zoo models' FFN shapes and LLaMA-7B's
  * (4096×11008 up, 11008×4096 down). Per shape: the dense GEMV (f32, and f16 when the adapter has
- * `shader-f16`), the input-sparse GEMV (selection + sparse pass + reduce, all timed) over a
+ * `shader-f16`), the input-sparse GEMV (`sparse_gemv_active.wgsl`: threshold, compaction, sweep
+ * and reduction in one dispatch; f16 too at LLaMA's shapes; and the select-list form) over a
  * sparsity sweep, and ORT-web's WebGPU MatMul on the same GEMV as the peer. Every kernel is
  * checked against its CPU reference on fresh random inputs before it is timed; every figure comes
  * with bytes moved, GB/s and the percentage of the compute-shader copy ceiling measured in the
@@ -54,9 +55,9 @@ export default defineSuite({
     "kernels/gemv_weights_f32.wgsl",
     "kernels/gemv_weights_f16.wgsl",
     "kernels/select.wgsl",
-    "kernels/sparse_gemv.wgsl",
-    "kernels/sparse_gemv_masked.wgsl",
-    "kernels/sparse_gemv_compact.wgsl",
+    "kernels/sparse_gemv_active.wgsl",
+    "kernels/sparse_weights_f32.wgsl",
+    "kernels/sparse_weights_f16.wgsl",
     "kernels/reduce.wgsl",
     "kernels/copy.wgsl",
   ],
@@ -85,20 +86,32 @@ export default defineSuite({
           (c) => run.denseGemvCell(shape, { ...c, precision: "f16" }),
         );
       }
-      for (const s of ctx.quick ? QUICK_SPARSITIES : SPARSITIES) {
+      const sparsities = ctx.quick ? QUICK_SPARSITIES : SPARSITIES;
+      for (const s of sparsities) {
         wgsl(
           `${shape.id}/input-sparse@${s}`,
           "input-sparse",
           `sparse ${shape.id} s=${s}`,
-          (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: false }),
+          (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: false, precision: "f32" }),
         );
+      }
+      // f16 sparse rows where they matter: LLaMA's shapes, beside the f16 dense GEMV.
+      if (gpu?.hasF16 && LLAMA_SHAPES.includes(shape)) {
+        for (const s of sparsities) {
+          wgsl(
+            `${shape.id}/input-sparse-f16@${s}`,
+            "input-sparse-f16",
+            `sparse f16 ${shape.id} s=${s}`,
+            (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: false, precision: "f16" }),
+          );
+        }
       }
       for (const s of QUICK_SPARSITIES) {
         wgsl(
           `${shape.id}/input-sparse-indexed@${s}`,
           "input-sparse-indexed",
           `indexed sparse ${shape.id} s=${s}`,
-          (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: true }),
+          (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: true, precision: "f32" }),
         );
       }
       if (ctx.targets.includes("ort-webgpu")) {
