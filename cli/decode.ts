@@ -42,6 +42,7 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
                       512 for --shape, whose KV cache is filled with random values)
   --logits            also print the logits at the last prompt position
   --profile           also time each dispatch of one block and of the head on its own
+  --sweep             also time the sparse GEMV's launch shapes (lanes x splits) on the whole decoder
   --json              one JSON object instead of text`;
 
 /** What `decode --json` prints. */
@@ -76,6 +77,8 @@ export interface DecodeReport {
   logits?: number[];
   /** Microseconds per dispatch of block 0 and the head (with --profile). */
   profile?: { kernel: string; us: number }[];
+  /** Milliseconds per token per sparse-GEMV launch shape (with --sweep). */
+  sweep?: { lanes: number; splits: number; ms_per_token: number }[];
 }
 
 async function main(args: string[]): Promise<void> {
@@ -92,6 +95,7 @@ async function main(args: string[]): Promise<void> {
       context: { type: "string" },
       logits: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      sweep: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -207,6 +211,23 @@ async function main(args: string[]): Promise<void> {
       profile.push({ kernel: d.bindGroup.label, us: k.ms * 1000 });
     }
   }
+  let sweep: DecodeReport["sweep"];
+  if (values.sweep && sparse) {
+    sweep = [];
+    for (const [lanes, splits] of [[32, 16], [64, 16], [32, 32], [64, 32], [16, 16], [32, 8]]) {
+      const d = await createDecoder(device, weights, {
+        plan,
+        maxContext,
+        hasF16: gpu.hasF16,
+        adapter: gpu.facts,
+        skipTuning: { workgroupSize: 256, lanes: lanes!, splits: splits! },
+      });
+      if (values.shape) await fillCaches(device, d, 100);
+      const st = await timeTokens(device, d, { context, timestamps: gpu.hasTimestamps });
+      sweep.push({ lanes: lanes!, splits: splits!, ms_per_token: st.ms });
+      d.destroy();
+    }
+  }
   const report: DecodeReport = {
     model: values.model ? basename(values.model) : spec.id,
     speed_only: weights.synthetic,
@@ -223,6 +244,7 @@ async function main(args: string[]): Promise<void> {
     bytes_per_token: decoder.bytesPerToken(context),
     ...(logits ? { logits } : {}),
     ...(profile ? { profile } : {}),
+    ...(sweep ? { sweep } : {}),
   };
   if (values.json) {
     console.log(JSON.stringify(report));
@@ -246,6 +268,9 @@ async function main(args: string[]): Promise<void> {
       );
     }
     for (const p of profile ?? []) console.log(`  ${p.us.toFixed(2).padStart(9)} us  ${p.kernel}`);
+    for (const w of sweep ?? []) {
+      console.log(`  lanes ${w.lanes} splits ${w.splits}: ${w.ms_per_token.toFixed(3)} ms/token`);
+    }
   }
   decoder.destroy();
   weights.destroy();

@@ -57,6 +57,11 @@ export interface SkipGemvTuning {
   /** Rows per split (default 128): fewer rows, more workgroups and more partials traffic. */
   rowsPerSplit?: number;
   /**
+   * The split count itself (overrides rowsPerSplit): the kernel that finishes the sum reads
+   * splits × n partials, so a fixed small count keeps that read short whatever k is.
+   */
+  splits?: number;
+  /**
    * Compact each chunk's kept rows in workgroup memory before sweeping them (default true, the
    * form for GPUs); false tests each row as it is read (CPU adapters: no barriers, no atomics).
    */
@@ -108,7 +113,13 @@ export async function createSkipGemv(
   let lanes = Math.min(options.lanes ?? 64, wg, units);
   while (wg % lanes !== 0) lanes--;
   const tiles = Math.ceil(units / lanes);
-  const splits = Math.max(1, Math.ceil(options.k / (options.rowsPerSplit ?? 128)));
+  const splits = Math.max(
+    1,
+    Math.min(
+      Math.ceil(options.k / 4),
+      options.splits ?? Math.ceil(options.k / (options.rowsPerSplit ?? 128)),
+    ),
+  );
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const pipeline = await createPipeline(device, {
     label: `${options.label} skip_gemv_${options.dtype}`,

@@ -158,9 +158,14 @@ export async function createDecoder(
   const kvd = spec.kvHeads * spec.headDim;
   const cpu = options.adapter?.isFallbackAdapter ?? false;
   const gemvTuning = options.gemvTuning ?? defaultTuning({ isFallbackAdapter: cpu }).gemv;
+  // GPUs: 16 splits whatever k, 32 column lanes (8 row groups) per workgroup, so the single
+  // workgroup of add_norm reads only 16 partial rows.
   const skipTuning = options.skipTuning ??
-    (cpu ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64, compact: false } : {});
-  const wg = cpu ? 64 : 256;
+    (cpu
+      ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64, compact: false }
+      : { workgroupSize: 256, lanes: 32, splits: 16 });
+  // The one-workgroup kernels (norms, thresholds, argmax) take as many threads as allowed.
+  const wg = cpu ? 64 : Math.min(1024, device.limits.maxComputeInvocationsPerWorkgroup);
   if (options.hasF16 === false && weights.dtype === "f16") {
     throw new Error(
       "f16 weights need the adapter's shader-f16 feature for the dense GEMV; use --dtype f32",
