@@ -167,7 +167,8 @@ export function runFindings(run: RunData, options: FindingsOptions = {}): Findin
   if (options.supersededBy) {
     out.push({
       level: "warn",
-      text: `Superseded by run ${options.supersededBy} (same suites on the same device, later).`,
+      text:
+        `Superseded by run ${options.supersededBy} (a later finished run of all its cells on the same device).`,
     });
   }
   for (const suite of [...new Set(run.cells.map((c) => c.suite))]) {

@@ -30,13 +30,18 @@ function suitesOf(r: RunData): string[] {
   return ids.length > 0 ? ids : [...new Set(r.cells.map((c) => c.suite))];
 }
 
+function cellKeys(r: RunData): Set<string> {
+  return new Set(r.cells.map((c) => c.key));
+}
+
 function startedOf(r: RunData): string {
   return typeof r.run.startedAt === "string" ? r.run.startedAt : "";
 }
 
 /**
  * Which runs a later one supersedes: a finished run on the same device(s) that covers every
- * suite of an earlier run replaces it.
+ * cell (suite, target, variant, sparsity) of an earlier run replaces it; a quick run does not
+ * replace a full grid.
  *
  * @param runs Readable published runs.
  * @returns Run id to the id of the latest run that supersedes it.
@@ -46,10 +51,13 @@ export function supersession(runs: readonly RunData[]): Map<string, string> {
   const sorted = [...runs].sort((a, b) => startedOf(a).localeCompare(startedOf(b)));
   sorted.forEach((r, i) => {
     const suites = suitesOf(r);
-    const later = sorted.slice(i + 1).filter((l) =>
-      l.run.status === "finished" && deviceOf(l) === deviceOf(r) &&
-      suites.every((s) => suitesOf(l).includes(s))
-    );
+    const cells = cellKeys(r);
+    const later = sorted.slice(i + 1).filter((l) => {
+      if (l.run.status !== "finished" || deviceOf(l) !== deviceOf(r)) return false;
+      if (!suites.every((s) => suitesOf(l).includes(s))) return false;
+      const has = cellKeys(l);
+      return [...cells].every((k) => has.has(k));
+    });
     if (later.length > 0) out.set(r.id, later[later.length - 1]!.id);
   });
   return out;

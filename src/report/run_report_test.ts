@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { renderRunReport, writeRunReport } from "./run_report.ts";
 import { readRun } from "./run_data.ts";
 import { runFindings } from "./findings.ts";
-import { renderIndex } from "./index_page.ts";
+import { renderIndex, supersession } from "./index_page.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
 
@@ -133,4 +133,21 @@ Deno.test("a published run whose run.json still says running is shown as interru
   assert.match(html, /status interrupted/);
   const index = await renderIndex([{ id: "r2", run }]);
   assert.match(index, /<td>interrupted<\/td>/);
+});
+
+Deno.test("a run is superseded only by a later finished run of all its cells on its device", () => {
+  const r = (id: string, startedAt: string, targets: string[], status = "finished") => ({
+    id,
+    run: { runId: id, status, startedAt, suites: [{ id: "s" }], backends: { x: { device: "d" } } },
+    cells: targets.map((t) => cell("dense", { target: t, key: `s|${t}|dense` })),
+  });
+  const old = r("a", "2026-01-01", ["ort-wasm", "wgsl"]);
+  const fewerTargets = r("b", "2026-01-02", ["ort-wasm"]);
+  const killed = r("c", "2026-01-03", ["ort-wasm", "wgsl"], "running");
+  const full = r("d", "2026-01-04", ["ort-wasm", "wgsl", "ort-node"]);
+  assert.deepEqual(
+    [...supersession([old, fewerTargets, killed, full]).entries()],
+    [["a", "d"], ["b", "d"], ["c", "d"]],
+  );
+  assert.deepEqual([...supersession([old, fewerTargets]).entries()], []);
 });
