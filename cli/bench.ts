@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: runs suites and writes `results/<run-id>/` (results.csv, results.json,
- * run.json, cells.jsonl). The last line printed is `results: <run dir>`.
+ * run.json, cells.jsonl). The last line printed is `results: <run dir>`. With `--model FILE.onnx`
+ * it runs a suite built for that model (`src/user/user_suite.ts`), printing what it found first.
  *
  * Exit codes a script can trust: {@linkcode EXIT_OK} only when every requested cell completed;
  * {@linkcode EXIT_INCOMPLETE} when some errored or were skipped (the run is written and can be
@@ -27,6 +28,12 @@ import { selectSuites, SUITES } from "../suites/mod.ts";
 import { getMethod, METHODS } from "../methods/mod.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
 import { oneLine } from "../lib/one_line.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import type { DatasetId, DatasetSource } from "../datasets/types.ts";
+import { parseShapeFlags } from "./inspect.ts";
+import { buildUserSuite } from "../src/user/user_suite.ts";
+import { describeUserModel } from "../src/user/describe.ts";
+import { planModelSuite } from "../src/plan.ts";
 import { parseShard, type ShardSpec } from "../src/shard.ts";
 
 /** Every requested cell completed. */
@@ -59,6 +66,19 @@ Options:
                   variants and sparsities); finished cells are kept, errored cells retried
   --help          show this help
 
+Your own model (instead of --suite):
+  --model FILE    an ONNX model anywhere on disk: prints its FLOPs, blocks and the plan, then
+                  runs dense + every applicable activation and pruning method on ort-wasm and
+                  ort-node (quick unless --full)
+  --inputs SPEC   random or random:N (seeded random inputs: speed and agreement with dense)
+  --data SPEC     a folder of .npy arrays named after the graph inputs (+ labels.npy), or a
+                  dataset id (mnist, fashion-mnist, english-text, ocr-lines, ocr-pages)
+  --shape N=AxB   shape of input N where it has dynamic dimensions (repeatable), e.g. x=1x3x48x320
+  --output NAME   output to compare (default: the first)
+  --normalize M,S images of --data DATASET_ID become (x - M) / S (default 0,1)
+  \`deno task suite new --model FILE --data SPEC --id NAME\` pins the model and data in
+  suites/user/NAME.ts, so the same cells rerun with --suite NAME.
+
 Exit codes: 0 every cell completed; 3 some cells errored or were skipped (see the status
 and error columns of results.csv); 4 nothing to run; 2 bad arguments.
 
@@ -77,6 +97,12 @@ interface BenchArgs {
   resume?: string;
   shard?: string;
   help: boolean;
+  model?: string;
+  data?: string;
+  inputs?: string;
+  shape: string[];
+  output?: string;
+  normalize?: string;
 }
 
 function parseBenchArgs(args: string[]): BenchArgs {
@@ -92,6 +118,12 @@ function parseBenchArgs(args: string[]): BenchArgs {
       out: { type: "string", default: "results" },
       resume: { type: "string" },
       shard: { type: "string" },
+      model: { type: "string" },
+      data: { type: "string" },
+      inputs: { type: "string" },
+      shape: { type: "string", multiple: true, default: [] },
+      output: { type: "string" },
+      normalize: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -109,12 +141,14 @@ function selection(a: BenchArgs): string {
     sparsity: sorted(a.sparsity.map((s) => String(Number(s)))),
     quick: a.quick || (a.suite.length === 0 && !a.full),
     shard: a.shard ?? null,
+    model: [a.model, a.data, a.inputs, sorted(a.shape), a.output, a.normalize],
   });
 }
 
 function shapesRun(a: BenchArgs): boolean {
   return a.suite.length + a.target.length + a.variant.length + a.sparsity.length > 0 ||
-    a.quick || a.full || a.shard !== undefined;
+    a.quick || a.full || a.shard !== undefined || a.shape.length > 0 ||
+    a.model !== undefined || a.data !== undefined || a.inputs !== undefined;
 }
 
 /**
@@ -148,7 +182,7 @@ async function resumeArgs(
     throw new Error(
       `--resume completes run ${id} as it was started (${
         own.join(" ") || "the embedded default"
-      }); drop --suite/--target/--variant/--sparsity/--quick/--full, or start a new run with them`,
+      }); drop --suite/--target/--variant/--sparsity/--quick/--full/--model, or start a new run with them`,
     );
   }
   return { args: original, record };
@@ -162,7 +196,7 @@ interface Selection {
   quick: boolean;
 }
 
-function validate(a: BenchArgs): Selection {
+async function validate(a: BenchArgs): Promise<Selection> {
   for (const s of a.suite) checkId("suite id", s);
   for (const v of a.variant) {
     checkId("variant id", v);
@@ -185,6 +219,15 @@ function validate(a: BenchArgs): Selection {
     return t as TargetId;
   });
   if (a.resume !== undefined) checkId("run id", a.resume);
+  if (a.model === undefined && (a.data ?? a.inputs ?? a.output ?? a.normalize) !== undefined) {
+    throw new RangeError("--data, --inputs, --output and --normalize go with --model FILE.onnx");
+  }
+  if (a.model !== undefined) {
+    return {
+      ...(a.shard !== undefined ? { shard: parseShard(a.shard) } : {}),
+      ...await userSelection(a, targets, sparsities),
+    };
+  }
   return {
     ...(a.shard !== undefined ? { shard: parseShard(a.shard) } : {}),
     suites: selectSuites(a.suite),
@@ -225,7 +268,7 @@ export async function main(
       checkId("run id", given.resume);
       ({ args: effective, record: previous } = await resumeArgs(given, given.resume));
     }
-    sel = validate(effective);
+    sel = await validate(effective);
     runDir = effective.resume !== undefined
       ? await RunDir.resume(effective.out, effective.resume)
       : await RunDir.createNew(effective.out);
@@ -271,8 +314,11 @@ async function bench(
     progress: createProgress(),
     backend: (id) => createBackend(id),
     method: getMethod,
-    readModel: context.io.readModel ?? ((path) => Deno.readFile(`${REPO_ROOT}${path}`)),
-    ...(context.io.dataset ? { dataset: context.io.dataset } : {}),
+    readModel: context.io.readModel ??
+      ((path) => Deno.readFile(path.startsWith("/") ? path : `${REPO_ROOT}${path}`)),
+    // User datasets (npy folders, random inputs) are rebuilt from the source their suite pins.
+    dataset: context.io.dataset ??
+      ((id: DatasetId, source?: DatasetSource) => loadDataset(id, source ? { source } : {})),
   };
   for (const { suite } of sel.suites) {
     if (suite.kind !== "model") continue;
@@ -339,6 +385,12 @@ async function bench(
 
 function argsOf(a: BenchArgs): string[] {
   return [
+    ...(a.model !== undefined ? ["--model", a.model] : []),
+    ...(a.data !== undefined ? ["--data", a.data] : []),
+    ...(a.inputs !== undefined ? ["--inputs", a.inputs] : []),
+    ...a.shape.flatMap((s) => ["--shape", s]),
+    ...(a.output !== undefined ? ["--output", a.output] : []),
+    ...(a.normalize !== undefined ? ["--normalize", a.normalize] : []),
     ...a.suite.flatMap((s) => ["--suite", s]),
     ...a.target.flatMap((t) => ["--target", t]),
     ...a.variant.flatMap((v) => ["--variant", v]),
@@ -349,11 +401,20 @@ function argsOf(a: BenchArgs): string[] {
   ];
 }
 
-async function suiteRecords(suites: Selection["suites"]): Promise<Record<string, unknown>[]> {
+/**
+ * The suite records of `run.json`: each suite's file and its hash, seed and pins.
+ *
+ * @param suites The suites.
+ * @returns The records.
+ */
+export async function suiteRecords(
+  suites: Selection["suites"],
+): Promise<Record<string, unknown>[]> {
   return await Promise.all(suites.map(async (s) => ({
     id: s.suite.id,
     file: s.file,
-    sha256: await sha256File(`${REPO_ROOT}${s.file}`),
+    // A suite built from --model has no file: its pins (model, dataset and source) say it all.
+    sha256: s.file ? await sha256File(`${REPO_ROOT}${s.file}`) : "",
     seed: s.suite.seed,
     ...(s.suite.kind === "model"
       ? { model: s.suite.model, dataset: s.suite.dataset, claims: s.suite.claims ?? [] }
@@ -391,9 +452,15 @@ function printSummary(cells: readonly CellResult[], ms: number): void {
     if (c.accuracy !== null && c.accuracy_dense !== null) {
       parts.push(`${c.metric} ${c.accuracy.toFixed(4)} (dense ${c.accuracy_dense.toFixed(4)})`);
     }
+    if (typeof c.extra.kl_mean === "number") parts.push(`KL ${c.extra.kl_mean.toPrecision(3)}`);
+    if (typeof c.extra.rel_error === "number") {
+      parts.push(`rel err ${c.extra.rel_error.toPrecision(3)}`);
+    }
+    if (c.gate) parts.push(`gate ${c.gate}`);
     if (c.flops_reduction !== null) parts.push(`FLOPs ${c.flops_reduction.toFixed(2)}x fewer`);
     const shape = c.extra.shape ? ` ${c.extra.shape}` : "";
-    const s = c.sparsity_target !== null ? `@${c.sparsity_target}` : "";
+    const params = c.params && c.params !== "{}" ? c.params : "";
+    const s = `${params}${c.sparsity_target !== null ? `@${c.sparsity_target}` : ""}`;
     console.log(`  ${c.suite} ${c.target} ${c.method}${s}${shape}: ${parts.join(", ")}`);
   }
 }
@@ -410,6 +477,69 @@ function exitCode(cells: readonly CellResult[], runDir: RunDir): number {
     `incomplete: ${errored} errored, ${skipped} skipped (the status and error columns of ${runDir.path}/results.csv say why); \`deno task bench --resume ${runDir.id}\` retries the errored cells`,
   );
   return EXIT_INCOMPLETE;
+}
+
+/**
+ * The selection of a `--model` run: a suite built for the model, after printing what was found
+ * in it and what will run; a warning when no committed suite pins the model.
+ */
+async function userSelection(
+  a: BenchArgs,
+  targets: TargetId[],
+  sparsities: number[],
+): Promise<Selection> {
+  if (a.suite.length > 0) throw new RangeError("--model and --suite exclude each other");
+  if (a.data !== undefined && a.inputs !== undefined) {
+    throw new RangeError("--data and --inputs exclude each other: give one");
+  }
+  if (a.inputs !== undefined && !/^random(:\d+)?$/.test(a.inputs)) {
+    throw new RangeError(
+      `--inputs "${a.inputs}": use random or random:N (or --data for real data)`,
+    );
+  }
+  const data = a.data ?? a.inputs ?? "random";
+  let normalize: { mean: number; std: number } | undefined;
+  if (a.normalize !== undefined) {
+    const [mean, std] = a.normalize.split(",").map(Number);
+    if (!Number.isFinite(mean) || !(std! > 0)) {
+      throw new RangeError(`--normalize "${a.normalize}": use MEAN,STD with STD > 0, e.g. 0.5,0.5`);
+    }
+    normalize = { mean: mean!, std: std! };
+  }
+  const built = await buildUserSuite({
+    model: a.model!,
+    data,
+    shapes: parseShapeFlags(a.shape),
+    ...(a.output !== undefined ? { output: a.output } : {}),
+    ...(normalize ? { normalize } : {}),
+  }, { root: REPO_ROOT, cwd: Deno.cwd() });
+  const suite = built.suite;
+  const quick = a.quick || !a.full;
+  for (const line of built.findings) console.log(line);
+  for (const line of await describeUserModel(suite, REPO_ROOT)) console.log(line);
+  const plan = planModelSuite(suite, quick, {
+    ...(targets.length ? { targets } : {}),
+    ...(a.variant.length ? { methods: a.variant } : {}),
+    ...(sparsities.length ? { sparsities } : {}),
+  });
+  console.log(
+    `will run: ${plan.variants.length} variants (${
+      plan.variants.map((v) => v.sparsity === null ? v.method : `${v.method}@${v.sparsity}`)
+        .join(", ")
+    }) x ${plan.targets.length} targets (${plan.targets.join(", ")}) = ${
+      plan.variants.length * plan.targets.length
+    } cells${quick ? " (quick)" : ""}`,
+  );
+  const pinned = SUITES.find((s) =>
+    s.suite.kind === "model" && s.suite.model.sha256 === suite.model.sha256
+  );
+  if (pinned) console.log(`pinned by suite ${pinned.suite.id} (${pinned.file})`);
+  else {
+    console.error(
+      `warning: model ${built.modelPath} is not pinned by any suite; \`deno task suite new --model ${a.model} --data ${data} --id NAME\` pins it so the same cells can be rerun`,
+    );
+  }
+  return { suites: [{ suite, file: "" }], targets, sparsities, quick };
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -23,6 +23,15 @@ export async function loadDataset(
   id: DatasetId,
   options: LoadDatasetOptions = {},
 ): Promise<Dataset> {
+  if (options.source) {
+    const { loadTensorSource } = await import("./tensor_source.ts");
+    const { REPO_ROOT } = await import("../lib/repo_root.ts");
+    const { source: _, ...rest } = options;
+    return await loadTensorSource(options.source, {
+      root: REPO_ROOT,
+      load: (inner, o) => loadDataset(inner, { ...rest, ...o }),
+    });
+  }
   switch (id) {
     case "mnist":
       return await (await import("./mnist.ts")).loadMnist(options);
@@ -30,6 +39,15 @@ export async function loadDataset(
       return await (await import("./fashion_mnist.ts")).loadFashionMnist(options);
     case "english-text":
       return await (await import("./english_text.ts")).loadEnglishText(options);
+    case "ocr-lines":
+      return await (await import("./ocr_lines.ts")).loadOcrLines();
+    case "ocr-pages":
+      return await (await import("./ocr_lines.ts")).loadOcrPages();
+    case "npy":
+    case "random":
+      throw new RangeError(
+        `Cannot load dataset "${id}" without its source: a suite of a user's model pins it (dataset.source)`,
+      );
   }
   throw new RangeError(
     `Cannot load dataset "${id as string}": unknown id (valid: ${DATASET_IDS.join(", ")})`,

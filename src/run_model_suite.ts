@@ -8,7 +8,7 @@
  */
 
 import type { Backend, TargetId, TensorMap } from "./backend.ts";
-import type { Dataset } from "../datasets/types.ts";
+import type { Dataset, DatasetSource } from "../datasets/types.ts";
 import { timingFeeds } from "./evaluate.ts";
 import type { SparsityMethod } from "./method.ts";
 import {
@@ -54,8 +54,8 @@ export interface ModelSuiteIo {
   backend: (id: TargetId) => Promise<Backend>;
   /** Looks up a method. */
   method: (id: string) => SparsityMethod;
-  /** Loads a dataset. */
-  dataset: (id: Dataset["id"]) => Promise<Dataset>;
+  /** Loads a dataset (a user dataset from its source). */
+  dataset: (id: Dataset["id"], source?: DatasetSource) => Promise<Dataset>;
   /** Reads a model file. */
   readModel: (path: string) => Promise<Uint8Array>;
   /** Clock for timing. */

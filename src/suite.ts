@@ -6,7 +6,7 @@
  */
 
 import type { TargetId } from "./backend.ts";
-import type { DatasetId } from "../datasets/types.ts";
+import type { DatasetId, DatasetSource } from "../datasets/types.ts";
 import type { TimingPolicy } from "./timing.ts";
 import type { CellResult } from "./result.ts";
 
@@ -14,7 +14,7 @@ import type { CellResult } from "./result.ts";
 export interface ModelPin {
   /** Model id, e.g. "mlp-relu-mnist". */
   id: string;
-  /** Path of the `.onnx` file, relative to the repository root. */
+  /** Path of the `.onnx` file, relative to the repository root (or absolute, for a user's model). */
   path: string;
   /** Its SHA-256; checked before the suite runs. */
   sha256: string;
@@ -34,6 +34,8 @@ export interface DatasetPin {
   evaluation: { split: "evaluation"; samples: number };
   /** Calibration split (never the evaluation split) and how many samples calibration uses. */
   calibration: { split: "calibration"; samples: number };
+  /** Where a user dataset comes from (`.npy` folder, seeded random inputs, a shipped set fed to an input). */
+  source?: DatasetSource;
 }
 
 /** How the model's inputs and outputs relate to the dataset. */
@@ -57,6 +59,29 @@ export type Task =
     output: string;
     /** Context length: each window has `context` inputs and `context` targets. */
     context: number;
+  }
+  | {
+    /**
+     * Any model fed a tensor dataset's named inputs. Quality is always measured against the
+     * dense model's own outputs (top-1 agreement over the last axis, mean KL divergence, relative
+     * output error); with labels, also the task metric.
+     */
+    kind: "tensors";
+    /** Graph inputs, each fed the dataset tensor of the same name. */
+    inputs: string[];
+    /** The output compared (and scored, with labels). */
+    output: string;
+    /**
+     * How labels score the output: `class` (top-1 over the last axis), `ctc` (greedy CTC decoding
+     * of `[N, T, C]` scores, blank `ctcBlank`, against label sequences: character error rate),
+     * `mask` (the output thresholded at `maskThreshold` against a pixel mask: intersection over
+     * union), or `none` (agreement only).
+     */
+    scoring: "none" | "class" | "ctc" | "mask";
+    /** CTC blank class (default 0). */
+    ctcBlank?: number;
+    /** Threshold of `mask` scoring (default 0.3, PaddleOCR's DB binarisation). */
+    maskThreshold?: number;
   };
 
 /** A sparse variant: a method, its parameters and the sparsities to sweep. */
@@ -101,8 +126,12 @@ export interface ModelSuite {
   dataset: DatasetPin;
   /** The task (input/output wiring). */
   task: Task;
-  /** Metric id. */
-  metric: "accuracy" | "bpc";
+  /**
+   * Metric id: `accuracy`, `bpc` (bits per character, lower is better), `cer` (character error
+   * rate, lower is better; the gate is on 1 − CER), `iou` (mask intersection over union), or
+   * `agreement` (top-1 agreement with the dense model, for data without labels).
+   */
+  metric: "accuracy" | "bpc" | "cer" | "iou" | "agreement";
   /** Targets to time on. */
   targets: TargetId[];
   /** Target whose outputs define the metric (deterministic CPU backend; default `ort-wasm`). */
@@ -226,9 +255,10 @@ export function defineSuite<S extends Suite>(suite: S): S {
     if (!/^[0-9a-f]{64}$/.test(suite.model.sha256)) {
       throw new TypeError(`Suite ${suite.id}: model sha256 must be 64 hex characters`);
     }
-    if (suite.model.path.includes("..") || suite.model.path.startsWith("/")) {
+    // An absolute path is a user's model outside the repository, still pinned by its sha256.
+    if (suite.model.path.split("/").includes("..")) {
       throw new TypeError(
-        `Suite ${suite.id}: model path must be relative to the repository, without ".."`,
+        `Suite ${suite.id}: model path must be relative to the repository without "..", or absolute`,
       );
     }
     for (const v of suite.variants) {

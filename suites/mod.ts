@@ -19,6 +19,9 @@ import {
   activationSparsityVit,
   activationSparsityVitRelu,
 } from "./activation_sparsity.ts";
+import ocrRec from "./ocr_rec.ts";
+import ocrDet from "./ocr_det.ts";
+import { USER_SUITES } from "./user/mod.ts";
 
 /** A suite and the file that defines it (hashed into run.json). */
 export interface RegisteredSuite {
@@ -46,6 +49,9 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: activationSparsityVitRelu, file: "suites/activation_sparsity.ts" },
   { suite: activationSparsityLmSwiglu, file: "suites/activation_sparsity.ts" },
   { suite: decode, file: "suites/decode.ts" },
+  { suite: ocrRec, file: "suites/ocr_rec.ts" },
+  { suite: ocrDet, file: "suites/ocr_det.ts" },
+  ...USER_SUITES,
 ];
 
 /**

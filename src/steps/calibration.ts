@@ -51,7 +51,11 @@ export function createCapture(
       options.status(`${suite.id}: calibrating on ${samples} samples`);
       return await captureCalibration((f) => loaded.run(f), values, suite.task, dataset, {
         samples,
-        batch: suite.task.kind === "char-lm" ? 8 : 64,
+        batch: suite.task.kind === "char-lm"
+          ? 8
+          : suite.task.kind === "tensors"
+          ? (suite.evalBatch ?? 1)
+          : 64,
       });
     } finally {
       await loaded.release();

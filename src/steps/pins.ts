@@ -6,9 +6,11 @@
  * @module
  */
 
-import type { Dataset } from "../../datasets/types.ts";
+import type { Dataset, DatasetSource } from "../../datasets/types.ts";
+import { REPO_ROOT } from "../../lib/repo_root.ts";
 import { sha256Hex } from "../../lib/sha256.ts";
-import { decodeModel, type ModelProto } from "../onnx/model.ts";
+import { importModel } from "../onnx/import.ts";
+import type { ModelProto } from "../onnx/model.ts";
 import type { ModelSuite } from "../suite.ts";
 
 /** The pinned inputs of a suite, checked. */
@@ -25,8 +27,8 @@ export interface PinnedInputs {
 export interface PinReaders {
   /** Reads a model file, path relative to the repository. */
   readModel: (path: string) => Promise<Uint8Array>;
-  /** Loads a dataset by id. */
-  dataset: (id: Dataset["id"]) => Promise<Dataset>;
+  /** Loads a dataset by id (a user dataset from its source). */
+  dataset: (id: Dataset["id"], source?: DatasetSource) => Promise<Dataset>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function checkPins(suite: ModelSuite, readers: PinReaders): Promise
       `Model file ${suite.model.path}: sha256 ${actual} does not match the pinned ${suite.model.sha256} (restore it with \`git checkout -- ${suite.model.path}\`)`,
     );
   }
-  const dataset = await readers.dataset(suite.dataset.id);
+  const dataset = await readers.dataset(suite.dataset.id, suite.dataset.source);
   if (dataset.package !== suite.dataset.package || dataset.version !== suite.dataset.version) {
     throw new Error(
       `Dataset ${suite.dataset.id}: loader reads ${dataset.package}@${dataset.version}, the suite pins ${suite.dataset.package}@${suite.dataset.version}`,
@@ -56,5 +58,12 @@ export async function checkPins(suite: ModelSuite, readers: PinReaders): Promise
       `Dataset ${suite.dataset.id}: content hash ${dataset.hash} does not match the pinned ${suite.dataset.hash}`,
     );
   }
-  return { dense: decodeModel(denseBytes, { source: suite.model.path }), denseBytes, dataset };
+  // Real exports are normalised once (Constant-held weights become initializers, external data is
+  // read in); a model that needs none of it keeps its bytes.
+  const path = suite.model.path;
+  const imported = await importModel(denseBytes, {
+    source: path,
+    dir: (path.startsWith("/") ? path : `${REPO_ROOT}${path}`).replace(/\/[^/]*$/, ""),
+  });
+  return { dense: imported.model, denseBytes: imported.bytes, dataset };
 }

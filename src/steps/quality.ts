@@ -52,7 +52,8 @@ export function createEvaluator(
   options: EvaluatorOptions,
 ): (model: ModelProto, label: string, probed: readonly string[]) => Promise<Quality> {
   const { suite, dataset, feeds, samples } = options;
-  const batch = suite.evalBatch ?? (suite.task.kind === "char-lm" ? 8 : 100);
+  const batch = suite.evalBatch ??
+    (suite.task.kind === "char-lm" ? 8 : suite.task.kind === "tensors" ? 1 : 100);
   return async (model, label, probed) => {
     const copy = cloneModel(model);
     const relus = (copy.graph!.node ?? []).filter((n) => n.opType === "Relu").map((n) =>
@@ -98,12 +99,17 @@ function deadNeuronRate(
 /**
  * Whether a variant's metric passes the suite's quality gate against dense.
  *
- * @param suite The suite (metric direction and gate, default 0.99: MLPerf's rule).
+ * @param suite The suite (metric direction and gate, default 0.99: MLPerf's rule; for
+ *   `agreement` the metric is the top-1 agreement with dense, whose own is 1).
  * @param metric The variant's metric.
  * @param denseMetric The dense model's.
  * @returns True when it passes.
  */
 export function passesGate(suite: ModelSuite, metric: number, denseMetric: number): boolean {
   const gate = suite.qualityGate ?? 0.99;
-  return suite.metric === "bpc" ? metric <= denseMetric / gate : metric >= denseMetric * gate;
+  if (suite.metric === "bpc") return metric <= denseMetric / gate;
+  // CER's gate is on character accuracy, 1 − CER (a gate on the CER itself would demand a
+  // variant err no more than 1 % more often than dense, whose CER may be near zero).
+  if (suite.metric === "cer") return 1 - metric >= (1 - denseMetric) * gate;
+  return metric >= denseMetric * gate;
 }

@@ -7,6 +7,7 @@
  */
 
 import { agreement } from "../evaluate.ts";
+import { meanKl, relativeError } from "../evaluate_tensors.ts";
 import { cellKey, type Variant } from "../plan.ts";
 import { type CellResult, emptyCell } from "../result.ts";
 import type { ModelSuite } from "../suite.ts";
@@ -55,6 +56,11 @@ export function fillVariantFigures(
 ): void {
   const { flops, quality, plan } = prepared;
   const dense = context.dense;
+  const agree = agreement(quality.evaluation.predictions, dense.evaluation.predictions);
+  // Without labels the metric is the agreement itself (dense agrees with itself).
+  const byAgreement = context.suite.metric === "agreement";
+  const metric = byAgreement ? agree : quality.evaluation.metric;
+  const denseMetric = byAgreement ? 1 : dense.evaluation.metric;
   Object.assign(
     cell,
     {
@@ -63,12 +69,10 @@ export function fillVariantFigures(
       flops_effective: flops.flopsEffective,
       flops_reduction: flops.reduction,
       weight_bytes_effective: flops.weightBytesEffective,
-      accuracy: quality.evaluation.metric,
-      accuracy_dense: dense.evaluation.metric,
-      agreement: agreement(quality.evaluation.predictions, dense.evaluation.predictions),
-      gate: passesGate(context.suite, quality.evaluation.metric, dense.evaluation.metric)
-        ? "pass"
-        : "fail",
+      accuracy: metric,
+      accuracy_dense: denseMetric,
+      agreement: agree,
+      gate: passesGate(context.suite, metric, denseMetric) ? "pass" : "fail",
       eval_samples: quality.evaluation.samples,
       layer_density: Object.keys(flops.layerDensity).length ? flops.layerDensity : null,
     } satisfies Partial<CellResult>,
@@ -80,5 +84,28 @@ export function fillVariantFigures(
       ? { dnr: Number(quality.dnr.toFixed(5)), dnr_dense: Number(dense.dnr.toFixed(5)) }
       : {}),
     ...(quality.dnrLayers ? { dnr_layers: quality.dnrLayers } : {}),
+    ...outputAgreement(context.suite, quality, dense),
   };
+}
+
+/** Mean KL and relative output error against dense, for tensor tasks whose outputs were kept. */
+function outputAgreement(
+  suite: ModelSuite,
+  variant: Quality,
+  dense: Quality,
+): Record<string, number> {
+  const a = dense.evaluation.outputs;
+  const b = variant.evaluation.outputs;
+  if (suite.task.kind !== "tensors" || !a || !b) return {};
+  const out: Record<string, number> = {};
+  const width = outputWidth(a.length, dense.evaluation.predictions.length);
+  const kl = suite.task.scoring === "mask" ? null : meanKl(a, b, width);
+  if (kl !== null) out.kl_mean = Number(kl.toPrecision(6));
+  const rel = relativeError(a, b);
+  if (rel !== null) out.rel_error = Number(rel.toPrecision(6));
+  return out;
+}
+
+function outputWidth(elements: number, rows: number): number {
+  return rows > 0 ? Math.round(elements / rows) : 1;
 }
