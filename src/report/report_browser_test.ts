@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { renderRunReport, writeRunReport } from "./run_report.ts";
 import { writeIndex } from "./index_page.ts";
+import { readRun } from "./run_data.ts";
+import { codeDifferences, compareRuns } from "./compare.ts";
+import { renderCompareReport } from "./compare_report.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
 import { STUDY_REPORTS } from "../../suites/reports.ts";
@@ -189,14 +192,24 @@ Deno.test({
     reportsDir: `${root}reports`,
   });
   const index = await writeIndex({ studies: STUDY_REPORTS, root });
-  for (const path of [report, index]) {
+  const second = await hostileRun(root, "hostile-run-2");
+  const runs = [await readRun(dir), await readRun(second)];
+  const compare = `${root}reports/compare.html`;
+  await Deno.writeTextFile(
+    compare,
+    await renderCompareReport(runs, compareRuns(runs, { allowDifferentCode: true }), {
+      studies: STUDY_REPORTS,
+      codeDifferences: codeDifferences(runs),
+    }),
+  );
+  for (const path of [report, index, compare]) {
     const html = await Deno.readTextFile(path);
     const csp = (/Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? "")
       .replaceAll("&#39;", "'");
     assert.match(csp, /script-src 'sha256-/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   }
-  const results = await withPages([report, index], async (page, log) => {
+  const results = await withPages([report, index, compare], async (page, log) => {
     const pwned = await page.evaluate(() =>
       (globalThis as unknown as { __pwned?: number }).__pwned ?? 0
     );
