@@ -94,7 +94,14 @@ export async function buildUserSuite(
   const seed = spec.seed ?? 1;
   const inputs = graphInputs(model);
   const outputs = (model.graph!.output ?? []).map((o) => o.name!);
-  const output = spec.output ?? outputs[0];
+  // The compared output defaults to the first floating-point one (an argmax or a mask is no
+  // distribution to compare).
+  const floatOutput = (model.graph!.output ?? []).find((o) =>
+    ([DataType.FLOAT, DataType.FLOAT16, undefined] as (number | undefined)[]).includes(
+      o.type?.tensorType?.elemType,
+    )
+  )?.name;
+  const output = spec.output ?? floatOutput ?? outputs[0];
   if (!output || !outputs.includes(output)) {
     throw new Error(
       `Model has no output "${spec.output}" (outputs: ${outputs.join(", ")}); use --output NAME`,
