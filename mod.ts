@@ -6,7 +6,15 @@
  *
  * @example Run a suite programmatically
  * ```ts
- * import { createBackend, createProgress, getMethod, RunDir, runSuites, SUITES } from "./mod.ts";
+ * import {
+ *   createBackend,
+ *   createProgress,
+ *   getMethod,
+ *   loadDataset,
+ *   RunDir,
+ *   runSuites,
+ *   SUITES,
+ * } from "./mod.ts";
  * import { repoPath } from "./lib/repo_root.ts";
  * const runDir = await RunDir.createNew(await Deno.makeTempDir());
  * await runSuites({
@@ -18,6 +26,7 @@
  *   progress: createProgress({ quiet: true, interactive: false }),
  *   backend: createBackend,
  *   method: getMethod,
+ *   dataset: (id) => loadDataset(id),
  *   readModel: (p) => Deno.readFile(repoPath(p)),
  * });
  * await runDir.close();

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { bytesOf, sha256Hex } from "../lib/sha256.ts";
+import { bytesOf } from "../lib/sha256.ts";
+import { imageDatasetHashes } from "./image_hash.ts";
 import { createRng, shuffleInPlace } from "../lib/prng.ts";
 import { readCache, writeCache } from "./_cache.ts";
 import { checkFingerprint, fingerprintFiles, packageDir } from "./_package.ts";
@@ -88,13 +89,7 @@ export async function loadImageDataset(
     await writeCache(key, { meta: { id: src.id, package: pkg }, arrays }, options.cacheDir);
   }
 
-  const splitHashes = {} as Record<SplitName, string>;
-  for (const name of SPLIT_NAMES) {
-    splitHashes[name] = await sha256Hex([bytesOf(splits[name].images), splits[name].labels]);
-  }
-  const hash = await sha256Hex(
-    SPLIT_NAMES.flatMap((n) => [bytesOf(splits[n].images), splits[n].labels]),
-  );
+  const { hash, splitHashes } = await imageDatasetHashes(splits);
   return {
     kind: "image",
     id: src.id,

@@ -90,7 +90,9 @@ async function createContext(): Promise<GpuContext> {
     facts: {
       vendor: info.vendor,
       architecture: info.architecture,
-      description: info.description || info.device || "unknown adapter",
+      // Chromium leaves description and device empty: vendor and architecture still name it.
+      description: info.description || info.device ||
+        [info.vendor, info.architecture].filter((s) => s).join(" ") || "unknown adapter",
       isFallbackAdapter: fallback,
       features: [...adapter.features].sort(),
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

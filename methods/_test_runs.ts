@@ -6,6 +6,7 @@
  */
 
 import { createBackend } from "../src/backends/mod.ts";
+import { loadDataset } from "../datasets/mod.ts";
 import type { Dataset } from "../datasets/types.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
 import { createProgress } from "../src/progress.ts";
@@ -37,7 +38,9 @@ export async function runSuite(
     progress: quiet,
     backend: (id) => createBackend(id),
     method: getMethod,
-    ...(inputs.dataset ? { dataset: () => Promise.resolve(inputs.dataset!) } : {}),
+    dataset: inputs.dataset
+      ? () => Promise.resolve(inputs.dataset!)
+      : (id, source) => loadDataset(id, source ? { source } : {}),
     readModel: inputs.readModel,
   });
   return dir.cells;

@@ -5,35 +5,9 @@
  * @module
  */
 
-/** Reports progress of a run. */
-export interface Progress {
-  /**
-   * Sets the total number of cells.
-   *
-   * @param total Cells planned.
-   */
-  setTotal(total: number): void;
-  /**
-   * Marks one cell finished.
-   *
-   * @param label What finished.
-   */
-  tick(label: string): void;
-  /**
-   * Shows what is happening now (a long step inside a cell).
-   *
-   * @param message One line.
-   */
-  status(message: string): void;
-  /**
-   * Prints a line that stays (a warning or an error).
-   *
-   * @param message One line.
-   */
-  log(message: string): void;
-  /** Ends the display. */
-  done(): void;
-}
+import type { Progress } from "./run_progress.ts";
+
+export type { Progress };
 
 /**
  * Formats a duration for humans.

@@ -11,6 +11,7 @@
 import { writeFileAtomic } from "../lib/atomic_write.ts";
 import { journalLine, readJournal } from "./journal.ts";
 import type { CellResult } from "./result.ts";
+import type { RunSink } from "./run_sink.ts";
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -69,7 +70,7 @@ function hostName(): string {
 }
 
 /** An open run folder. */
-export class RunDir {
+export class RunDir implements RunSink {
   /** Folder path. */
   readonly path: string;
   /** Run id (the folder's name). */

@@ -19,12 +19,12 @@ import {
   type Variant,
   variantLabel,
 } from "./plan.ts";
-import type { Progress } from "./progress.ts";
-import type { RunDir } from "./run_dir.ts";
+import type { Progress } from "./run_progress.ts";
+import type { RunSink } from "./run_sink.ts";
 import type { ModelSuite } from "./suite.ts";
 import type { Clock } from "./timing.ts";
 import { oneLine } from "../lib/one_line.ts";
-import { analyseModel } from "./steps/analysis.ts";
+import { analyseModel, shapeRunOn } from "./steps/analysis.ts";
 import { createCapture } from "./steps/calibration.ts";
 import { checkPins, type PinnedInputs } from "./steps/pins.ts";
 import {
@@ -44,8 +44,8 @@ export interface ModelSuiteIo {
   quick: boolean;
   /** What the user narrowed the run to. */
   filter: CellFilter;
-  /** The run folder. */
-  runDir: RunDir;
+  /** Where finished cells go (the run folder). */
+  runDir: RunSink;
   /** Progress display. */
   progress: Progress;
   /** The run's targets. */
@@ -60,6 +60,8 @@ export interface ModelSuiteIo {
   readModel: (path: string) => Promise<Uint8Array>;
   /** Clock for timing. */
   clock: Clock;
+  /** The CPU target that runs calibration captures (default ort-node). */
+  calibrationTarget?: TargetId;
 }
 
 /** A suite after its shared steps: pins checked, model analysed, dense quality measured. */
@@ -129,7 +131,12 @@ async function prepareSuite(suite: ModelSuite, io: ModelSuiteIo): Promise<ReadyS
   const pins = await checkPins(suite, io);
   io.progress.status(`${suite.id}: counting FLOPs`);
   const feeds = timingFeeds(suite.task, pins.dataset);
-  const analysis = await analyseModel(pins.dense, feeds);
+  // Where onnxruntime-node cannot load (a browser page), the calibration runtime finds the shapes.
+  const analysis = await analyseModel(
+    pins.dense,
+    feeds,
+    io.calibrationTarget ? { run: shapeRunOn(await io.backend(io.calibrationTarget)) } : {},
+  );
   const accuracyTarget = suite.accuracyTarget ?? "ort-wasm";
   const acc = await io.targets.get(accuracyTarget);
   if (acc.unavailable || !acc.backend) {
@@ -147,7 +154,7 @@ async function prepareSuite(suite: ModelSuite, io: ModelSuiteIo): Promise<ReadyS
   const denseQuality = await evaluate(pins.dense, `${suite.model.id} (dense)`, []).catch((e) => {
     throw new Error(`Dense evaluation failed: ${oneLine(e)}`);
   });
-  const capture = createCapture(await io.backend("ort-node"), {
+  const capture = createCapture(await io.backend(io.calibrationTarget ?? "ort-node"), {
     suite,
     dataset: pins.dataset,
     feeds,

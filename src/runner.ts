@@ -9,7 +9,6 @@
 
 import type { Backend, TargetId } from "./backend.ts";
 import type { Dataset, DatasetSource } from "../datasets/types.ts";
-import { loadDataset } from "../datasets/mod.ts";
 import type { SparsityMethod } from "./method.ts";
 import {
   type CellFilter,
@@ -20,9 +19,9 @@ import {
   unitKey,
 } from "./plan.ts";
 import { assignShards, type ShardSpec, type WorkUnit } from "./shard.ts";
-import type { Progress } from "./progress.ts";
+import type { Progress } from "./run_progress.ts";
 import { type CellResult, emptyCell } from "./result.ts";
-import type { RunDir } from "./run_dir.ts";
+import type { RunSink } from "./run_sink.ts";
 import { runModelSuite } from "./run_model_suite.ts";
 import type { CustomCell, CustomSuite, CustomSuiteContext, Suite } from "./suite.ts";
 import { type Clock, wallClock } from "./timing.ts";
@@ -43,8 +42,8 @@ export interface RunOptions {
   sparsities?: readonly number[];
   /** The embedded default's smaller sizes. */
   quick: boolean;
-  /** Where run folders go. */
-  runDir: RunDir;
+  /** Where finished cells go: the run folder (`RunDir`), or memory in a browser page. */
+  runDir: RunSink;
   /** Progress display. */
   progress: Progress;
   /** Creates a backend (the real ones: `createBackend` of `src/backends/mod.ts`). */
@@ -54,14 +53,19 @@ export interface RunOptions {
    * imports no method itself. Throws for an unknown id.
    */
   method: (id: string) => SparsityMethod;
-  /** Loads a dataset (default: the real loaders; a user dataset from its source). */
-  dataset?: (id: Dataset["id"], source?: DatasetSource) => Promise<Dataset>;
+  /**
+   * Loads a dataset, a user dataset from its source (in Deno: `loadDataset` of `datasets/mod.ts`;
+   * the engine imports no loader, so a browser page can hand it datasets fetched from a server).
+   */
+  dataset: (id: Dataset["id"], source?: DatasetSource) => Promise<Dataset>;
   /** Reads a model file, path relative to the repository (default: from disk). */
   readModel: (path: string) => Promise<Uint8Array>;
   /** Clock for timing (tests pass a fake). */
   clock?: Clock;
   /** Runs only this share of the cells (see `src/shard.ts`); all of them when absent. */
   shard?: ShardSpec;
+  /** The CPU target that runs calibration captures (default ort-node; a browser has ort-wasm). */
+  calibrationTarget?: TargetId;
 }
 
 /**
@@ -191,7 +195,8 @@ export async function runSuites(options: RunOptions): Promise<BackendIdentities>
         targets: pool,
         backend: options.backend,
         method: options.method,
-        dataset: options.dataset ?? ((id, source) => loadDataset(id, source ? { source } : {})),
+        dataset: options.dataset,
+        ...(options.calibrationTarget ? { calibrationTarget: options.calibrationTarget } : {}),
         readModel: options.readModel,
         clock: options.clock ?? wallClock,
       });

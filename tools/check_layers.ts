@@ -35,6 +35,7 @@ export const FLOORS: Readonly<Record<string, number>> = {
   "mod.ts": 5,
   "models": 5,
   "tools": 5,
+  "web": 5,
 };
 
 const SKIP = new Set([

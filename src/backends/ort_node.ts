@@ -9,6 +9,7 @@ import { cpuModel } from "../environment.ts";
 import {
   cpuLoadedModel,
   createTimed,
+  fromOrtTensor,
   type OrtModuleLike,
   type OrtSessionLike,
   toOrtFeeds,
@@ -43,6 +44,26 @@ export function ortNodeSessionOptions(threads: number): {
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   };
+}
+
+/**
+ * Runs a graph once on onnxruntime-node: the reference the wgsl target's kernels are checked against.
+ *
+ * @param model ONNX bytes.
+ * @param feeds Inputs.
+ * @returns Every graph output.
+ */
+export async function runOnOrtNode(model: Uint8Array, feeds: TensorMap): Promise<TensorMap> {
+  const ort = await import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  try {
+    const out = await session.run(toOrtFeeds(ort as unknown as OrtModuleLike, feeds) as never);
+    const result: TensorMap = {};
+    for (const [name, t] of Object.entries(out)) result[name] = fromOrtTensor(name, t);
+    return result;
+  } finally {
+    await session.release();
+  }
 }
 
 /** onnxruntime-node on the CPU; intra-op threads = logical cores (recorded). */

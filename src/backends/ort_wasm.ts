@@ -8,7 +8,6 @@
  */
 
 import type { Backend, BackendIdentity, LoadedModel, TensorMap } from "../backend.ts";
-import { cpuModel } from "../environment.ts";
 import {
   cpuLoadedModel,
   createTimed,
@@ -24,15 +23,19 @@ export class OrtWasmBackend implements Backend {
   readonly id = "ort-wasm" as const;
   /** wasm threads. */
   readonly threads: number;
+  /** What the identity names as the device. */
+  readonly device: string;
   #ort: typeof import("onnxruntime-web") | undefined;
 
   /**
    * Creates the backend.
    *
-   * @param options `threads` (default 1, ORT-web's choice in Deno).
+   * @param options `threads` (default 1, ORT-web's choice in Deno); `device`, the CPU's name
+   *   (Deno's factory reads it from the OS; a browser page cannot).
    */
-  constructor(options: { threads?: number } = {}) {
+  constructor(options: { threads?: number; device?: string } = {}) {
     this.threads = options.threads ?? 1;
+    this.device = options.device ?? `CPU (${navigator.hardwareConcurrency} logical cores)`;
   }
 
   async #module(): Promise<typeof import("onnxruntime-web")> {
@@ -60,7 +63,7 @@ export class OrtWasmBackend implements Backend {
     const ort = await this.#module();
     return {
       target: this.id,
-      device: `CPU: ${cpuModel()}`,
+      device: this.device,
       runtime: `onnxruntime-web ${ort.env.versions.web} (wasm, simd)`,
       threads: this.threads,
     };

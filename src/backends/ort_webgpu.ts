@@ -22,8 +22,10 @@ import {
   toOrtFeeds,
 } from "./_ort_cpu_session.ts";
 import { oneLine } from "../../lib/one_line.ts";
-import { captureOrtLog, parsePlacement } from "./_ort_log_tap.ts";
+import { parsePlacement } from "./_ort_placement.ts";
 
+/** Runs `fn` while capturing (and silencing) what ORT logs; see `_ort_log_tap.ts`. */
+export type OrtLogTap = <T>(fn: () => Promise<T>) => Promise<{ result: T; lines: string[] }>;
 type OrtWeb = typeof import("onnxruntime-web/webgpu");
 
 /** Ops ORT may place on the CPU on purpose (shape arithmetic); their fallback is only a warning. */
@@ -56,6 +58,17 @@ export class OrtWebGpuBackend implements Backend {
   /** Target id. */
   readonly id = "ort-webgpu" as const;
   #ort: OrtWeb | undefined;
+  readonly #logTap: OrtLogTap;
+
+  /**
+   * Creates the backend.
+   *
+   * @param options `logTap`, how ORT's log is read for its node-placement report (Deno: at
+   *   `node:fs`, `captureOrtLog`; a browser page: at `console`).
+   */
+  constructor(options: { logTap: OrtLogTap }) {
+    this.#logTap = options.logTap;
+  }
 
   async #module(): Promise<OrtWeb> {
     if (!this.#ort) {
@@ -107,7 +120,7 @@ export class OrtWebGpuBackend implements Backend {
     const ep = { name: "webgpu" as const, device };
     const warnings: string[] = [];
 
-    const { lines } = await captureOrtLog(async () => {
+    const { lines } = await this.#logTap(async () => {
       try {
         const probe = await ort.InferenceSession.create(model, {
           executionProviders: [ep],

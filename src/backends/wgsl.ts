@@ -6,7 +6,8 @@
  * Scope, recorded in every result's warnings: FFN blocks only (consecutive blocks that share a
  * linear, as in an MLP, form one chain), one token (the first row of the timed input), weights
  * from the dense model's initializers. Before timing, each chain's output is checked against ORT
- * (onnxruntime-node) running the variant's own graph on the same input: relative error ≤ 1e-4.
+ * on the CPU (onnxruntime-node in Deno, ORT-web's wasm build in a browser) running the variant's own
+ * graph on the same input: relative error ≤ 1e-4.
  *
  * @module
  */
@@ -41,6 +42,9 @@ type Unit =
 
 /** Relative error allowed against ORT. */
 const TOLERANCE = 1e-4;
+
+/** Runs a whole graph on a CPU runtime: the kernels' reference outputs (every graph output). */
+export type ReferenceRun = (model: Uint8Array, feeds: TensorMap) => Promise<TensorMap>;
 
 /**
  * The weight of a linear as [out, in] row-major (PyTorch's layout), and its bias.
@@ -160,6 +164,19 @@ function firstRow(t: { data: unknown; dims: readonly number[] }, width: number):
 export class WgslBackend implements Backend {
   /** Target id. */
   readonly id = "wgsl" as const;
+  readonly #reference: ReferenceRun;
+  readonly #host: string;
+
+  /**
+   * Creates the backend.
+   *
+   * @param options `reference`, the CPU runtime the kernels are checked against; `host`, the
+   *   runtime whose WebGPU runs them, for the identity (e.g. "Deno 2.9.6").
+   */
+  constructor(options: { reference: ReferenceRun; host: string }) {
+    this.#reference = options.reference;
+    this.#host = options.host;
+  }
 
   /** @returns Why WebGPU cannot run here, or undefined. */
   async probe(): Promise<string | undefined> {
@@ -177,8 +194,7 @@ export class WgslBackend implements Backend {
     return {
       target: this.id,
       device: `${gpu.facts.description}${gpu.facts.isFallbackAdapter ? " (software adapter)" : ""}`,
-      runtime:
-        `sparsebench WGSL kernels on Deno ${Deno.version.deno} WebGPU (FFN blocks, one token)`,
+      runtime: `sparsebench WGSL kernels on ${this.#host} WebGPU (FFN blocks, one token)`,
       adapter: gpu.facts,
     };
   }
@@ -212,16 +228,7 @@ export class WgslBackend implements Backend {
         }
       }
     }
-    const ort = await import("onnxruntime-node");
-    const session = await ort.InferenceSession.create(encodeModel(variant), {
-      logSeverityLevel: 3,
-    });
-    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
-    for (const [k, t] of Object.entries(options.feeds)) {
-      feeds[k] = new ort.Tensor(t.type, t.data, t.dims);
-    }
-    const ref = await session.run(feeds);
-    await session.release();
+    const ref = await this.#reference(encodeModel(variant), options.feeds);
 
     const pipelines: { unit: Unit; pipeline: Pipeline; x: Float32Array; want: Float32Array }[] = [];
     for (const u of units) {

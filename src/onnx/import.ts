@@ -46,13 +46,14 @@ const WEIGHTED = new Set(["MatMul", "Gemm", "Conv", "ConvTranspose", "Add", "Mul
  * ```
  *
  * @param bytes The `.onnx` file.
- * @param options `source` names it in errors; `dir` is where its external data files lie.
+ * @param options `source` names it in errors; `dir` is where its external data files lie;
+ *   `readFile` reads them (default: Deno's file read; a browser page hands in its own).
  * @returns The model, its bytes and notes.
  * @throws {Error} Naming the node and op of an operator outside the standard domains, or an external file that is missing.
  */
 export async function importModel(
   bytes: Uint8Array,
-  options: { source?: string; dir?: string } = {},
+  options: { source?: string; dir?: string; readFile?: (path: string) => Promise<Uint8Array> } = {},
 ): Promise<ImportedModel> {
   const where = options.source ?? "model";
   const model = decodeModel(bytes, { source: where });
@@ -74,7 +75,7 @@ export async function importModel(
     notes.push(`opset ${version} is outside the tested 9-21; results may fail on some targets`);
   }
   let changed = false;
-  if (await inlineExternal(model, options.dir, where)) {
+  if (await inlineExternal(model, options.dir, { where, read: options.readFile ?? denoReadFile })) {
     changed = true;
     notes.push("external data read into the model");
   }
@@ -90,11 +91,21 @@ export async function importModel(
   return { model, bytes: changed ? encodeModel(model) : bytes, notes };
 }
 
+/**
+ * Deno's file read, looked up when called, so this module loads (and type-checks for the DOM) in a
+ * browser page too.
+ */
+function denoReadFile(path: string): Promise<Uint8Array> {
+  const deno = (globalThis as { Deno?: { readFile(p: string): Promise<Uint8Array> } }).Deno;
+  return deno ? deno.readFile(path) : Promise.reject(new Error(`no file reader for ${path}`));
+}
+
 async function inlineExternal(
   model: ModelProto,
   dir: string | undefined,
-  where: string,
+  io: { where: string; read: (path: string) => Promise<Uint8Array> },
 ): Promise<boolean> {
+  const where = io.where;
   const externals = (model.graph!.initializer ?? []).filter((t) =>
     t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0
   );
@@ -110,7 +121,7 @@ async function inlineExternal(
     if (!files.has(location)) {
       const path = `${dir ?? "."}/${location}`;
       try {
-        files.set(location, await Deno.readFile(path));
+        files.set(location, await io.read(path));
       } catch {
         throw new Error(
           `${where}: initializer ${t.name} needs external data file ${location}; put it beside the model`,

@@ -3,8 +3,9 @@
  *
  * Symbolic shape inference has to re-implement the shape rules of every operator and constant-fold
  * the Shape→Gather→Concat chains that exporters emit; ONNX Runtime already knows them. So the graph
- * is run once on onnxruntime-node with every intermediate value exposed as an output, on inputs of
- * the requested shapes, and the shapes are read off the results.
+ * is run once on onnxruntime-node (or a runtime the caller hands in, as a browser page does) with
+ * every intermediate value exposed as an output, on inputs of the requested shapes, and the shapes
+ * are read off the results.
  *
  * @module
  */
@@ -19,6 +20,12 @@ export interface ValueShape {
   /** ORT element type name, e.g. "float32" or "int64". */
   type: string;
 }
+
+/** Runs a graph once and returns each output's dims and ORT element type name. */
+export type ShapeRun = (
+  model: Uint8Array,
+  feeds: Record<string, { type: string; data: unknown; dims: number[] }>,
+) => Promise<Record<string, { type: string; dims: readonly number[] }>>;
 
 /** A graph input's declared type and shape. */
 export interface InputSpec {
@@ -113,11 +120,13 @@ function zeros(elemType: number, dims: number[]): { type: string; data: unknown 
  *
  * @param model The model (not modified).
  * @param inputShapes Concrete shape of every input.
+ * @param options `run`: the runtime (default onnxruntime-node).
  * @returns Shapes by value name (inputs, node outputs).
  */
 export async function inferShapes(
   model: ModelProto,
   inputShapes: Record<string, number[]>,
+  options: { run?: ShapeRun } = {},
 ): Promise<Map<string, ValueShape>> {
   const graph = model.graph!;
   const declared = new Set((graph.output ?? []).map((o) => o.name));
@@ -129,6 +138,7 @@ export async function inferShapes(
     ...model,
     graph: { ...graph, output: [...(graph.output ?? []), ...extra] },
   };
+  if (options.run) return await inferWith(options.run, probe, { model, inputShapes });
   const ort = await import("onnxruntime-node");
   let session;
   try {
@@ -159,6 +169,39 @@ export async function inferShapes(
     shapes.set(name, { dims: [...t.dims], type: t.type });
   }
   for (const init of graph.initializer ?? []) {
+    if (init.name) {
+      shapes.set(init.name, { dims: (init.dims ?? []).map(Number), type: "initializer" });
+    }
+  }
+  return shapes;
+}
+
+async function inferWith(
+  run: ShapeRun,
+  probe: ModelProto,
+  c: { model: ModelProto; inputShapes: Record<string, number[]> },
+): Promise<Map<string, ValueShape>> {
+  const feeds: Record<string, { type: string; data: unknown; dims: number[] }> = {};
+  const shapes = new Map<string, ValueShape>();
+  for (const input of graphInputs(c.model)) {
+    const dims = c.inputShapes[input.name];
+    if (!dims) {
+      throw new RangeError(`Cannot infer shapes: no shape given for input "${input.name}"`);
+    }
+    const z = zeros(input.elemType, dims);
+    feeds[input.name] = { type: z.type, data: z.data, dims };
+    shapes.set(input.name, { dims, type: z.type });
+  }
+  let out;
+  try {
+    out = await run(encodeModel(probe), feeds);
+  } catch (e) {
+    throw new Error(`Cannot infer shapes: running the model failed: ${firstLine(e)}`);
+  }
+  for (const [name, t] of Object.entries(out)) {
+    shapes.set(name, { dims: [...t.dims], type: t.type });
+  }
+  for (const init of c.model.graph!.initializer ?? []) {
     if (init.name) {
       shapes.set(init.name, { dims: (init.dims ?? []).map(Number), type: "initializer" });
     }

@@ -6,11 +6,11 @@
  * @module
  */
 
-import type { TensorMap } from "../backend.ts";
+import type { Backend, TensorMap } from "../backend.ts";
 import { analyzeGraph, type Linear } from "../onnx/blocks.ts";
 import { countFlops, type FlopCount } from "../onnx/flops.ts";
 import type { ModelProto } from "../onnx/model.ts";
-import { inferShapes, type ValueShape } from "../onnx/shapes.ts";
+import { inferShapes, type ShapeRun, type ValueShape } from "../onnx/shapes.ts";
 
 /** The dense model's analysis. */
 export interface ModelAnalysis {
@@ -25,16 +25,44 @@ export interface ModelAnalysis {
 }
 
 /**
+ * Shape inference on a backend's CPU runtime (a browser page's ORT-web wasm), for
+ * {@linkcode analyseModel}'s `run`. Outputs of element types the backends do not read (bool)
+ * fail the run.
+ *
+ * @param backend The backend.
+ * @returns The shape runner.
+ */
+export function shapeRunOn(backend: Backend): ShapeRun {
+  return async (model, feeds) => {
+    const loaded = await backend.load(model, {
+      label: "shape inference",
+      feeds: feeds as unknown as TensorMap,
+    });
+    try {
+      return await loaded.run(feeds as unknown as TensorMap);
+    } finally {
+      await loaded.release();
+    }
+  };
+}
+
+/**
  * Analyses the dense model for the timed input.
  *
  * @param dense The decoded dense model.
  * @param feeds The timed input.
+ * @param options `run`: the runtime that finds the shapes (default onnxruntime-node).
  * @returns The analysis.
  */
-export async function analyseModel(dense: ModelProto, feeds: TensorMap): Promise<ModelAnalysis> {
+export async function analyseModel(
+  dense: ModelProto,
+  feeds: TensorMap,
+  options: { run?: ShapeRun } = {},
+): Promise<ModelAnalysis> {
   const shapes = await inferShapes(
     dense,
     Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims])),
+    options,
   );
   return {
     dense,

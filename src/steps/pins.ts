@@ -7,8 +7,7 @@
  */
 
 import type { Dataset, DatasetSource } from "../../datasets/types.ts";
-import { REPO_ROOT } from "../../lib/repo_root.ts";
-import { sha256Hex } from "../../lib/sha256.ts";
+import { sha256Hex } from "../../lib/sha256_hex.ts";
 import { importModel } from "../onnx/import.ts";
 import type { ModelProto } from "../onnx/model.ts";
 import type { ModelSuite } from "../suite.ts";
@@ -59,11 +58,12 @@ export async function checkPins(suite: ModelSuite, readers: PinReaders): Promise
     );
   }
   // Real exports are normalised once (Constant-held weights become initializers, external data is
-  // read in); a model that needs none of it keeps its bytes.
+  // read in, through the same reader as the model); a model that needs none of it keeps its bytes.
   const path = suite.model.path;
   const imported = await importModel(denseBytes, {
     source: path,
-    dir: (path.startsWith("/") ? path : `${REPO_ROOT}${path}`).replace(/\/[^/]*$/, ""),
+    dir: path.includes("/") ? path.replace(/\/[^/]*$/, "") : ".",
+    readFile: (p) => readers.readModel(p),
   });
   return { dense: imported.model, denseBytes: imported.bytes, dataset };
 }
