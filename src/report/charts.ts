@@ -165,13 +165,23 @@ function accuracyCharts(
       id: `${suite}-pareto-${t}`,
       title: `${suite} on ${t}: ${metric} vs measured speedup (dense ${denseText})`,
       kind: "scatter",
-      datasets: series.map((s) => ({
-        label: s,
-        data: keyed.filter((k) => k.a !== null && seriesLabel(k.c, studies) === s).map((k) => ({
-          x: k.c.speedup!,
-          y: k.a!,
-        })).sort(byX),
-      })),
+      datasets: [
+        ...series.map((s) => ({
+          label: s,
+          data: keyed.filter((k) => k.a !== null && seriesLabel(k.c, studies) === s).map((k) => ({
+            x: k.c.speedup!,
+            y: k.a!,
+          })).sort(byX),
+        })),
+        {
+          label: "Pareto front",
+          data: paretoFront(
+            keyed.filter((k) => k.a !== null).map((k) => ({ x: k.c.speedup!, y: k.a! })),
+            metric === "bpc",
+          ),
+          dashed: true,
+        },
+      ],
       xTitle: "measured speedup (x)",
       yTitle: metric,
       refLines,
@@ -196,6 +206,25 @@ function accuracyCharts(
     refLines,
   });
   return out;
+}
+
+/**
+ * The points no other point beats on both axes (faster and more accurate), by speedup.
+ *
+ * @param points Speedup (x) and metric (y) of each variant.
+ * @param lowerIsBetter Whether a lower metric is better (bits per character).
+ * @returns The front, ordered by speedup.
+ */
+export function paretoFront(
+  points: readonly { x: number; y: number }[],
+  lowerIsBetter = false,
+): { x: number; y: number }[] {
+  const better = (a: number, b: number) => (lowerIsBetter ? a < b : a > b);
+  const front: { x: number; y: number }[] = [];
+  for (const p of [...points].sort((a, b) => b.x - a.x || (better(a.y, b.y) ? -1 : 1))) {
+    if (front.length === 0 || better(p.y, front[front.length - 1]!.y)) front.push(p);
+  }
+  return front.reverse();
 }
 
 function charts(out: ChartSpec[], chart: ChartSpec): void {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chartsFor } from "./charts.ts";
+import { chartsFor, paretoFront } from "./charts.ts";
 import { emptyCell } from "../result.ts";
 import type { CellResult } from "../result.ts";
 
@@ -79,4 +79,19 @@ Deno.test("chartsFor() draws speedup against sparsity per target with the 1.0x l
   ]);
   const ideal = wgsl.datasets.find((d) => d.dashed)!;
   assert.equal((ideal.data.at(-1) as { y: number }).y, 1 / (1 - 0.8));
+});
+
+Deno.test("paretoFront() keeps the variants no other is both faster and more accurate than", () => {
+  const pts = [{ x: 1, y: 0.9 }, { x: 2, y: 0.8 }, { x: 1.5, y: 0.7 }, { x: 3, y: 0.5 }, {
+    x: 0.8,
+    y: 0.95,
+  }];
+  assert.deepEqual(paretoFront(pts), [{ x: 0.8, y: 0.95 }, { x: 1, y: 0.9 }, { x: 2, y: 0.8 }, {
+    x: 3,
+    y: 0.5,
+  }]);
+  assert.deepEqual(paretoFront([{ x: 1, y: 2 }, { x: 2, y: 3 }], true), [{ x: 1, y: 2 }, {
+    x: 2,
+    y: 3,
+  }]);
 });
