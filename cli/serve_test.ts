@@ -69,6 +69,12 @@ Deno.test({
       if (!hasGpu) {
         console.warn(`warning: no WebGPU adapter in Chromium (${run.browser.adapterError})`);
       }
+      // Without a server, the same folder is offered as a download.
+      const download = stdout.match(/^download: (.*)$/m)?.[1]?.split(" ") ?? [];
+      assert.deepEqual(
+        download.map((n) => n.replace(/^[^/]+\//, "")).sort(),
+        ["cells.jsonl", "results.csv", "results.json", "run.json"],
+      );
       const csv = await Deno.readTextFile(`${path}/results.csv`);
       assert.equal(csv.trim().split("\n").length, 1 + cells.length);
     } finally {

@@ -32,6 +32,8 @@ export interface BrowserRunResult {
   path: string;
   /** The page's console errors and uncaught errors. */
   errors: string[];
+  /** The entries of the run folder the page offers as a download (its .tar). */
+  download: string[];
 }
 
 /**
@@ -93,7 +95,21 @@ export async function runInChromium(
       throw new Error(`The page failed: ${await page.getAttribute("body", "data-error")}`);
     }
     const runId = await page.getAttribute("body", "data-run-id");
-    return { path: `${options.out}/${runId}`, errors };
+    // The names in the offered tar: 100-byte name fields at each 512-byte header.
+    const href = await page.getAttribute("#download", "href");
+    const download: string[] = await page.evaluate(async (url: string) => {
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const names: string[] = [];
+      let off = 0;
+      while (off + 512 <= bytes.length && bytes[off] !== 0) {
+        const name = new TextDecoder().decode(bytes.subarray(off, off + 100)).replace(/\0.*$/s, "");
+        const size = parseInt(new TextDecoder().decode(bytes.subarray(off + 124, off + 135)), 8);
+        names.push(name);
+        off += 512 + Math.ceil(size / 512) * 512;
+      }
+      return names;
+    }, href ?? "");
+    return { path: `${options.out}/${runId}`, errors, download };
   } finally {
     await context.close();
     await server.shutdown();
@@ -118,5 +134,6 @@ if (import.meta.main) {
     log: (l) => console.error(l),
   });
   for (const e of r.errors) console.error(`page: ${e}`);
+  console.log(`download: ${r.download.join(" ")}`);
   console.log(`results: ${r.path}`);
 }
