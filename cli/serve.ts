@@ -138,7 +138,10 @@ function checkPosted(value: unknown): BrowserRun {
     if (typeof cell === "string") throw bad(`cell ${i}: ${cell}`);
     const suite = BROWSER_SUITES.find((s) => s.id === cell.suite);
     if (!suite) throw bad(`cell ${i}: suite ${cell.suite} is not a browser suite`);
-    if (cell.model_sha256 !== suite.model.sha256 || cell.dataset_hash !== suite.dataset.hash) {
+    if (
+      suite.kind === "model" &&
+      (cell.model_sha256 !== suite.model.sha256 || cell.dataset_hash !== suite.dataset.hash)
+    ) {
       throw bad(`cell ${i}: its model or dataset is not the one suite ${suite.id} pins`);
     }
     cells.push(cell);
@@ -211,7 +214,7 @@ export async function startServer(
       const data = path.match(/^\/api\/dataset\/([\w-]+)$/);
       if (data) {
         const id = data[1]!;
-        if (!BROWSER_SUITES.some((s) => s.dataset.id === id)) {
+        if (!BROWSER_SUITES.some((s) => s.kind === "model" && s.dataset.id === id)) {
           return json({ error: `dataset ${id} is not one a browser suite uses` }, 404);
         }
         const d = await loadDataset(id as Parameters<typeof loadDataset>[0]);

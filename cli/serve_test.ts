@@ -6,7 +6,7 @@ import mlpMnist from "../suites/mlp_mnist.ts";
 
 Deno.test({
   name:
-    "serve: the page runs mlp-mnist (dense, TEAL) in headless Chromium on every browser target and the server writes the run with the suite's pins",
+    "serve: the page runs mlp-mnist (dense, TEAL) and sdr in headless Chromium on every browser target and the server writes the run with the suites' pins",
   ignore: !HAS_CHROMIUM,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -55,7 +55,7 @@ Deno.test({
       const targets = hasGpu ? ["ort-wasm", "ort-webgpu", "wgsl"] : ["ort-wasm"];
       for (const t of targets) {
         for (const m of ["dense", "teal"]) {
-          const c = cells.find((c) => c.target === t && c.method === m);
+          const c = cells.find((c) => c.suite === "mlp-mnist" && c.target === t && c.method === m);
           assert.ok(c, `no ${t} ${m} cell`);
           assert.equal(c.status, "completed", `${t} ${m}: ${c.error}`);
           assert.equal(c.model_sha256, mlpMnist.model.sha256);
@@ -63,8 +63,17 @@ Deno.test({
           assert.ok(c.time_median_ms !== null && c.time_median_ms > 0, `${t} ${m} has no time`);
         }
       }
+      const sdr = cells.filter((c) => c.suite === "sdr");
+      assert.ok(sdr.length > 0, "no sdr cells");
+      for (const c of sdr) {
+        if (hasGpu || c.target === "cpu") {
+          assert.equal(c.status, "completed", `${c.key}: ${c.error}`);
+        }
+      }
       // Accuracy is measured once per variant (on ort-wasm) and shared by its targets.
-      const teal = cells.filter((c) => c.method === "teal").map((c) => c.accuracy);
+      const teal = cells.filter((c) => c.suite === "mlp-mnist" && c.method === "teal").map((c) =>
+        c.accuracy
+      );
       assert.ok(teal.every((a) => a !== null && a === teal[0]));
       if (!hasGpu) {
         console.warn(`warning: no WebGPU adapter in Chromium (${run.browser.adapterError})`);
