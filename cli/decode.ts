@@ -18,7 +18,8 @@ import { importDecoder } from "../src/decode/onnx_import.ts";
 import { type GpuWeights, syntheticWeights, uploadWeights } from "../src/decode/weights.ts";
 import { shapeByName, SHAPES } from "../src/decode/synthetic.ts";
 import { createDecoder } from "../src/decode/engine.ts";
-import { DECODE_METHODS, planFor } from "../src/decode/calibrate.ts";
+import { calibrateOnGpu, DECODE_METHODS, planFor } from "../src/decode/calibrate.ts";
+import { chooseGemvTuning, chooseSkipTuning, type Trial } from "../src/decode/launch.ts";
 import { fillCaches, timeTokens, WRAP_WINDOW } from "../src/decode/measure.ts";
 import type { DecoderSpec, HostWeights } from "../src/decode/spec.ts";
 import { loadDataset } from "../datasets/mod.ts";
@@ -42,7 +43,11 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
                       512 for --shape, whose KV cache is filled with random values)
   --logits            also print the logits at the last prompt position
   --profile           also time each dispatch of one block and of the head on its own
-  --sweep             also time the sparse GEMV's launch shapes (lanes x splits) on the whole decoder
+  --per-token         --shape with teal: thresholds found every token to drop exactly the target
+                      fraction (default: constant thresholds calibrated on the GPU on the model's
+                      own activations at the timed context, as TEAL calibrates)
+  --sweep             also time launch shapes on the whole decoder: the dense GEMV's (dense), the
+                      sparse GEMV's lanes x splits (sparse methods)
   --json              one JSON object instead of text`;
 
 /** What `decode --json` prints. */
@@ -77,8 +82,8 @@ export interface DecodeReport {
   logits?: number[];
   /** Microseconds per dispatch of block 0 and the head (with --profile). */
   profile?: { kernel: string; us: number }[];
-  /** Milliseconds per token per sparse-GEMV launch shape (with --sweep). */
-  sweep?: { lanes: number; splits: number; ms_per_token: number }[];
+  /** Milliseconds per token per launch shape, dense or sparse GEMV (with --sweep). */
+  sweep?: Trial[];
 }
 
 async function main(args: string[]): Promise<void> {
@@ -96,6 +101,7 @@ async function main(args: string[]): Promise<void> {
       logits: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       sweep: { type: "boolean", default: false },
+      "per-token": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -169,18 +175,16 @@ async function main(args: string[]): Promise<void> {
       (_, w) => Array.from(cal.subarray(w * 64, w * 64 + 64)),
     );
   }
-  const plan = planFor(
-    values.method,
-    sparsity,
-    { spec, ...(host ? { host } : {}), gpu: weights },
-    calibration,
-  );
-  const decoder = await createDecoder(device, weights, {
-    plan,
-    maxContext,
-    hasF16: gpu.hasF16,
-    adapter: gpu.facts,
-  });
+  const opts = { maxContext, hasF16: gpu.hasF16, adapter: gpu.facts };
+  const plan = values.shape && values.method === "teal" && sparse && !values["per-token"]
+    ? await calibrateOnGpu(device, weights, { ...opts, sparsity, context })
+    : planFor(
+      values.method,
+      sparsity,
+      { spec, ...(host ? { host } : {}), gpu: weights },
+      calibration,
+    );
+  const decoder = await createDecoder(device, weights, { ...opts, plan });
   decoder.writeIds(Uint32Array.from(ids));
   decoder.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
   let logits: number[] | undefined;
@@ -212,21 +216,11 @@ async function main(args: string[]): Promise<void> {
     }
   }
   let sweep: DecodeReport["sweep"];
-  if (values.sweep && sparse) {
-    sweep = [];
-    for (const [lanes, splits] of [[32, 16], [64, 16], [32, 32], [64, 32], [16, 16], [32, 8]]) {
-      const d = await createDecoder(device, weights, {
-        plan,
-        maxContext,
-        hasF16: gpu.hasF16,
-        adapter: gpu.facts,
-        skipTuning: { workgroupSize: 256, lanes: lanes!, splits: splits! },
-      });
-      if (values.shape) await fillCaches(device, d, 100);
-      const st = await timeTokens(device, d, { context, timestamps: gpu.hasTimestamps });
-      sweep.push({ lanes: lanes!, splits: splits!, ms_per_token: st.ms });
-      d.destroy();
-    }
+  if (values.sweep) {
+    const timing = { ...opts, context, timestamps: gpu.hasTimestamps };
+    sweep = sparse
+      ? (await chooseSkipTuning(device, weights, plan, timing)).trials
+      : (await chooseGemvTuning(device, weights, timing)).trials;
   }
   const report: DecodeReport = {
     model: values.model ? basename(values.model) : spec.id,
@@ -268,9 +262,7 @@ async function main(args: string[]): Promise<void> {
       );
     }
     for (const p of profile ?? []) console.log(`  ${p.us.toFixed(2).padStart(9)} us  ${p.kernel}`);
-    for (const w of sweep ?? []) {
-      console.log(`  lanes ${w.lanes} splits ${w.splits}: ${w.ms_per_token.toFixed(3)} ms/token`);
-    }
+    for (const w of sweep ?? []) console.log(`  ${w.msPerToken.toFixed(3)} ms/token  ${w.label}`);
   }
   decoder.destroy();
   weights.destroy();

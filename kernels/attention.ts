@@ -84,12 +84,19 @@ export async function createAttention(
     vcache: GPUBuffer;
     state: GPUBuffer;
     out?: GPUBuffer;
+    /** Threads of the chunk pass (default 256). */
+    workgroupSize?: number;
   },
 ): Promise<{ dispatches: Dispatch[]; out: GPUBuffer }> {
   const { heads, kvHeads, headDim: hd } = options;
-  if (hd > 256) throw new RangeError(`${options.label}: head dimension ${hd} exceeds 256`);
+  const wg = options.workgroupSize ?? 256;
+  if (hd > 256 || hd % 4 !== 0 || wg < ATTENTION_CHUNK || wg < hd / 4) {
+    throw new RangeError(
+      `${options.label}: head dimension ${hd} must be a multiple of 4 up to 256, and the workgroup at least ${ATTENTION_CHUNK} threads`,
+    );
+  }
   const chunks = Math.ceil(options.maxPositions / ATTENTION_CHUNK);
-  const constants = { CHUNK: ATTENTION_CHUNK };
+  const constants = { CHUNK: ATTENTION_CHUNK, WG: wg };
   const chunk = await createPipeline(device, {
     label: `${options.label} attention chunk`,
     code: source,

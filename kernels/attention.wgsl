@@ -5,29 +5,34 @@
 // length (pos + 1) is read from the decoder's state buffer, so chunks past it return at once.
 
 override CHUNK: u32 = 64u;
-override MAX_HD: u32 = 256u;
+// Threads of the chunk pass; GROUPS = WG / (hd / 4) positions (or position groups) at a time.
+override WG: u32 = 256u;
 
 struct P { heads: u32, kv_heads: u32, hd: u32, chunks: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
 struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> kcache: array<f32>;
-@group(0) @binding(2) var<storage, read> vcache: array<f32>;
+@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> kcache: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> vcache: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> state: State;
 @group(0) @binding(4) var<storage, read_write> part_ml: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> part_o: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<uniform> p: P;
 
-var<workgroup> qs: array<f32, MAX_HD>;
+// Per (position, lane) partial dot products, padded by one so a position's lanes span banks.
+var<workgroup> dots: array<f32, CHUNK * 65u>;
 var<workgroup> ps: array<f32, CHUNK>;
-var<workgroup> red: array<f32, CHUNK>;
+var<workgroup> red: array<f32, WG>;
+var<workgroup> acc: array<vec4<f32>, WG>;
 
-fn reduce_max(lid: u32, v: f32) -> f32 {
+fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  for (var s = CHUNK / 2u; s > 0u; s /= 2u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (lid < s) {
+      if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
+    }
     workgroupBarrier();
   }
   let r = red[0];
@@ -35,49 +40,55 @@ fn reduce_max(lid: u32, v: f32) -> f32 {
   return r;
 }
 
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = CHUNK / 2u; s > 0u; s /= 2u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-@compute @workgroup_size(CHUNK)
+// A workgroup takes CHUNK positions of one head. Scores: hd/4 lanes read one position's key as
+// vec4s (one coalesced row per lane group), GROUPS positions at a time; values: the same lanes
+// read vec4 columns of GROUPS positions at a time. Every load is a contiguous row segment.
+@compute @workgroup_size(WG)
 fn chunk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let c = wid.y;
   let len = state.pos + 1u;
   let t0 = c * CHUNK;
   if (t0 >= len) { return; }
-  let hd = p.hd;
-  let kvd = p.kv_heads * hd;
+  let hd4 = p.hd / 4u;
+  let kvd4 = p.kv_heads * hd4;
   let kvh = h / (p.heads / p.kv_heads);
-  for (var d = lid; d < hd; d += CHUNK) { qs[d] = q[h * hd + d]; }
-  workgroupBarrier();
-  let t = t0 + lid;
-  var s = -3.0e38;
-  if (t < len) {
-    let base = t * kvd + kvh * hd;
-    var acc = 0.0;
-    for (var d = 0u; d < hd; d++) { acc += qs[d] * kcache[base + d]; }
-    s = acc * p.scale;
-  }
-  let m = reduce_max(lid, s);
-  var e = 0.0;
-  if (t < len) { e = exp(s - m); }
-  ps[lid] = e;
-  let l = reduce_sum(lid, e);
-  let slot = h * p.chunks + c;
+  let groups = WG / hd4;
+  let lane = lid % hd4;
+  let g = lid / hd4;
   let count = min(CHUNK, len - t0);
-  for (var d = lid; d < hd; d += CHUNK) {
-    var o = 0.0;
-    for (var i = 0u; i < count; i++) { o += ps[i] * vcache[(t0 + i) * kvd + kvh * hd + d]; }
-    part_o[slot * hd + d] = o;
+  var qv = vec4<f32>(0.0);
+  if (g < groups) { qv = q[h * hd4 + lane]; }
+  for (var i = g; i < count && g < groups; i += groups) {
+    dots[i * 65u + lane] = dot(qv, kcache[(t0 + i) * kvd4 + kvh * hd4 + lane]);
+  }
+  workgroupBarrier();
+  var s = -3.0e38;
+  if (lid < count) {
+    var a = 0.0;
+    for (var l = 0u; l < hd4; l++) { a += dots[lid * 65u + l]; }
+    s = a * p.scale;
+  }
+  let m = reduce(lid, s, true);
+  var e = 0.0;
+  if (lid < count) { e = exp(s - m); }
+  if (lid < CHUNK) { ps[lid] = e; }
+  let l = reduce(lid, e, false);
+  var o = vec4<f32>(0.0);
+  for (var i = g; i < count && g < groups; i += groups) {
+    o += ps[i] * vcache[(t0 + i) * kvd4 + kvh * hd4 + lane];
+  }
+  acc[lid] = o;
+  workgroupBarrier();
+  let slot = h * p.chunks + c;
+  if (g == 0u) {
+    var sum = acc[lane];
+    for (var k = 1u; k < groups; k++) { sum += acc[k * hd4 + lane]; }
+    let base = slot * p.hd + lane * 4u;
+    part_o[base] = sum.x;
+    part_o[base + 1u] = sum.y;
+    part_o[base + 2u] = sum.z;
+    part_o[base + 3u] = sum.w;
   }
   if (lid == 0u) { part_ml[slot] = vec2<f32>(m, l); }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { acquireGpu } from "./gpu_device.ts";
 import { createRng } from "../lib/prng.ts";
-import { readBuffer, runOnce, storageBuffer } from "./host.ts";
+import { readBuffer, runOnce, storageBuffer, writeArray } from "./host.ts";
 import { relativeError } from "./relative_error.ts";
 import { fillBytes, fillCpu, fillRandom } from "./fill.ts";
 import { addNormCpu, createAddNorm } from "./add_norm.ts";
@@ -275,6 +275,7 @@ Deno.test({
     const scale = Float32Array.from(random(k, 3), (v) => Math.abs(v) + 0.1);
     const xBuf = storageBuffer(device, "x", x);
     const thresholds = storageBuffer(device, "t", 4 * 4);
+    const counts = storageBuffer(device, "counts", 4 * 4);
     for (
       const rule of [
         { kind: "fraction" as const, drop: 0 },
@@ -319,13 +320,17 @@ Deno.test({
           slot: 2,
           rowsPerSplit: 100,
           compact,
+          counts,
         });
+        writeArray(device, counts, new Uint32Array(4));
         await runOnce(device, [g.dispatch]);
         const parts = await readF32(g.partials, g.splits * n);
         const y = new Float32Array(n);
         for (let s = 0; s < g.splits; s++) for (let c = 0; c < n; c++) y[c]! += parts[s * n + c]!;
         const ref = skipGemvCpu(stored, x, { n, rule: skipRule, threshold: t });
         if (rule.kind === "fraction") assert.equal(ref.kept, k - rule.drop);
+        const counted = new Uint32Array(await readBuffer(device, counts, 16))[2];
+        assert.equal(counted, ref.kept, `kept count ${dtype} compact=${compact}`);
         close(y, ref.y, 1e-5, `skip_gemv ${dtype} compact=${compact} ${rule.kind} ${k}x${n}`);
       }
     }

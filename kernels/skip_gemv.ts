@@ -100,6 +100,8 @@ export async function createSkipGemv(
     rule: SkipRule;
     thresholds: GPUBuffer;
     slot: number;
+    /** Kept-input counters (u32 per slot; counts[slot] grows by the rows kept per run). */
+    counts?: GPUBuffer;
   },
 ): Promise<SkipGemvInstance> {
   const unitCols = options.dtype === "f16" ? 8 : 4;
@@ -156,6 +158,8 @@ export async function createSkipGemv(
         options.thresholds,
         partials,
         dims,
+        options.counts ??
+          storageBuffer(device, `${options.label} counts`, (options.slot + 1) * 4),
       ]),
       workgroups: [tiles, splits, 1],
     },

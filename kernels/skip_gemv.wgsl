@@ -23,6 +23,9 @@ struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, _a: u32, _
 @group(0) @binding(3) var<storage, read> thresholds: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> dims: Dims;
+// Kept inputs, counted by the first column tile's workgroups: counts[slot] += kept rows (the
+// realised sparsity of a run, measured, not assumed).
+@group(0) @binding(6) var<storage, read_write> counts: array<atomic<u32>>;
 
 var<workgroup> acc_lo: array<vec4<f32>, WG>;
 var<workgroup> acc_hi: array<vec4<f32>, WG>;
@@ -55,14 +58,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var lo1 = vec4<f32>(0.0);
   var hi1 = vec4<f32>(0.0);
   if (!COMPACT) {
+    var kept = 0u;
     for (var r = start + rgroup; r < end; r += groups) {
       let v = x[r];
       if (keep(v, r, t)) {
         let u = wunit(r * units + c);
         lo += u.lo * v;
         hi += u.hi * v;
+        kept++;
       }
     }
+    if (wid.x == 0u && lid % lanes == 0u && kept > 0u) { atomicAdd(&counts[dims.slot], kept); }
   }
   for (var base = start; COMPACT && base < end; base += WG) {
     if (lid == 0u) { atomicStore(&kept_slots, 0u); }
@@ -77,7 +83,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     workgroupBarrier();
-    if (lid == 0u) { kept_count = atomicLoad(&kept_slots); }
+    if (lid == 0u) {
+      kept_count = atomicLoad(&kept_slots);
+      if (wid.x == 0u) { atomicAdd(&counts[dims.slot], kept_count); }
+    }
     let count = workgroupUniformLoad(&kept_count);
     var j = rgroup;
     {

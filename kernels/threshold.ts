@@ -61,6 +61,11 @@ export async function createThreshold(
     thresholds: GPUBuffer;
     slot: number;
     workgroupSize?: number;
+    /**
+     * Histogram partitions (default 8): GPUs spread their atomics over them; CPU adapters
+     * (llvmpipe) run one partition far faster.
+     */
+    copies?: number;
   },
 ): Promise<Dispatch> {
   const { rule } = options;
@@ -72,6 +77,7 @@ export async function createThreshold(
       WG: options.workgroupSize ?? 256,
       MODE: rule.kind === "stat" ? 1 : 0,
       SCALED: scale ? 1 : 0,
+      COPIES: options.copies ?? 8,
     },
   });
   const params = uniformBuffer(

@@ -1,9 +1,10 @@
 /**
  * `decode`: batch-1 autoregressive decoding on the project's WGSL kernels, dense and with
  * activation sparsity in every projection (inputs of q/k/v, o, gate/up, down). On GPUs: LLaMA-7B
- * and LLaMA-13B shapes in f16 with seeded random weights made on the GPU (speed only: each
- * projection's threshold is set per token, on the GPU, to drop exactly the target fraction of its
- * inputs by magnitude, TEAL's criterion), at a 512-position context. On CPU adapters: a small
+ * and LLaMA-13B shapes in f16 with seeded random weights made on the GPU (speed only), at a
+ * 512-position context; TEAL's magnitude rule on every projection input with constant thresholds
+ * calibrated on the GPU on the model's own activations, and with thresholds found every token to
+ * drop exactly the target fraction. Realised sparsity is counted by the kernels. On CPU adapters: a small
  * LLaMA-architecture shape. Each sparse cell is timed interleaved with the dense decoder (same
  * weights, same context), GPU timestamps where the adapter has them; bytes per token against the
  * compute-shader copy ceiling measured in the same run.
@@ -18,10 +19,13 @@ import { acquireGpu, type GpuContext } from "../kernels/gpu_device.ts";
 import { type Ceiling, measureCopyCeiling } from "../kernels/copy.ts";
 import { createDispatchSampler } from "../kernels/gpu_timing.ts";
 import { bootstrapRatioCi, summarize } from "../src/stats.ts";
-import { createDecoder, type Decoder } from "../src/decode/engine.ts";
+import { createDecoder, type Decoder, type DecoderOptions } from "../src/decode/engine.ts";
 import { type GpuWeights, syntheticWeights } from "../src/decode/weights.ts";
 import { shapeByName } from "../src/decode/synthetic.ts";
-import { type DecoderSpec, uniformPlan } from "../src/decode/spec.ts";
+import { type DecoderSpec, linearShapes, PROJECTIONS, uniformPlan } from "../src/decode/spec.ts";
+import { calibrateOnGpu } from "../src/decode/calibrate.ts";
+import { chooseGemvTuning, chooseSkipTuning, skipLabel } from "../src/decode/launch.ts";
+import { gemvTuningLabel } from "../kernels/tuning.ts";
 import { fillCaches, WRAP_WINDOW } from "../src/decode/measure.ts";
 
 const CONTEXT_GPU = 512;
@@ -31,18 +35,31 @@ interface Job {
   shape: string;
   dtype: "f32" | "f16";
   sparsity: number;
+  /**
+   * `calibrated`: TEAL's constant per-projection thresholds, calibrated on the GPU on the model's
+   * own activations at the timed context (as the PyTorch peer does); `per-token`: thresholds
+   * found every token to drop exactly the target fraction (the selection costs a dispatch each).
+   */
+  thresholds?: "calibrated" | "per-token";
 }
 
 function jobs(gpu: GpuContext, quick: boolean): Job[] {
   if (gpu.facts.isFallbackAdapter) {
-    return [0, 0.5].map((sparsity) => ({ shape: "llama-tiny", dtype: "f32", sparsity }));
+    return [
+      { shape: "llama-tiny", dtype: "f32", sparsity: 0 },
+      { shape: "llama-tiny", dtype: "f32", sparsity: 0.5, thresholds: "calibrated" },
+      { shape: "llama-tiny", dtype: "f32", sparsity: 0.5, thresholds: "per-token" },
+    ];
   }
   const dtype = gpu.hasF16 ? "f16" as const : "f32" as const;
   const out: Job[] = [];
-  for (const s of [0, 0.4, 0.5, 0.7]) out.push({ shape: "llama-7b", dtype, sparsity: s });
-  for (const s of quick ? [0, 0.5] : [0, 0.4, 0.5]) {
-    out.push({ shape: "llama-13b", dtype, sparsity: s });
-  }
+  const add = (shape: string, sparsities: number[]) => {
+    out.push({ shape, dtype, sparsity: 0 });
+    for (const s of sparsities) out.push({ shape, dtype, sparsity: s, thresholds: "calibrated" });
+    out.push({ shape, dtype, sparsity: 0.5, thresholds: "per-token" });
+  };
+  add("llama-7b", quick ? [0.5] : [0.4, 0.5, 0.7]);
+  add("llama-13b", quick ? [0.5] : [0.4, 0.5]);
   return out;
 }
 
@@ -52,6 +69,8 @@ const run: {
   shape?: string;
   weights?: GpuWeights;
   dense?: Decoder;
+  launch?: Pick<DecoderOptions, "gemvTuning" | "skipTuning" | "skipTuningResidual">;
+  launchLabels?: { gemv: string; skip: string };
 } = {};
 
 async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
@@ -75,11 +94,36 @@ async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
       seed: 1,
     });
     run.shape = key;
-    run.dense = await createDecoder(device, run.weights, {
+    const base = {
       maxContext: contextOf(gpu) + WRAP_WINDOW,
       hasF16: gpu.hasF16,
       adapter: gpu.facts,
-    });
+    };
+    run.launch = {};
+    run.launchLabels = { gemv: "default", skip: "default" };
+    if (!gpu.facts.isFallbackAdapter) {
+      // Launch shapes chosen on this adapter and model by timing whole steps, then recorded.
+      ctx.progress(`decode: choosing ${key} launch shapes`);
+      const timing = { ...base, context: contextOf(gpu), timestamps: gpu.hasTimestamps };
+      const g = await chooseGemvTuning(device, run.weights, timing);
+      const plan = await calibrateOnGpu(device, run.weights, {
+        ...base,
+        gemvTuning: g.tuning,
+        sparsity: 0.5,
+        context: contextOf(gpu),
+      });
+      const k = await chooseSkipTuning(device, run.weights, plan, {
+        ...timing,
+        gemvTuning: g.tuning,
+      });
+      run.launch = {
+        gemvTuning: g.tuning,
+        skipTuning: k.tuning.main,
+        skipTuningResidual: k.tuning.residual,
+      };
+      run.launchLabels = { gemv: gemvTuningLabel(g.tuning), skip: skipLabel(k.tuning) };
+    }
+    run.dense = await createDecoder(device, run.weights, { ...base, ...run.launch });
     await fillCaches(device, run.dense, 100);
   }
   return { weights: run.weights!, dense: run.dense! };
@@ -102,13 +146,17 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
   const timestamps = gpu.hasTimestamps;
   const rounds = ctx.quick ? 5 : 9;
   let variant = dense;
+  const options = {
+    maxContext: context + WRAP_WINDOW,
+    hasF16: gpu.hasF16,
+    adapter: gpu.facts,
+    ...run.launch,
+  };
   if (job.sparsity > 0) {
-    variant = await createDecoder(device, weights, {
-      plan: uniformPlan(spec, "teal", { kind: "fraction", sparsity: job.sparsity }),
-      maxContext: context + WRAP_WINDOW,
-      hasF16: gpu.hasF16,
-      adapter: gpu.facts,
-    });
+    const plan = job.thresholds === "per-token"
+      ? uniformPlan(spec, "teal", { kind: "fraction", sparsity: job.sparsity })
+      : await calibrateOnGpu(device, weights, { ...options, sparsity: job.sparsity, context });
+    variant = await createDecoder(device, weights, { ...options, plan });
     await fillCaches(device, variant, 100);
   }
   // Two decoders alternate; each resets its own state buffer, so each keeps its own context.
@@ -131,14 +179,29 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
     }
   }
   const ms = summarize(vMs.length ? vMs : dMs);
-  const bytes = variant.bytesPerToken(context);
+  // Realised sparsity, counted by the kernels over a fresh batch of tokens at the same context.
+  const probeTokens = WRAP_WINDOW;
+  setContext(variant, context);
+  variant.resetCounts();
+  await variant.run(probeTokens);
+  const density = await variant.readDensity(probeTokens);
+  const bytes = variant.bytesPerToken(context, (l, p) => density[l]![p]);
+  const shapes = linearShapes(spec).block;
+  let kept = 0;
+  let all = 0;
+  density.forEach((d) =>
+    PROJECTIONS.forEach((p) => {
+      kept += d[p] * shapes[p].k * shapes[p].n;
+      all += shapes[p].k * shapes[p].n;
+    })
+  );
   const ci = variant === dense ? undefined : bootstrapRatioCi(dMs, vMs, { seed: 1 });
   const result: Partial<CellResult> = {
     model: spec.id,
     method: job.sparsity > 0 ? "teal" : "dense",
-    params: job.sparsity > 0 ? JSON.stringify({ thresholds: "per-token" }) : "{}",
+    params: job.thresholds ? JSON.stringify({ thresholds: job.thresholds }) : "{}",
     sparsity_target: job.sparsity > 0 ? job.sparsity : null,
-    sparsity_realized: job.sparsity > 0 ? realized(spec, job.sparsity) : null,
+    sparsity_realized: job.sparsity > 0 ? 1 - kept / all : null,
     weight_bytes_effective: bytes,
     time_median_ms: ms.medianMs,
     time_p10_ms: ms.p10Ms,
@@ -165,32 +228,16 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
       copy_ceiling_gbps: run.ceiling!.gbPerS,
       dense_ms_per_token: summarize(dMs).medianMs,
       timing: source,
+      gemv_tuning: run.launchLabels?.gemv ?? "default",
+      skip_tuning: job.sparsity > 0 ? run.launchLabels?.skip ?? "default" : "",
     },
   };
   if (variant !== dense) variant.destroy();
   return result;
 }
 
-/** Realised sparsity of the per-token rule: the dropped count is rounded per projection. */
-function realized(spec: DecoderSpec, s: number): number {
-  const dims = [spec.d, spec.heads * spec.headDim, spec.d, spec.ff];
-  const widths = [
-    (spec.heads + 2 * spec.kvHeads) * spec.headDim,
-    spec.d,
-    2 * spec.ff,
-    spec.d,
-  ];
-  let dropped = 0;
-  let all = 0;
-  dims.forEach((k, i) => {
-    dropped += Math.round(s * k) * widths[i]!;
-    all += k * widths[i]!;
-  });
-  return dropped / all;
-}
-
 function keyOf(j: Job): string {
-  return `${j.shape}/${j.dtype}/s${j.sparsity}`;
+  return `${j.shape}/${j.dtype}/s${j.sparsity}${j.thresholds ? `/${j.thresholds}` : ""}`;
 }
 
 export default defineSuite({
@@ -215,7 +262,9 @@ export default defineSuite({
       key: keyOf(j),
       target: "wgsl",
       method: j.sparsity > 0 ? "teal" : "dense",
-      label: `${j.shape} ${j.dtype} ${j.sparsity > 0 ? `teal ${j.sparsity}` : "dense"}`,
+      label: `${j.shape} ${j.dtype} ${
+        j.sparsity > 0 ? `teal ${j.sparsity} (${j.thresholds} thresholds)` : "dense"
+      }`,
     }));
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {

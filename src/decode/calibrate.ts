@@ -6,8 +6,8 @@
  * - `wina`: the same on |x_j|·‖W[:, j]‖₂ (WINA's score, threshold form);
  * - `cats`: the down projection only, t with P(|act(g)| < t) = s on the gate (CATS), gated FFNs;
  * - `topk`: keep the (1 − s)·n largest |x| of every projection input, per token;
- * - `stat-topk`: the down projection's input, keep h > mean + Φ⁻¹(1 − (1 − s))·std... i.e.
- *   z = Φ⁻¹(s), per token (Spark's statistical top-k);
+ * - `stat-topk`: the down projection's input, keep h > mean + z·std with z = Φ⁻¹(s), per token
+ *   (Spark's statistical top-k);
  * - `relu`: the down projection's input, keep h > 0 (ReLU's zeros; exact only for ReLU FFNs).
  *
  * @module
@@ -16,6 +16,9 @@
 import { normalQuantile } from "../stats.ts";
 import { referenceDecode } from "./reference.ts";
 import type { GpuWeights } from "./weights.ts";
+import { createDecoder, type DecoderOptions, thresholdSlot } from "./engine.ts";
+import { fillCaches } from "./measure.ts";
+import { readBuffer } from "../../kernels/host.ts";
 import {
   type DecoderSpec,
   DENSE_PLAN,
@@ -143,4 +146,42 @@ export function planFor(
 
 function downOnly(spec: DecoderSpec, method: string, rule: ProjectionRule): SparsityPlan {
   return { method, layers: Array.from({ length: spec.layers }, () => ({ down: rule })) };
+}
+
+/**
+ * TEAL's constant thresholds for a speed-only model, calibrated on the GPU on the model's own
+ * activations (as the PyTorch peer does): one decoding step at `context` with per-token exact
+ * thresholds, whose values become the constant per-projection thresholds of the returned plan.
+ * Later tokens then land near, not exactly on, the target; the decoder's counters measure it.
+ *
+ * @param device The device.
+ * @param weights The model's weights (with the transposed layout).
+ * @param options Target, context, cache capacity, decoder options.
+ * @returns The plan.
+ */
+export async function calibrateOnGpu(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions & { sparsity: number; context: number; method?: string },
+): Promise<SparsityPlan> {
+  const spec = weights.spec;
+  const method = options.method ?? "teal";
+  const probe = await createDecoder(device, weights, {
+    ...options,
+    plan: uniformPlan(spec, method, { kind: "fraction", sparsity: options.sparsity }),
+  });
+  await fillCaches(device, probe, 100);
+  probe.setState({ pos: options.context, wrapStart: 0, wrapEnd: probe.maxContext, prompt: 0 });
+  await probe.run(1);
+  const t = new Float32Array(
+    await readBuffer(device, probe.thresholds, probe.thresholds.size),
+  );
+  probe.destroy();
+  return {
+    method,
+    layers: Array.from({ length: spec.layers }, (_, l) =>
+      Object.fromEntries(
+        PROJECTIONS.map((p) => [p, { kind: "magnitude", threshold: t[thresholdSlot(l, p)]! }]),
+      )),
+  };
 }

@@ -55,8 +55,13 @@ export interface DecoderOptions {
   withNll?: boolean;
   /** Dense GEMV launch shape. */
   gemvTuning?: Partial<GemvTuning>;
-  /** Sparse GEMV launch shape. */
+  /** Sparse GEMV launch shape (q/k/v and up/gate). */
   skipTuning?: SkipGemvTuning;
+  /**
+   * Sparse GEMV launch shape of o and down, whose partials the one-workgroup add_norm sums
+   * (default: fewer splits than the others on GPUs).
+   */
+  skipTuningResidual?: SkipGemvTuning;
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
   hasF16?: boolean;
   /**
@@ -94,6 +99,15 @@ export interface Decoder {
   nll: GPUBuffer;
   /** Argmax per teacher-forced position (withNll). */
   preds: GPUBuffer;
+  /** Thresholds, f32 at slot {@linkcode thresholdSlot}(layer, projection). */
+  thresholds: GPUBuffer;
+  /** Zeroes the kept-input counters. */
+  resetCounts(): void;
+  /**
+   * Measured fraction of inputs kept per block and projection since the last reset, over
+   * `tokens` tokens (1 for dense projections).
+   */
+  readDensity(tokens: number): Promise<Record<ProjectionName, number>[]>;
   /** Reads ids 0..n−1. */
   readIds(n: number): Promise<Uint32Array>;
   /** Reads the last step's logits. */
@@ -107,6 +121,20 @@ export interface Decoder {
   bytesPerToken(context: number, density?: (layer: number, p: ProjectionName) => number): number;
   /** Frees the decoder's own buffers (not the weights). */
   destroy(): void;
+}
+
+/** Threshold and counter slots per block. */
+const SLOTS_PER_LAYER = 8;
+
+/**
+ * Where a projection's threshold (and its kept-input counter) lives.
+ *
+ * @param layer Block.
+ * @param p Projection.
+ * @returns The slot.
+ */
+export function thresholdSlot(layer: number, p: ProjectionName): number {
+  return layer * SLOTS_PER_LAYER + PROJECTIONS.indexOf(p);
 }
 
 /**
@@ -152,9 +180,9 @@ export async function createDecoder(
   const nll = buf("nll", maxContext * 4);
   const preds = buf("preds", maxContext * 4);
   const x = buf("x", spec.d * 4);
-  const slotsPerLayer = 8;
-  const thresholdsHost = new Float32Array(Math.max(1, spec.layers * slotsPerLayer)).fill(-1);
+  const thresholdsHost = new Float32Array(Math.max(1, spec.layers * SLOTS_PER_LAYER)).fill(-1);
   const thresholds = buf("thresholds", thresholdsHost);
+  const counts = buf("kept counts", thresholdsHost.length * 4);
   const kvd = spec.kvHeads * spec.headDim;
   const cpu = options.adapter?.isFallbackAdapter ?? false;
   const gemvTuning = options.gemvTuning ?? defaultTuning({ isFallbackAdapter: cpu }).gemv;
@@ -164,6 +192,8 @@ export async function createDecoder(
     (cpu
       ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64, compact: false }
       : { workgroupSize: 256, lanes: 32, splits: 16 });
+  const skipTuningResidual = options.skipTuningResidual ??
+    (cpu ? skipTuning : { workgroupSize: 256, lanes: 16, splits: 8 });
   // The one-workgroup kernels (norms, thresholds, argmax) take as many threads as allowed.
   const wg = cpu ? 64 : Math.min(1024, device.limits.maxComputeInvocationsPerWorkgroup);
   if (options.hasF16 === false && weights.dtype === "f16") {
@@ -178,6 +208,7 @@ export async function createDecoder(
     input: GPUBuffer,
     rule: ProjectionRule | undefined,
     slot: number,
+    tuning: SkipGemvTuning,
   ): Promise<
     { dispatches: Dispatch[]; out: GPUBuffer; splits: number; kind: "gemv" | "skip_gemv" }
   > => {
@@ -233,6 +264,7 @@ export async function createDecoder(
             thresholds,
             slot,
             workgroupSize: wg,
+            copies: cpu ? 1 : 8,
           }),
         );
         break;
@@ -247,6 +279,7 @@ export async function createDecoder(
             thresholds,
             slot,
             workgroupSize: wg,
+            copies: cpu ? 1 : 8,
           }),
         );
         break;
@@ -262,7 +295,8 @@ export async function createDecoder(
       rule: skip,
       thresholds,
       slot,
-      ...skipTuning,
+      counts,
+      ...tuning,
     });
     return {
       dispatches: [...pre, g.dispatch],
@@ -292,7 +326,7 @@ export async function createDecoder(
     const w = weights.layers[l]!;
     const rules = plan.layers[l] ?? {};
     const name = `${label} L${l}`;
-    const slot = (p: number) => l * slotsPerLayer + p;
+    const slot = (p: number) => l * SLOTS_PER_LAYER + p;
     const n1 = await createAddNorm(device, {
       label: `${name} norm1`,
       n: spec.d,
@@ -305,7 +339,7 @@ export async function createDecoder(
       ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
     });
     step.push(n1.dispatch);
-    const qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0));
+    const qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0), skipTuning);
     step.push(...qkv.dispatches);
     const cache = {
       k: buf(`L${l} k cache`, maxContext * kvd * 4),
@@ -335,13 +369,14 @@ export async function createDecoder(
       headDim: spec.headDim,
       scale: 1 / Math.sqrt(spec.headDim),
       maxPositions: maxContext,
+      workgroupSize: cpu ? 64 : 256,
       q,
       kcache: cache.k,
       vcache: cache.v,
       state,
     });
     step.push(...attn.dispatches);
-    const o = await projection(`${name} o`, w.o, attn.out, rules.o, slot(1));
+    const o = await projection(`${name} o`, w.o, attn.out, rules.o, slot(1), skipTuningResidual);
     step.push(...o.dispatches);
     const n2 = await createAddNorm(device, {
       label: `${name} norm2`,
@@ -357,7 +392,7 @@ export async function createDecoder(
       addendBias: w.o.bias,
     });
     step.push(n2.dispatch);
-    const up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2));
+    const up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
     step.push(...up.dispatches);
     const gateRule = rules.down?.kind === "gate" ? rules.down : undefined;
     if (gateRule) thresholdsHost[slot(4)] = gateRule.threshold;
@@ -372,7 +407,14 @@ export async function createDecoder(
       ...(gateRule ? { gateThreshold: { thresholds, slot: slot(4) } } : {}),
     });
     step.push(glu.dispatch);
-    const down = await projection(`${name} down`, w.down, glu.h, rules.down, slot(3));
+    const down = await projection(
+      `${name} down`,
+      w.down,
+      glu.h,
+      rules.down,
+      slot(3),
+      skipTuningResidual,
+    );
     step.push(...down.dispatches);
     pending = { out: down.out, splits: down.splits, bias: w.down.bias };
     kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
@@ -460,6 +502,21 @@ export async function createDecoder(
     },
     nll,
     preds,
+    thresholds,
+    resetCounts() {
+      writeArray(device, counts, new Uint32Array(thresholdsHost.length));
+    },
+    async readDensity(tokens) {
+      const c = new Uint32Array(await readBuffer(device, counts, thresholdsHost.length * 4));
+      return kernels.map((kinds, l) =>
+        Object.fromEntries(
+          PROJECTIONS.map((p) => [
+            p,
+            kinds[p] === "gemv" ? 1 : c[thresholdSlot(l, p)]! / (tokens * shapes.block[p].k),
+          ]),
+        ) as Record<ProjectionName, number>
+      );
+    },
     encode,
     async run(count) {
       const encoder = device.createCommandEncoder({ label: `${label} run` });

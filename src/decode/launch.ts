@@ -1,0 +1,137 @@
+/**
+ * Launch shapes for the decode engine's GEMVs, chosen per adapter and model by timing whole
+ * decoding steps (a kernel that wins alone can lose inside the step, where the weights of other
+ * layers have pushed its own out of the L2), and recorded with the figures.
+ *
+ * @module
+ */
+
+import { type GemvTuning, gemvTuningLabel } from "../../kernels/tuning.ts";
+import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
+import { createDecoder, type DecoderOptions } from "./engine.ts";
+import { fillCaches, timeTokens } from "./measure.ts";
+import type { GpuWeights } from "./weights.ts";
+import type { SparsityPlan } from "./spec.ts";
+
+/** Dense GEMV shapes tried on GPUs: threads per row, rows per thread, loads in flight, stagger. */
+export const GEMV_PICKS: readonly GemvTuning[] = (
+  [
+    [64, 1, 2, false],
+    [64, 2, 4, false],
+    [128, 1, 4, false],
+    [128, 2, 4, true],
+    [32, 4, 4, false],
+    [256, 1, 4, false],
+    [64, 4, 4, true],
+    [32, 2, 4, true],
+  ] as const
+).map(([tx, rpt, unroll, stagger]) => ({
+  threadsPerRow: tx,
+  rowsPerWorkgroup: (256 / tx) * rpt,
+  rowsPerThread: rpt,
+  unroll,
+  stagger,
+}));
+
+/** Input-sparse GEMV shapes tried on GPUs: for q/k/v and up, and for o and down. */
+export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuning }[] = (
+  [[32, 16, 16, 8], [32, 16, 8, 4], [32, 16, 32, 16], [64, 16, 16, 8], [32, 8, 16, 8], [
+    16,
+    16,
+    16,
+    4,
+  ]] as const
+).map(([l, s, rl, rs]) => ({
+  main: { workgroupSize: 256, lanes: l, splits: s },
+  residual: { workgroupSize: 256, lanes: rl, splits: rs },
+}));
+
+/**
+ * A label of a sparse launch shape.
+ *
+ * @param t Shape.
+ * @returns e.g. `lanes 32 splits 16 / o,down lanes 16 splits 8`.
+ */
+export function skipLabel(t: { main: SkipGemvTuning; residual: SkipGemvTuning }): string {
+  return `lanes ${t.main.lanes} splits ${t.main.splits} / o,down lanes ${t.residual.lanes} splits ${t.residual.splits}`;
+}
+
+/** One timed candidate. */
+export interface Trial {
+  /** Its label. */
+  label: string;
+  /** Milliseconds per token. */
+  msPerToken: number;
+}
+
+async function trial(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions & { context: number; timestamps: boolean },
+): Promise<number> {
+  const d = await createDecoder(device, weights, options);
+  if (weights.synthetic) await fillCaches(device, d, 100);
+  const t = await timeTokens(device, d, {
+    context: options.context,
+    samples: 3,
+    targetMs: 60,
+    timestamps: options.timestamps,
+  });
+  d.destroy();
+  return t.ms;
+}
+
+/**
+ * Times the dense GEMV picks on the dense decoder and returns the fastest.
+ *
+ * @param device The device.
+ * @param weights Weights.
+ * @param options Decoder options, context, timestamps.
+ * @returns The winner and every trial.
+ */
+export async function chooseGemvTuning(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions & { context: number; timestamps: boolean },
+): Promise<{ tuning: GemvTuning; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  let best = GEMV_PICKS[0]!;
+  let bestMs = Infinity;
+  for (const t of GEMV_PICKS) {
+    const ms = await trial(device, weights, { ...options, gemvTuning: t });
+    trials.push({ label: gemvTuningLabel(t), msPerToken: ms });
+    if (ms < bestMs) [best, bestMs] = [t, ms];
+  }
+  return { tuning: best, trials };
+}
+
+/**
+ * Times the sparse GEMV picks on a sparse plan and returns the fastest.
+ *
+ * @param device The device.
+ * @param weights Weights (with the transposed layout).
+ * @param plan The sparse plan to time them on.
+ * @param options Decoder options, context, timestamps.
+ * @returns The winner and every trial.
+ */
+export async function chooseSkipTuning(
+  device: GPUDevice,
+  weights: GpuWeights,
+  plan: SparsityPlan,
+  options: DecoderOptions & { context: number; timestamps: boolean },
+): Promise<{ tuning: (typeof SKIP_PICKS)[number]; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  let best = SKIP_PICKS[0]!;
+  let bestMs = Infinity;
+  for (const t of SKIP_PICKS) {
+    const ms = await trial(device, weights, {
+      ...options,
+      plan,
+      skipTuning: t.main,
+      skipTuningResidual: t.residual,
+    });
+    trials.push({ label: skipLabel(t), msPerToken: ms });
+    if (ms < bestMs) [best, bestMs] = [t, ms];
+  }
+  return { tuning: best, trials };
+}
