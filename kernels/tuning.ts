@@ -143,9 +143,11 @@ export interface ActiveSparseShape {
  * timing, so two runs pick the same kernel (the kernels suite records it with every row and
  * reports its sweep beside it). GPUs: 256 threads as 64 chunk lanes × 4 thread rows (1 KiB of a
  * weight row per workgroup and row, f32 or f16), 8 loads in flight, and enough splits of the
- * active list for about 512 workgroups while every thread keeps at least 8 rows to sweep. CPU
- * adapters (one SIMD lane per thread, costly barriers): 64 threads, every thread its own chunk,
- * few splits.
+ * active list for about 512 workgroups while every thread keeps at least 8 rows to sweep; the
+ * splits meet in a reduce pass (on the H200, run 20261201T184009Z-vm-f950e7cfa3a9, the fused
+ * last-workgroup reduction cost about 5 µs, more than the extra dispatch, and the pass screened
+ * fastest at 24 of the 28 LLaMA-shape cells). CPU adapters (one SIMD lane per thread, costly
+ * barriers): 64 threads, every thread its own chunk, few splits, the reduction fused.
  *
  * @param facts Adapter facts.
  * @param shape The shape, precision and expected density.
@@ -177,14 +179,14 @@ export function activeSparseTuning(
     lanes,
     unroll: 8,
     splits: Math.max(1, Math.min(bySize, byWork)),
-    reduce: "fused",
+    reduce: "pass",
   };
 }
 
 /**
  * Active-list sparse GEMV shapes the kernels suite screens beside the chosen one on a GPU
  * (reported, not used): thread rows, lanes, loads in flight, twice or half the splits, and the
- * separate reduce pass.
+ * other reduction.
  *
  * @param chosen The adapter's choice for the shape.
  * @returns Alternatives, the choice first.
@@ -198,7 +200,7 @@ export function activeSparseSweep(chosen: ActiveSparseTuning): ActiveSparseTunin
     { ...chosen, lanes: chosen.lanes / 2, splits: Math.max(1, Math.round(chosen.splits / 2)) },
     { ...chosen, lanes: chosen.lanes * 2, splits: chosen.splits * 2 },
     { ...chosen, workgroupSize: chosen.workgroupSize * 2 },
-    { ...chosen, reduce: "pass" },
+    { ...chosen, reduce: chosen.reduce === "pass" ? "fused" : "pass" },
   ];
   const seen = new Set<string>();
   return variants.filter((t) => {
