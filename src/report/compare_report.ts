@@ -92,7 +92,21 @@ export function compareFindings(
         parts.push(
           `dense takes ${r.estimate.toPrecision(3)}x the time [${r.low.toPrecision(3)}, ${
             r.high.toPrecision(3)
-          }] on ${other} vs ${ref} (Mann–Whitney p ${formatP(dense.pValues[j]!)})`,
+          }] (Mann–Whitney p ${formatP(dense.pValues[j]!)})`,
+        );
+      }
+      const timed = gc.filter((c) => c.method !== DENSE && c.ratioCis[j]);
+      if (timed.length > 0) {
+        const est = timed.map((c) => c.ratioCis[j]!.estimate).sort((a, b) => a - b);
+        const slower = timed.filter((c) => c.ratioCis[j]!.low > 1).length;
+        const faster = timed.filter((c) => c.ratioCis[j]!.high < 1).length;
+        const mid = est[Math.floor(est.length / 2)]!;
+        parts.push(
+          `${dense ? "the other " : ""}${timed.length} timed cells take ${
+            est[0]!.toPrecision(3)
+          }x to ${est[est.length - 1]!.toPrecision(3)}x the time (median ${
+            mid.toPrecision(3)
+          }x; ${slower} measurably slower, ${faster} measurably faster)`,
         );
       }
       const ratios = gc.filter((c) => c.speedupRatios[j]);
@@ -103,7 +117,9 @@ export function compareFindings(
           b.speedupRatios[j]!.estimate > a.speedupRatios[j]!.estimate ? b : a
         );
         parts.push(
-          `of ${ratios.length} variants, sparsity pays off measurably more there for ${more.length} and less for ${less.length} (speedup-ratio interval above or below 1); the largest ratio is ${
+          `of ${ratios.length} variants, sparsity pays off measurably more on ${
+            runs[j]!.id
+          } for ${more.length} and less for ${less.length} (speedup-ratio interval above or below 1); the largest ratio is ${
             label(best, studies)
           } at ${ci(best.speedupRatios[j]!)}`,
         );
@@ -119,7 +135,9 @@ export function compareFindings(
             : `${accDiff.length} cells differ in accuracy`,
         );
       }
-      if (parts.length > 0) out.push({ text: `${suite} on ${target}: ${parts.join("; ")}.` });
+      if (parts.length > 0) {
+        out.push({ text: `${suite} on ${target}, ${other} against ${ref}: ${parts.join("; ")}.` });
+      }
     }
   }
   return out;
