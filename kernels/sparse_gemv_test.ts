@@ -143,31 +143,29 @@ Deno.test({
         if (precision === "f16" && t !== 3 && t !== 4) continue;
         const r = (t + (precision === "f16" ? 1 : 0)) % rules.length;
         const rule = rules[r]!;
-        {
-          const sg = await createActiveSparseGemv(device, {
-            label: "active",
-            k,
-            n,
-            precision,
-            weightBuffer,
-            bias,
-            act: r % 2 === 0 ? "relu" : "gelu",
-            input: { kind: "threshold", x: xBuf, rule },
-            tuning,
-          });
-          poison(sg.y, sg.cols * 4);
-          await runOnce(device, sg.dispatches);
-          const want = sparseGemvCpu(w, selectCpu(x, rule), {
-            n,
-            bias,
-            act: r % 2 === 0 ? "relu" : "gelu",
-          });
-          const err = relError(await sg.read(), want);
-          assert.ok(
-            err <= 1e-5,
-            `${k}x${n} ${precision} ${rule.kind} #${r} ${activeSparseTuningLabel(tuning)}: ${err}`,
-          );
-        }
+        const sg = await createActiveSparseGemv(device, {
+          label: "active",
+          k,
+          n,
+          precision,
+          weightBuffer,
+          bias,
+          act: r % 2 === 0 ? "relu" : "gelu",
+          input: { kind: "threshold", x: xBuf, rule },
+          tuning,
+        });
+        poison(sg.y, sg.cols * 4);
+        await runOnce(device, sg.dispatches);
+        const want = sparseGemvCpu(w, selectCpu(x, rule), {
+          n,
+          bias,
+          act: r % 2 === 0 ? "relu" : "gelu",
+        });
+        const err = relError(await sg.read(), want);
+        assert.ok(
+          err <= 1e-5,
+          `${k}x${n} ${precision} ${rule.kind} #${r} ${activeSparseTuningLabel(tuning)}: ${err}`,
+        );
       }
     }
   }
@@ -186,21 +184,19 @@ Deno.test({
       const rule = rules[t % rules.length]!;
       const sel = await createSelect(device, { label: "list", n: k, rule });
       writeArray(device, sel.x, x);
-      {
-        const sg = await createActiveSparseGemv(device, {
-          label: "active list",
-          k,
-          n,
-          weightT: wt,
-          input: { kind: "list", idx: sel.idx, vals: sel.vals, count: sel.count, valsAct: "silu" },
-          tuning,
-        });
-        poison(sg.y, sg.cols * 4);
-        await runOnce(device, [sel.dispatch, ...sg.dispatches]);
-        const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, actOnVals: "silu" });
-        const err = relError(await sg.read(), want);
-        assert.ok(err <= 1e-5, `${k}x${n} ${rule.kind} ${activeSparseTuningLabel(tuning)}: ${err}`);
-      }
+      const sg = await createActiveSparseGemv(device, {
+        label: "active list",
+        k,
+        n,
+        weightT: wt,
+        input: { kind: "list", idx: sel.idx, vals: sel.vals, count: sel.count, valsAct: "silu" },
+        tuning,
+      });
+      poison(sg.y, sg.cols * 4);
+      await runOnce(device, [sel.dispatch, ...sg.dispatches]);
+      const want = sparseGemvCpu(wt, selectCpu(x, rule), { n, actOnVals: "silu" });
+      const err = relError(await sg.read(), want);
+      assert.ok(err <= 1e-5, `${k}x${n} ${rule.kind} ${activeSparseTuningLabel(tuning)}: ${err}`);
     }
   }
 });
