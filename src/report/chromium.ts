@@ -132,19 +132,30 @@ export async function paintedPixels(page: LoadedPage): Promise<number[]> {
  * shorter until it fits `maxBytes`.
  *
  * @param pages `[html file, png file]` pairs.
- * @param options Viewport size (default 1100 x 760), size limit (default 200,000 bytes), and the
- *   temporary folder.
+ * @param options Viewport size (default 820 x 760), page zoom (default 0.6), size limit (default
+ *   200,000 bytes), and the temporary folder.
  * @returns The byte size of each preview written.
  */
 export async function writePreviews(
   pages: readonly (readonly [string, string])[],
-  options: { width?: number; height?: number; maxBytes?: number; tempDir?: string } = {},
+  options: {
+    width?: number;
+    height?: number;
+    zoom?: number;
+    maxBytes?: number;
+    tempDir?: string;
+  } = {},
 ): Promise<number[]> {
   const pngOf = new Map(pages);
-  const width = options.width ?? 1100;
+  const width = options.width ?? 820;
   const maxBytes = options.maxBytes ?? 200_000;
   return await withPages(pages.map(([html]) => html), async (page, _log, file) => {
     let height = options.height ?? 760;
+    // Zoomed out, the top of even a long findings block leaves room for the first chart.
+    await page.evaluate((z: number) => {
+      (globalThis as unknown as { document: { body: { style: { zoom: string } } } }).document
+        .body.style.zoom = String(z);
+    }, options.zoom ?? 0.6);
     let png: Uint8Array = await page.screenshot({ type: "png", fullPage: false });
     while (png.length > maxBytes && height > 300) {
       height = Math.round(height * 0.85);
