@@ -8,7 +8,7 @@
 
 import { GraphIndex, insertBefore, makeAttr } from "./graph.ts";
 import { DataType, type ModelProto, type NodeProto } from "./model.ts";
-import { floatTensor, int64Tensor } from "./tensor_data.ts";
+import { floatTensor, int64Tensor, readInts } from "./tensor_data.ts";
 
 /**
  * The default-domain opset of a model.
@@ -72,22 +72,79 @@ export class Rewriter {
       outputs?: number;
     } = {},
   ): string[] {
+    // GreaterOrEqual / LessOrEqual arrived in opset 12: before it, not (a < b) / not (a > b).
+    if (this.opset < 12 && (opType === "GreaterOrEqual" || opType === "LessOrEqual")) {
+      const [strict] = this.node(opType === "GreaterOrEqual" ? "Less" : "Greater", inputs);
+      return this.node("Not", [strict!]);
+    }
     const name = this.idx.freshName(`${this.#prefix}/${opType}`);
     const outputs = Array.from(
       { length: options.outputs ?? 1 },
       (_, i) => this.idx.freshName(`${name}_out${i}`),
     );
-    const attribute = Object.entries(options.attrs ?? {}).map(([k, v]) =>
-      makeAttr(k, v, { isInt: options.intAttrs?.includes(k) ?? false })
+    const legacy = this.opset < 10 ? this.#legacyForm(opType, inputs, options) : undefined;
+    const attrs = legacy?.attrs ?? options.attrs ?? {};
+    const intAttrs = legacy ? Object.keys(legacy.attrs) : options.intAttrs;
+    const attribute = Object.entries(attrs).map(([k, v]) =>
+      makeAttr(k, v, { isInt: intAttrs?.includes(k) ?? false })
     );
     this.#pending.push({
       name,
       opType,
-      input: inputs,
+      input: legacy?.inputs ?? inputs,
       output: outputs,
       ...(attribute.length ? { attribute } : {}),
     });
     return outputs;
+  }
+
+  /**
+   * Opsets before 10 take TopK's k and Slice's bounds as attributes, not inputs (paddle2onnx
+   * exports PP-OCR at opset 9): the constant inputs become attributes.
+   */
+  #legacyForm(
+    opType: string,
+    inputs: string[],
+    options: { attrs?: Record<string, number | number[] | string> },
+  ): { inputs: string[]; attrs: Record<string, number | number[]> } | undefined {
+    const ints = (name: string | undefined): number[] => {
+      const t = name === undefined
+        ? undefined
+        : (this.model.graph!.initializer ?? []).find((i) => i.name === name) ??
+          this.idx.constant(name);
+      if (!t) {
+        throw new Error(
+          `${opType} at opset ${this.opset} needs constant bounds, and ${name} is computed; re-export the model at opset 10 or later`,
+        );
+      }
+      return readInts(t);
+    };
+    if (opType === "TopK" && inputs.length === 2) {
+      const a = options.attrs ?? {};
+      if (a.largest === 0 || a.sorted === 0) {
+        throw new Error(
+          `TopK at opset ${this.opset} always returns the largest, sorted; re-export the model at opset 11 or later`,
+        );
+      }
+      return {
+        inputs: [inputs[0]!],
+        attrs: { axis: Number(a.axis ?? -1), k: ints(inputs[1])[0]! },
+      };
+    }
+    if (opType === "Slice" && inputs.length >= 3) {
+      if (inputs.length > 4) {
+        throw new Error(`Slice with steps needs opset 10 or later (the model has ${this.opset})`);
+      }
+      return {
+        inputs: [inputs[0]!],
+        attrs: {
+          starts: ints(inputs[1]),
+          ends: ints(inputs[2]),
+          ...(inputs[3] ? { axes: ints(inputs[3]) } : {}),
+        },
+      };
+    }
+    return undefined;
   }
 
   /**
