@@ -23,13 +23,45 @@ import { createDecoder, type Decoder, type DecoderOptions } from "../src/decode/
 import { type GpuWeights, syntheticWeights } from "../src/decode/weights.ts";
 import { shapeByName } from "../src/decode/synthetic.ts";
 import { type DecoderSpec, linearShapes, PROJECTIONS, uniformPlan } from "../src/decode/spec.ts";
-import { calibrateOnGpu } from "../src/decode/calibrate.ts";
+import { calibrateOnGpu, planFor } from "../src/decode/calibrate.ts";
+import { importDecoder, type ImportedDecoder } from "../src/decode/onnx_import.ts";
+import { uploadWeights } from "../src/decode/weights.ts";
+import { agreementOf, evaluateWindows, type WindowEvaluation } from "../src/decode/evaluate.ts";
+import { decodeModel } from "../src/onnx/model.ts";
+import { loadDataset } from "../datasets/mod.ts";
+import type { TextDataset } from "../datasets/types.ts";
+import { repoPath } from "../lib/repo_root.ts";
+import { sha256Hex } from "../lib/sha256.ts";
+import { datasetPin, MODELS } from "./_pins.ts";
 import { chooseGemvTuning, chooseSkipTuning, skipLabel } from "../src/decode/launch.ts";
 import { gemvTuningLabel } from "../kernels/tuning.ts";
 import { fillCaches, WRAP_WINDOW } from "../src/decode/measure.ts";
 
 const CONTEXT_GPU = 512;
+const DATASET_HASH = datasetPin("english-text", 1, 1).hash;
 const CONTEXT_CPU = 64;
+
+/** A trained zoo LM decoded by the engine, dense or with a method's plan. */
+interface ZooJob {
+  zoo: "lmChar" | "lmCharSwiglu";
+  method: string;
+  sparsity: number;
+}
+
+const ZOO_METHODS: Record<ZooJob["zoo"], string[]> = {
+  lmChar: ["dense", "teal", "wina", "topk", "stat-topk"],
+  lmCharSwiglu: ["dense", "teal", "wina", "cats", "topk", "stat-topk"],
+};
+
+function zooJobs(): ZooJob[] {
+  return (["lmChar", "lmCharSwiglu"] as const).flatMap((zoo) =>
+    ZOO_METHODS[zoo].map((method) => ({ zoo, method, sparsity: method === "dense" ? 0 : 0.5 }))
+  );
+}
+
+function zooKey(j: ZooJob): string {
+  return `zoo/${MODELS[j.zoo].id}/${j.method}${j.sparsity ? `/s${j.sparsity}` : ""}`;
+}
 
 interface Job {
   shape: string;
@@ -236,6 +268,174 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
   return result;
 }
 
+const EVAL_WINDOW = 128;
+
+/** What the run keeps for the zoo model being measured. */
+const zooRun: {
+  id?: string;
+  imported?: ImportedDecoder;
+  weights?: GpuWeights;
+  dense?: Decoder;
+  denseEval?: WindowEvaluation;
+  windows?: Uint32Array[];
+  calibration?: number[][];
+} = {};
+
+async function prepareZoo(gpu: GpuContext, j: ZooJob, ctx: CustomSuiteContext) {
+  const pin = MODELS[j.zoo];
+  if (zooRun.id !== pin.id) {
+    zooRun.dense?.destroy();
+    zooRun.weights?.destroy();
+    const bytes = await Deno.readFile(repoPath(pin.path));
+    const got = await sha256Hex(bytes);
+    if (got !== pin.sha256) {
+      throw new Error(
+        `${pin.path}: sha256 ${got} is not the pinned ${pin.sha256}; restore the file`,
+      );
+    }
+    const imported = importDecoder(decodeModel(bytes), { id: pin.id });
+    const weights = uploadWeights(gpu.device, imported.spec, imported.weights, {
+      dtype: "f32",
+      layouts: ["row", "transposed"],
+    });
+    const text = (await loadDataset("english-text")) as TextDataset;
+    const ev = text.splits.evaluation.ids;
+    const n = Math.min(ctx.quick ? 8 : 64, Math.floor((ev.length - 1) / EVAL_WINDOW));
+    zooRun.windows = Array.from(
+      { length: n },
+      (_, w) => Uint32Array.from(ev.subarray(w * EVAL_WINDOW, w * EVAL_WINDOW + EVAL_WINDOW + 1)),
+    );
+    const cal = text.splits.calibration.ids;
+    zooRun.calibration = Array.from(
+      { length: ctx.quick ? 4 : 8 },
+      (_, w) => Array.from(cal.subarray(w * 64, w * 64 + 64)),
+    );
+    zooRun.id = pin.id;
+    zooRun.imported = imported;
+    zooRun.weights = weights;
+    zooRun.dense = await createDecoder(gpu.device, weights, {
+      withNll: true,
+      hasF16: gpu.hasF16,
+      adapter: gpu.facts,
+    });
+    ctx.progress(`decode: ${pin.id} dense over ${n} evaluation windows`);
+    zooRun.denseEval = await evaluateWindows(gpu.device, zooRun.dense, zooRun.windows);
+  }
+  return zooRun as Required<typeof zooRun>;
+}
+
+async function measureZoo(j: ZooJob, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+  const gpu = await acquireGpu();
+  const { device } = gpu;
+  const z = await prepareZoo(gpu, j, ctx);
+  const spec = z.imported.spec;
+  const plan = planFor(j.method, j.sparsity, {
+    spec,
+    host: z.imported.weights,
+    gpu: z.weights,
+  }, z.calibration);
+  const variant = j.method === "dense" ? z.dense : await createDecoder(device, z.weights, {
+    plan,
+    withNll: true,
+    hasF16: gpu.hasF16,
+    adapter: gpu.facts,
+  });
+  const evalV = variant === z.dense
+    ? z.denseEval
+    : await evaluateWindows(device, variant, z.windows);
+  // Realised sparsity over the evaluation windows, counted by the kernels.
+  variant.resetCounts();
+  await evaluateWindows(device, variant, z.windows.slice(0, 2));
+  const density = await variant.readDensity(2 * EVAL_WINDOW);
+  // Timing at a 64-position context of real activations (the caches hold the last window).
+  const context = 64;
+  const timestamps = gpu.hasTimestamps;
+  setContext(z.dense, context);
+  setContext(variant, context);
+  const dS = await createDispatchSampler(device, [z.dense.step], { targetMs: 100, timestamps });
+  const vS = variant === z.dense
+    ? dS
+    : await createDispatchSampler(device, [variant.step], { targetMs: 100, timestamps });
+  const dMs: number[] = [];
+  const vMs: number[] = [];
+  let source = "";
+  for (let r = 0; r < (ctx.quick ? 5 : 9); r++) {
+    for (const smp of r % 2 === 0 ? [dS, vS] : [vS, dS]) {
+      const got = await smp.sample();
+      source = got.source;
+      (smp === dS ? dMs : vMs).push(got.ms);
+      if (variant === z.dense) break;
+    }
+  }
+  const ms = summarize(vMs.length ? vMs : dMs);
+  const ci = variant === z.dense ? undefined : bootstrapRatioCi(dMs, vMs, { seed: 1 });
+  const shapes = linearShapes(spec).block;
+  let kept = 0;
+  let all = 0;
+  density.forEach((d) =>
+    PROJECTIONS.forEach((p) => {
+      kept += d[p] * shapes[p].k * shapes[p].n;
+      all += shapes[p].k * shapes[p].n;
+    })
+  );
+  const bytes = variant.bytesPerToken(context, (l, p) => density[l]![p]);
+  const pin = MODELS[j.zoo];
+  const result: Partial<CellResult> = {
+    model: pin.id,
+    model_sha256: pin.sha256,
+    dataset: "english-text",
+    dataset_hash: DATASET_HASH,
+    method: j.method,
+    params: "{}",
+    sparsity_target: j.sparsity || null,
+    sparsity_realized: j.method === "dense" ? null : 1 - kept / all,
+    weight_bytes_effective: bytes,
+    time_median_ms: ms.medianMs,
+    time_p10_ms: ms.p10Ms,
+    time_p90_ms: ms.p90Ms,
+    time_mad_ms: ms.madMs,
+    runs: ms.count,
+    outliers: ms.outliers,
+    speedup: ci?.estimate ?? null,
+    speedup_ci_low: ci?.low ?? null,
+    speedup_ci_high: ci?.high ?? null,
+    metric: "bpc",
+    accuracy: evalV.bpc,
+    accuracy_dense: z.denseEval.bpc,
+    agreement: agreementOf(evalV.predictions, z.denseEval.predictions),
+    gate: evalV.bpc <= z.denseEval.bpc / 0.99 ? "pass" : "fail",
+    eval_samples: z.windows.length,
+    samples_ms: vMs.length ? vMs : dMs,
+    dense_samples_ms: dMs,
+    extra: {
+      shape: pin.id,
+      dtype: "f32",
+      weights: "trained",
+      context,
+      ms_per_token: ms.medianMs,
+      tokens_per_s: 1000 / ms.medianMs,
+      weight_bytes_per_token: bytes,
+      dispatches_per_token: variant.dispatchesPerToken,
+      roofline_pct: (bytes / (ms.medianMs * 1e6)) / (await ceilingOf(gpu)).gbPerS * 100,
+      gb_per_s: bytes / (ms.medianMs * 1e6),
+      copy_ceiling_gbps: (await ceilingOf(gpu)).gbPerS,
+      dense_ms_per_token: summarize(dMs).medianMs,
+      timing: source,
+      eval_positions: evalV.positions,
+    },
+  };
+  if (variant !== z.dense) variant.destroy();
+  return result;
+}
+
+async function ceilingOf(gpu: GpuContext): Promise<Ceiling> {
+  run.ceiling ??= await measureCopyCeiling(
+    gpu.device,
+    gpu.facts.isFallbackAdapter ? 64 << 20 : 1 << 30,
+  );
+  return run.ceiling;
+}
+
 function keyOf(j: Job): string {
   return `${j.shape}/${j.dtype}/s${j.sparsity}${j.thresholds ? `/${j.thresholds}` : ""}`;
 }
@@ -258,17 +458,28 @@ export default defineSuite({
   async plan(ctx): Promise<CustomCell[]> {
     if (!ctx.targets.includes("wgsl")) return [];
     const gpu = await acquireGpu();
-    return jobs(gpu, ctx.quick).map((j) => ({
-      key: keyOf(j),
+    const zoo = zooJobs().map((j) => ({
+      key: zooKey(j),
       target: "wgsl",
-      method: j.sparsity > 0 ? "teal" : "dense",
-      label: `${j.shape} ${j.dtype} ${
-        j.sparsity > 0 ? `teal ${j.sparsity} (${j.thresholds} thresholds)` : "dense"
-      }`,
+      method: j.method,
+      label: `${MODELS[j.zoo].id} ${j.method}${j.sparsity ? ` ${j.sparsity}` : ""}`,
     }));
+    return [
+      ...zoo,
+      ...jobs(gpu, ctx.quick).map((j) => ({
+        key: keyOf(j),
+        target: "wgsl",
+        method: j.sparsity > 0 ? "teal" : "dense",
+        label: `${j.shape} ${j.dtype} ${
+          j.sparsity > 0 ? `teal ${j.sparsity} (${j.thresholds} thresholds)` : "dense"
+        }`,
+      })),
+    ];
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {
     const gpu = await acquireGpu();
+    const zj = zooJobs().find((j) => zooKey(j) === cell.key);
+    if (zj) return await measureZoo(zj, ctx);
     const job = jobs(gpu, ctx.quick).find((j) => keyOf(j) === cell.key);
     if (!job) throw new Error(`Unknown decode cell ${cell.key}`);
     return await measure(job, ctx);

@@ -196,7 +196,9 @@ export async function createDecoder(
     (cpu ? skipTuning : { workgroupSize: 256, lanes: 16, splits: 8 });
   // The one-workgroup kernels (norms, thresholds, argmax) take as many threads as allowed.
   const wg = cpu ? 64 : Math.min(1024, device.limits.maxComputeInvocationsPerWorkgroup);
-  if (options.hasF16 === false && weights.dtype === "f16") {
+  const denseF16 = weights.head.dtype === "f16" ||
+    (weights.dtype === "f16" && weights.layers.some((l) => l.qkv.row));
+  if (options.hasF16 === false && denseF16) {
     throw new Error(
       "f16 weights need the adapter's shader-f16 feature for the dense GEMV; use --dtype f32",
     );

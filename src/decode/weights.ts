@@ -95,7 +95,12 @@ export function uploadWeights(
   device: GPUDevice,
   spec: DecoderSpec,
   host: HostWeights,
-  options: { dtype: "f32" | "f16"; layouts: readonly Layout[] },
+  options: {
+    dtype: "f32" | "f16";
+    layouts: readonly Layout[];
+    /** Precision of the LM head (default `dtype`; f32 lets f16 blocks run without shader-f16). */
+    headDtype?: "f32" | "f16";
+  },
 ): GpuWeights {
   const all: GPUBuffer[] = [];
   const buf = (label: string, data: Float32Array | Float16Array) => {
@@ -103,15 +108,16 @@ export function uploadWeights(
     all.push(b);
     return b;
   };
-  const cast = (m: Float32Array) => options.dtype === "f16" ? new Float16Array(m) : m;
   const linear = (label: string, l: HostLinear, k: number, n: number, head = false): GpuLinear => {
+    const dtype = head ? options.headDtype ?? options.dtype : options.dtype;
+    const cast = (m: Float32Array) => dtype === "f16" ? new Float16Array(m) : m;
     if (l.w.length !== n * k) {
       throw new RangeError(`${spec.id} ${label}: weight has ${l.w.length} elements, not ${n}x${k}`);
     }
     return {
       k,
       n,
-      dtype: options.dtype,
+      dtype,
       ...(head || options.layouts.includes("row") ? { row: buf(`${label} W`, cast(l.w)) } : {}),
       ...(!head && options.layouts.includes("transposed")
         ? { transposed: buf(`${label} Wt`, cast(transposeHost(l.w, n, k))) }
@@ -119,7 +125,7 @@ export function uploadWeights(
       bias: buf(`${label} b`, l.b ?? new Float32Array(n)),
       ...(l.b ? { hostBias: l.b } : {}),
       columnNorms: columnNorms(l.w, n, k),
-      bytes: n * k * (options.dtype === "f16" ? 2 : 4),
+      bytes: n * k * (dtype === "f16" ? 2 : 4),
     };
   };
   const norm = (label: string, nm: HostNorm): GpuNorm => ({
