@@ -93,3 +93,30 @@ Deno.test("bench --model refuses bad data specs and --data without --model in on
   ]);
   assert.match(d.err, /--model and --suite exclude each other/);
 });
+
+Deno.test("--data mnist on the zoo's MLP reproduces the dense accuracy its model card records", async () => {
+  const { buildUserSuite } = await import("../src/user/user_suite.ts");
+  const { loadDataset } = await import("../datasets/mod.ts");
+  const { createBackend } = await import("../src/backends/mod.ts");
+  const { evaluateTensors } = await import("../src/evaluate_tensors.ts");
+  const { suite } = await buildUserSuite(
+    { model: "models/mlp-relu-mnist.onnx", data: "mnist" },
+    { root: REPO_ROOT, cwd: REPO_ROOT },
+  );
+  const card = await Deno.readTextFile(`${REPO_ROOT}models/mlp-relu-mnist.md`);
+  const recorded = Number(card.match(/"dense_metric_ort_wasm": ([0-9.]+)/)![1]);
+  const d = await loadDataset(suite.dataset.id, { source: suite.dataset.source! });
+  assert.ok(d.kind === "tensors" && suite.task.kind === "tensors");
+  const backend = await createBackend("ort-wasm");
+  const loaded = await backend.load(await Deno.readFile(`${REPO_ROOT}models/mlp-relu-mnist.onnx`), {
+    label: "mlp",
+    feeds: { input: { type: "float32", dims: [1, 784], data: new Float32Array(784) } },
+  });
+  try {
+    const ev = await evaluateTensors(loaded, suite.task, d, { samples: 2000, batch: 100 });
+    assert.equal(ev.samples, 2000);
+    assert.ok(Math.abs(ev.metric - recorded) < 1e-9, `measured ${ev.metric}, card ${recorded}`);
+  } finally {
+    await loaded.release();
+  }
+});

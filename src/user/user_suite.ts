@@ -125,7 +125,7 @@ export async function buildUserSuite(
     dataset: {
       id: data.id,
       package: data.package,
-      version: "1",
+      version: data.version,
       hash: data.hash,
       evaluation: { split: "evaluation", samples: data.evaluation },
       calibration: { split: "calibration", samples: data.calibration },
@@ -222,6 +222,7 @@ function pickVariants(ffn: readonly FfnBlock[], linears: readonly Linear[]): Var
 interface DataPlan {
   id: TensorDataset["id"];
   package: string;
+  version: string;
   hash: string;
   label: string;
   source: DatasetSource;
@@ -256,6 +257,7 @@ async function dataSource(
     return {
       id: "random",
       package: "random",
+      version: d.version,
       hash: d.hash,
       label: `${n} seeded random inputs`,
       source,
@@ -298,6 +300,7 @@ async function dataSource(
   return {
     id: "npy",
     package: "npy",
+    version: d.version,
     hash: d.hash,
     label: `${spec.data} (.npy)`,
     source,
@@ -382,10 +385,11 @@ async function builtinSource(
   return {
     id,
     package: d.package,
+    version: d.version,
     hash: d.hash,
     label: `${id}`,
     source,
-    evaluation: Math.min(count, 1000),
+    evaluation: count,
     calibration: Math.min(d.splits.calibration.count, 64),
     scoring,
     metric,
