@@ -21,7 +21,12 @@ import { createDecoder } from "../src/decode/engine.ts";
 import { calibrateOnGpu, DECODE_METHODS, planFor } from "../src/decode/calibrate.ts";
 import { chooseGemvTuning, chooseSkipTuning, type Trial } from "../src/decode/launch.ts";
 import { fillCaches, timeTokens, WRAP_WINDOW } from "../src/decode/measure.ts";
-import type { DecoderSpec, HostWeights } from "../src/decode/spec.ts";
+import {
+  type DecoderSpec,
+  type HostWeights,
+  linearShapes,
+  PROJECTIONS,
+} from "../src/decode/spec.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import type { TextDataset } from "../datasets/types.ts";
 
@@ -76,7 +81,9 @@ export interface DecodeReport {
   timing: string;
   /** Dispatches per token. */
   dispatches_per_token: number;
-  /** Weight + KV-cache bytes per token (effective, at the planned density). */
+  /** Fraction of projection inputs skipped, weighted by weight size, counted by the kernels. */
+  sparsity_realized: number | null;
+  /** Weight + KV-cache bytes per token (effective, at the measured density). */
   bytes_per_token: number;
   /** Logits at the last prompt position (with --logits). */
   logits?: number[];
@@ -198,6 +205,20 @@ async function main(args: string[]): Promise<void> {
   const generated = Array.from(await decoder.readIds(ids.length + tokens)).slice(ids.length);
   if (values.shape) await fillCaches(device, decoder, 100);
   const t = await timeTokens(device, decoder, { context, timestamps: gpu.hasTimestamps });
+  // Realised sparsity, counted by the kernels over a batch of tokens at the timed context.
+  decoder.setState({ pos: context, wrapStart: context, wrapEnd: context + WRAP_WINDOW, prompt: 0 });
+  decoder.resetCounts();
+  await decoder.run(WRAP_WINDOW);
+  const density = await decoder.readDensity(WRAP_WINDOW);
+  const shapes = linearShapes(spec).block;
+  let kept = 0;
+  let all = 0;
+  for (const d of density) {
+    for (const p of PROJECTIONS) {
+      kept += d[p] * shapes[p].k * shapes[p].n;
+      all += shapes[p].k * shapes[p].n;
+    }
+  }
   let profile: DecodeReport["profile"];
   if (values.profile) {
     profile = [];
@@ -235,7 +256,8 @@ async function main(args: string[]): Promise<void> {
     context,
     timing: t.source,
     dispatches_per_token: decoder.dispatchesPerToken,
-    bytes_per_token: decoder.bytesPerToken(context),
+    sparsity_realized: sparse ? 1 - kept / all : null,
+    bytes_per_token: decoder.bytesPerToken(context, (l, p) => density[l]![p]),
     ...(logits ? { logits } : {}),
     ...(profile ? { profile } : {}),
     ...(sweep ? { sweep } : {}),
@@ -249,6 +271,9 @@ async function main(args: string[]): Promise<void> {
       }, ${dtype}, ${report.method}${report.sparsity !== null ? ` @ ${report.sparsity}` : ""}`,
     );
     console.log(`generated: ${generated.join(",")}`);
+    if (report.sparsity_realized !== null) {
+      console.log(`realised sparsity ${(report.sparsity_realized * 100).toFixed(1)} %`);
+    }
     console.log(
       `${t.ms.toFixed(3)} ms/token (${
         report.tokens_per_s.toFixed(1)

@@ -203,7 +203,7 @@ Deno.test({
   close(await readF32(x, d), embedCpu(table, 7, { d, positions, pos: 1 }), 1e-7, "embed");
 
   for (const gated of [true, false]) {
-    for (const act of ["silu", "gelu", "relu"] as const) {
+    for (const act of ["silu", "gelu", "relu", "gelu-tanh"] as const) {
       const ff = 300;
       const gu = random((gated ? 2 : 1) * ff * 3, 4);
       const bias = random((gated ? 2 : 1) * ff, 5);

@@ -16,6 +16,25 @@ import {
 } from "./host.ts";
 import { ACT_CODE, activateCpu, type Activation } from "./activation.ts";
 
+/** FFN activations of the decode engine: the kernels' own, and GPT-2's tanh form of GELU. */
+export type FfnActivation = Activation | "gelu-tanh";
+
+function actCode(a: FfnActivation): number {
+  return a === "gelu-tanh" ? 4 : ACT_CODE[a];
+}
+
+/**
+ * CPU reference of an FFN activation.
+ *
+ * @param a Activation.
+ * @param v Input.
+ * @returns act(v).
+ */
+export function ffnActivateCpu(a: FfnActivation, v: number): number {
+  if (a !== "gelu-tanh") return activateCpu(a, v);
+  return 0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+}
+
 /**
  * CPU reference.
  *
@@ -28,7 +47,7 @@ export function gluCpu(
   options: {
     ff: number;
     gated: boolean;
-    act: Activation;
+    act: FfnActivation;
     bias?: Float32Array;
     splits?: number;
     gateThreshold?: number;
@@ -42,7 +61,7 @@ export function gluCpu(
     return a;
   };
   return Float32Array.from({ length: ff }, (_, j) => {
-    let v = activateCpu(options.act, sum(j));
+    let v = ffnActivateCpu(options.act, sum(j));
     if (!options.gated) return v;
     if (options.gateThreshold !== undefined && Math.abs(v) <= options.gateThreshold) v = 0;
     return v * sum(j + ff);
@@ -62,7 +81,7 @@ export async function createGlu(
     label: string;
     ff: number;
     gated: boolean;
-    act: Activation;
+    act: FfnActivation;
     gu: GPUBuffer;
     splits?: number;
     bias?: GPUBuffer;
@@ -76,7 +95,7 @@ export async function createGlu(
     code: source,
     constants: {
       GATED: options.gated ? 1 : 0,
-      ACT: ACT_CODE[options.act],
+      ACT: actCode(options.act),
       GATE_T: options.gateThreshold ? 1 : 0,
     },
   });

@@ -30,6 +30,8 @@ fn activate(v: f32) -> f32 {
     case 1u: { return max(v, 0.0); }
     case 2u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
     case 3u: { return v / (1.0 + exp(-v)); }
+    // GPT-2's tanh form, 0.5·v·(1 + tanh(√(2/π)·(v + 0.044715·v³))).
+    case 4u: { return 0.5 * v * (1.0 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))); }
     default: { return v; }
   }
 }

@@ -13,7 +13,7 @@
 import { analyzeGraph, type Linear } from "../onnx/blocks.ts";
 import { attrFloat, type GraphIndex } from "../onnx/graph.ts";
 import type { ModelProto, NodeProto } from "../onnx/model.ts";
-import type { Activation } from "../../kernels/activation.ts";
+import type { FfnActivation } from "../../kernels/glu.ts";
 import type { DecoderSpec, HostLayer, HostLinear, HostNorm, HostWeights } from "./spec.ts";
 
 /** What the importer recognised: the architecture, the weights, and which linear is which. */
@@ -26,12 +26,28 @@ export interface ImportedDecoder {
   linearNames: Record<"q" | "k" | "v" | "o" | "up" | "gate" | "down", string | undefined>[];
 }
 
+/** A constant's floats, through the Identity nodes exporters put on deduplicated initializers. */
+function constFloats(
+  idx: GraphIndex,
+  name: string,
+): { data: Float32Array; dims: number[] } | undefined {
+  let v = name;
+  for (let i = 0; i < 4; i++) {
+    const c = idx.constantFloats(v);
+    if (c) return c;
+    const p = idx.producer.get(v);
+    if (p?.opType !== "Identity") return undefined;
+    v = p.input![0]!;
+  }
+  return undefined;
+}
+
 function fail(what: string): never {
   throw new Error(`Cannot map this model onto the decode engine: ${what}`);
 }
 
 function linearWeights(idx: GraphIndex, l: Linear): HostLinear {
-  const c = idx.constantFloats(l.weight) ?? fail(`weight ${l.weight} of ${l.name} is not constant`);
+  const c = constFloats(idx, l.weight) ?? fail(`weight ${l.weight} of ${l.name} is not constant`);
   const { inFeatures: k, outFeatures: n } = l;
   let w: Float32Array;
   if (l.weightTransposed) w = c.data;
@@ -39,7 +55,7 @@ function linearWeights(idx: GraphIndex, l: Linear): HostLinear {
     w = new Float32Array(n * k);
     for (let i = 0; i < k; i++) for (let o = 0; o < n; o++) w[o * k + i] = c.data[i * n + o]!;
   }
-  const b = l.bias ? idx.constantFloats(l.bias)?.data : undefined;
+  const b = l.bias ? constFloats(idx, l.bias)?.data : undefined;
   return b ? { w, b } : { w };
 }
 
@@ -72,8 +88,8 @@ function normBefore(idx: GraphIndex, value: string): NodeProto | undefined {
 }
 
 function normWeights(idx: GraphIndex, n: NodeProto): HostNorm {
-  const w = idx.constantFloats(n.input![1]!)?.data ?? fail(`norm ${n.name} has no constant scale`);
-  const b = n.input![2] ? idx.constantFloats(n.input![2])?.data : undefined;
+  const w = constFloats(idx, n.input![1]!)?.data ?? fail(`norm ${n.name} has no constant scale`);
+  const b = n.input![2] ? constFloats(idx, n.input![2])?.data : undefined;
   return b ? { w, b } : { w };
 }
 
@@ -102,7 +118,7 @@ function scoreScale(idx: GraphIndex, sm: NodeProto): number | undefined {
   for (let d = 0; d < 4; d++) {
     const p = idx.producer.get(v);
     if (!p) return undefined;
-    const consts = (p.input ?? []).map((i) => idx.constantFloats(i)).filter((c) =>
+    const consts = (p.input ?? []).map((i) => constFloats(idx, i)).filter((c) =>
       c?.data.length === 1
     );
     if (p.opType === "Div" && consts[0]) return consts[0].data[0];
@@ -114,9 +130,10 @@ function scoreScale(idx: GraphIndex, sm: NodeProto): number | undefined {
   return undefined;
 }
 
-const ACTIVATIONS: Record<string, Activation | undefined> = {
+const ACTIVATIONS: Record<string, FfnActivation | undefined> = {
   relu: "relu",
   gelu: "gelu",
+  "gelu-tanh": "gelu-tanh",
   silu: "silu",
 };
 
@@ -137,9 +154,9 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
   }
   const gather =
     (graph.node ?? []).find((n) =>
-      n.opType === "Gather" && (idx.constantFloats(n.input![0]!)?.dims.length ?? 0) === 2
+      n.opType === "Gather" && (constFloats(idx, n.input![0]!)?.dims.length ?? 0) === 2
     ) ?? fail("no token embedding (a Gather of a constant [vocab, d] table)");
-  const embedT = idx.constantFloats(gather.input![0]!)!;
+  const embedT = constFloats(idx, gather.input![0]!)!;
   const [vocab, d] = embedT.dims as [number, number];
   let positions: Float32Array | undefined;
   let maxPositions = 0;
@@ -149,7 +166,7 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     // Walk back through Slice/Gather/Reshape to a constant [positions, d] table.
     let v = other;
     for (let i = 0; v && i < 4; i++) {
-      const t = idx.constantFloats(v);
+      const t = constFloats(idx, v);
       if (t && t.dims.length === 2 && t.dims[1] === d) {
         positions = t.data;
         maxPositions = t.dims[0]!;
@@ -167,7 +184,7 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
   let heads = 0;
   let eps = 1e-5;
   let ffnKind: "gated" | "plain" = "plain";
-  let act: Activation = "gelu";
+  let act: FfnActivation = "gelu";
   let ff = 0;
   for (let l = 0; l < attention.length; l++) {
     const a = attention[l]!;
@@ -175,6 +192,11 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     if (!a.q || !a.k || !a.v || !a.out) fail(`attention block ${l} lacks its q/k/v/o projections`);
     for (const lin of [a.q, a.k, a.v, a.out, f.up, f.down, ...(f.gate ? [f.gate] : [])]) {
       blockLinears.add(lin);
+    }
+    // GPT-2's c_attn computes [q; k; v] in one linear, split afterwards.
+    const fusedQkv = a.q === a.k && a.k === a.v;
+    if (fusedQkv && a.q.outFeatures !== 3 * d) {
+      fail(`block ${l}: a fused q/k/v projection of width ${a.q.outFeatures}, not 3·${d}`);
     }
     if (a.q.input !== a.k.input || a.q.input !== a.v.input) {
       fail(`block ${l}: q, k and v read different inputs`);
@@ -198,7 +220,9 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
       : linearWeights(idx, f.up);
     layers.push({
       norm1: normWeights(idx, n1),
-      qkv: fuse([linearWeights(idx, a.q), linearWeights(idx, a.k), linearWeights(idx, a.v)], d),
+      qkv: fusedQkv
+        ? linearWeights(idx, a.q)
+        : fuse([linearWeights(idx, a.q), linearWeights(idx, a.k), linearWeights(idx, a.v)], d),
       o: linearWeights(idx, a.out),
       norm2: normWeights(idx, n2),
       up,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Activation } from "../../kernels/activation.ts";
+import type { FfnActivation } from "../../kernels/glu.ts";
 import type { NormKind } from "../../kernels/add_norm.ts";
 
 /** A decoder-only transformer's architecture. */
@@ -39,7 +39,7 @@ export interface DecoderSpec {
   /** Gated (act(g)·u) or plain (act(u)) FFN. */
   ffn: "gated" | "plain";
   /** FFN activation. */
-  act: Activation;
+  act: FfnActivation;
 }
 
 /** A linear layer's weights on the host, y = W x + b with W [out, in] row-major. */
