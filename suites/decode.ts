@@ -32,6 +32,8 @@ import { loadDataset } from "../datasets/mod.ts";
 import type { TextDataset } from "../datasets/types.ts";
 import { repoPath } from "../lib/repo_root.ts";
 import { sha256Hex } from "../lib/sha256.ts";
+import { createBackend } from "../src/backends/mod.ts";
+import { wallClock } from "../src/timing.ts";
 import { datasetPin, MODELS } from "./_pins.ts";
 import { chooseGemvTuning, chooseSkipTuning, skipLabel } from "../src/decode/launch.ts";
 import { gemvTuningLabel } from "../kernels/tuning.ts";
@@ -436,6 +438,61 @@ async function ceilingOf(gpu: GpuContext): Promise<Ceiling> {
   return run.ceiling;
 }
 
+/**
+ * ORT running the decode-step graph of lm-char (`models/lm-char-decode.onnx`) for one token over
+ * a 64-position KV cache (the engine's zoo rows time the same context): the peer a user has today.
+ */
+async function measurePeer(target: string, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+  const pin = MODELS.lmCharDecode;
+  const bytes = await Deno.readFile(repoPath(pin.path));
+  const got = await sha256Hex(bytes);
+  if (got !== pin.sha256) {
+    throw new Error(`${pin.path}: sha256 ${got} is not the pinned ${pin.sha256}; restore the file`);
+  }
+  const past = 64;
+  const cache = () => ({
+    type: "float32" as const,
+    data: Float32Array.from({ length: 4 * 4 * past * 48 }, (_, i) => Math.sin(i) * 0.5),
+    dims: [4, 1, 4, past, 48],
+  });
+  const feeds = {
+    ids: { type: "int64" as const, data: BigInt64Array.of(40n), dims: [1, 1] },
+    past_keys: cache(),
+    past_values: cache(),
+  };
+  const backend = await createBackend(target);
+  const model = await backend.load(bytes, { label: pin.id, feeds });
+  const sampler = model.sampler(feeds, `${pin.id} ${target}`);
+  for (let i = 0; i < 3; i++) await sampler.sample(wallClock);
+  const ms: number[] = [];
+  for (let i = 0; i < (ctx.quick ? 9 : 21); i++) ms.push(await sampler.sample(wallClock));
+  const sync = await model.syncLatencyMs(feeds);
+  await model.release();
+  const t = summarize(ms);
+  return {
+    model: pin.id,
+    model_sha256: pin.sha256,
+    method: "dense",
+    time_median_ms: t.medianMs,
+    time_p10_ms: t.p10Ms,
+    time_p90_ms: t.p90Ms,
+    time_mad_ms: t.madMs,
+    runs: t.count,
+    outliers: t.outliers,
+    cold_ms: model.coldMs,
+    sync_latency_ms: sync,
+    samples_ms: ms,
+    extra: {
+      shape: "lm-char",
+      dtype: "f32",
+      weights: "trained",
+      context: past,
+      ms_per_token: t.medianMs,
+      tokens_per_s: 1000 / t.medianMs,
+      timing: target === "ort-webgpu" ? "wall-slope" : "wall",
+    },
+  };
+}
 function keyOf(j: Job): string {
   return `${j.shape}/${j.dtype}/s${j.sparsity}${j.thresholds ? `/${j.thresholds}` : ""}`;
 }
@@ -446,7 +503,7 @@ export default defineSuite({
   title: "Batch-1 decoding on WGSL: dense vs activation-sparse projections (TEAL), LLaMA shapes",
   description:
     "Whole-model token-by-token decoding on the project's kernels, tokens chained on the GPU; LLaMA-7B/13B shapes with seeded weights generated on the GPU (speed only), thresholds set per token to the target fraction in every projection; ms/token, bytes/token vs the copy ceiling, dispatches/token, speedup over the interleaved dense decoder with a bootstrap CI.",
-  targets: ["wgsl"],
+  targets: ["wgsl", "ort-node", "ort-webgpu"],
   inDefault: false,
   seed: 1,
   files: [
@@ -456,7 +513,15 @@ export default defineSuite({
     "kernels/attention.wgsl",
   ],
   async plan(ctx): Promise<CustomCell[]> {
-    if (!ctx.targets.includes("wgsl")) return [];
+    // The ORT peers run the zoo LM's decode-step graph (one token over a KV cache), dense.
+    const peers = (["ort-node", "ort-webgpu"] as const).filter((t) => ctx.targets.includes(t))
+      .map((t) => ({
+        key: `peer/${t}/lm-char-decode`,
+        target: t,
+        method: "dense",
+        label: `lm-char decode step on ${t}`,
+      }));
+    if (!ctx.targets.includes("wgsl")) return peers;
     const gpu = await acquireGpu();
     const zoo = zooJobs().map((j) => ({
       key: zooKey(j),
@@ -478,6 +543,7 @@ export default defineSuite({
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {
     const gpu = await acquireGpu();
+    if (cell.key.startsWith("peer/")) return await measurePeer(cell.target, ctx);
     const zj = zooJobs().find((j) => zooKey(j) === cell.key);
     if (zj) return await measureZoo(zj, ctx);
     const job = jobs(gpu, ctx.quick).find((j) => keyOf(j) === cell.key);
