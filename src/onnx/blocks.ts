@@ -7,7 +7,8 @@
  * Detection is by data flow, not by names: from the input of each linear, walk back through
  * element-wise operators to the linears that produced it. One producer is a plain FFN; two that
  * read the same input and meet in a Mul are a gated FFN. The operators met on the way name the
- * activation (Relu; Erf or Gelu → gelu; Tanh with Pow → gelu-tanh; Sigmoid → silu).
+ * activation (Relu; Erf or Gelu → gelu; Tanh with Pow → gelu-tanh; Sigmoid → silu; HardSwish or
+ * HardSigmoid · x → hardswish; Tanh alone → tanh).
  *
  * @module
  */
@@ -42,7 +43,14 @@ export interface Linear {
 }
 
 /** Activation kinds of a feed-forward block. */
-export type ActivationKind = "relu" | "gelu" | "gelu-tanh" | "silu" | "other";
+export type ActivationKind =
+  | "relu"
+  | "gelu"
+  | "gelu-tanh"
+  | "silu"
+  | "hardswish"
+  | "tanh"
+  | "other";
 
 /** A feed-forward block. */
 export interface FfnBlock {
@@ -279,6 +287,9 @@ function classify(ops: Set<string>): ActivationKind {
   if (ops.has("Gelu") || ops.has("FastGelu") || ops.has("Erf")) return "gelu";
   if (ops.has("Tanh") && (ops.has("Pow") || ops.has("Mul"))) return "gelu-tanh";
   if (ops.has("Sigmoid")) return "silu";
+  // MobileNet-style exports: HardSwish, or its decomposition x · HardSigmoid(x).
+  if (ops.has("HardSwish") || (ops.has("HardSigmoid") && ops.has("Mul"))) return "hardswish";
+  if (ops.has("Tanh")) return "tanh";
   return "other";
 }
 
