@@ -5,6 +5,7 @@
  */
 
 import { type CellResult, emptyCell } from "../result.ts";
+import { readJournal } from "../journal.ts";
 import { checkId } from "../run_dir.ts";
 
 /** A run as the report reads it from `results/<run-id>/`. */
@@ -82,22 +83,14 @@ export async function readRun(dir: string): Promise<RunData> {
   if (run === null || typeof run !== "object" || Array.isArray(run)) {
     throw new Error(`Cannot read run ${path}: run.json is not a JSON object`);
   }
-  const cells = new Map<string, CellResult>();
   let journal = "";
   try {
     journal = await Deno.readTextFile(`${path}/cells.jsonl`);
   } catch {
     throw new Error(`Cannot read run ${path}: cells.jsonl is missing`);
   }
-  for (const line of journal.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const c = normalizeCell(JSON.parse(line));
-      if (c) cells.set(c.key, c);
-    } catch {
-      // A line cut short by a kill: that cell was not finished.
-    }
-  }
+  // The journal's own reader: torn and foreign lines are dropped, never parsed into a cell.
+  const cells = readJournal(journal).cells.flatMap((c) => normalizeCell(c) ?? []);
   // The id names the report's folder: an id of "." or "../x" would write over other reports.
   const id = String(run.runId ?? path.split("/").pop());
   try {
@@ -105,5 +98,5 @@ export async function readRun(dir: string): Promise<RunData> {
   } catch (e) {
     throw new Error(`Cannot read run ${path}: run.json has an ${(e as Error).message}`);
   }
-  return { id, run, cells: [...cells.values()] };
+  return { id, run, cells };
 }
