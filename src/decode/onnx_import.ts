@@ -130,6 +130,107 @@ function scoreScale(idx: GraphIndex, sm: NodeProto): number | undefined {
   return undefined;
 }
 
+/** A norm found before a linear: LayerNormalization, or RMSNorm decomposed by the exporter. */
+function findNorm(
+  idx: GraphIndex,
+  value: string,
+  d: number,
+): { kind: "layer" | "rms"; eps: number; weights: HostNorm } | undefined {
+  const ln = normBefore(idx, value);
+  if (ln) {
+    return { kind: "layer", eps: attrFloat(ln, "epsilon", 1e-5), weights: normWeights(idx, ln) };
+  }
+  // RMSNorm: w · (x · 1/sqrt(mean(x²) + eps)), through Casts: the weight is a constant [d]
+  // multiplied in last, and the subgraph behind it holds Pow (or Mul x·x), ReduceMean and the
+  // scalar eps added before Sqrt.
+  let v = value;
+  let mul: NodeProto | undefined;
+  for (let i = 0; i < 3; i++) {
+    const p = idx.producer.get(v);
+    if (!p) return undefined;
+    if (p.opType === "Mul") {
+      mul = p;
+      break;
+    }
+    if (p.opType !== "Cast" && p.opType !== "Identity") return undefined;
+    v = p.input![0]!;
+  }
+  if (!mul) return undefined;
+  const wName = mul.input!.find((i) => constFloats(idx, i)?.data.length === d);
+  if (!wName) return undefined;
+  const seen = new Set<string>();
+  const stack = [mul.input!.find((i) => i !== wName)!];
+  let reduce = false;
+  let eps: number | undefined;
+  while (stack.length && seen.size < 24) {
+    const cur = stack.pop()!;
+    if (seen.has(cur)) continue;
+    seen.add(cur);
+    const p = idx.producer.get(cur);
+    if (!p) continue;
+    if (p.opType === "ReduceMean") reduce = true;
+    if (p.opType === "Add") {
+      const c = p.input!.map((i) => constFloats(idx, i)).find((t) => t?.data.length === 1);
+      if (c && reduce === false) eps ??= c.data[0];
+      if (c) eps = c.data[0];
+    }
+    if (p.opType === "LayerNormalization" || p.opType === "MatMul" || p.opType === "Gemm") {
+      continue;
+    }
+    for (const i of p.input ?? []) if (i && !idx.constant(i)) stack.push(i);
+  }
+  if (!reduce || eps === undefined) return undefined;
+  return { kind: "rms", eps, weights: { w: constFloats(idx, wName)!.data } };
+}
+
+/** RoPE's base from the inv_freq constant behind the Cos node: inv_freq[i] = base^(−2i/hd). */
+function findRopeBase(idx: GraphIndex, nodes: readonly NodeProto[]): number | undefined {
+  const cos = nodes.find((n) => n.opType === "Cos");
+  if (!cos) return undefined;
+  const stack = [cos.input![0]!];
+  const seen = new Set<string>();
+  while (stack.length && seen.size < 32) {
+    const cur = stack.pop()!;
+    if (seen.has(cur)) continue;
+    seen.add(cur);
+    const c = constFloats(idx, cur);
+    if (c && c.data.length >= 2 && c.data[0] === 1 && c.data[1]! < 1 && c.data[1]! > 0) {
+      // f32 inv_freq carries rounding: 6 significant digits recover the configured base.
+      return Number(Math.pow(c.data[1]!, -c.data.length).toPrecision(6));
+    }
+    for (const i of idx.producer.get(cur)?.input ?? []) if (i) stack.push(i);
+  }
+  return undefined;
+}
+
+/**
+ * The k and v projections of an attention block whose finder lost them behind RoPE or a
+ * grouped-query repeat: the other linears reading q's input; k is the one the scores reach.
+ */
+function findKv(
+  idx: GraphIndex,
+  linears: readonly Linear[],
+  a: { q?: Linear; scores: NodeProto },
+): { k?: Linear; v?: Linear } {
+  const others = linears.filter((l) => l !== a.q && l.input === a.q!.input);
+  if (others.length !== 2) return {};
+  const reaches = (from: string, target: string) => {
+    const stack = [from];
+    const seen = new Set<string>();
+    while (stack.length && seen.size < 64) {
+      const cur = stack.pop()!;
+      if (cur === target) return true;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
+      for (const i of idx.producer.get(cur)?.input ?? []) if (i && !idx.constant(i)) stack.push(i);
+    }
+    return false;
+  };
+  const k = others.find((l) => reaches(a.scores.input![1]!, l.output));
+  const v = others.find((l) => l !== k);
+  return k && v ? { k, v } : {};
+}
+
 const ACTIVATIONS: Record<string, FfnActivation | undefined> = {
   relu: "relu",
   gelu: "gelu",
@@ -175,20 +276,24 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
       v = idx.producer.get(v)?.input?.[0];
     }
   }
-  if (!positions) {
-    fail("no learned position table added to the embedding (RoPE models are not mapped yet)");
+  const ropeBase = positions ? undefined : findRopeBase(idx, graph.node ?? []);
+  if (!positions && ropeBase === undefined) {
+    fail("no learned position table added to the embedding and no RoPE (Cos/Sin of inv_freq)");
   }
   const blockLinears = new Set<Linear>();
   const layers: HostLayer[] = [];
   const names: ImportedDecoder["linearNames"] = [];
   let heads = 0;
   let eps = 1e-5;
+  let normKind: "layer" | "rms" = "layer";
+  let kvWidth = 0;
   let ffnKind: "gated" | "plain" = "plain";
   let act: FfnActivation = "gelu";
   let ff = 0;
   for (let l = 0; l < attention.length; l++) {
     const a = attention[l]!;
     const f = ffn[l]!;
+    if (a.q && (!a.k || !a.v)) Object.assign(a, findKv(idx, linears, a));
     if (!a.q || !a.k || !a.v || !a.out) fail(`attention block ${l} lacks its q/k/v/o projections`);
     for (const lin of [a.q, a.k, a.v, a.out, f.up, f.down, ...(f.gate ? [f.gate] : [])]) {
       blockLinears.add(lin);
@@ -201,14 +306,15 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     if (a.q.input !== a.k.input || a.q.input !== a.v.input) {
       fail(`block ${l}: q, k and v read different inputs`);
     }
-    const n1 = normBefore(idx, a.q.input) ??
-      fail(
-        `block ${l}: no LayerNormalization before q/k/v (RMSNorm decompositions are not mapped yet)`,
-      );
-    const n2 = normBefore(idx, f.up.input) ??
-      fail(`block ${l}: no LayerNormalization before the FFN`);
-    eps = attrFloat(n1, "epsilon", 1e-5);
+    const n1 = findNorm(idx, a.q.input, d) ??
+      fail(`block ${l}: no LayerNormalization or RMSNorm before q/k/v`);
+    const n2 = findNorm(idx, f.up.input, d) ??
+      fail(`block ${l}: no LayerNormalization or RMSNorm before the FFN`);
+    eps = n1.eps;
+    if (l > 0 && n1.kind !== normKind) fail(`block ${l} mixes LayerNorm and RMSNorm`);
+    normKind = n1.kind;
     const h = headsOf(idx, a.q, d, scoreScale(idx, a.softmax));
+    kvWidth = fusedQkv ? d : a.k.outFeatures;
     if (heads && h !== heads) fail(`block ${l} has ${h} heads, block 0 ${heads}`);
     heads = h;
     ffnKind = f.gated ? "gated" : "plain";
@@ -219,12 +325,12 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
       ? fuse([linearWeights(idx, f.gate!), linearWeights(idx, f.up)], d)
       : linearWeights(idx, f.up);
     layers.push({
-      norm1: normWeights(idx, n1),
+      norm1: n1.weights,
       qkv: fusedQkv
         ? linearWeights(idx, a.q)
         : fuse([linearWeights(idx, a.q), linearWeights(idx, a.k), linearWeights(idx, a.v)], d),
       o: linearWeights(idx, a.out),
-      norm2: normWeights(idx, n2),
+      norm2: n2.weights,
       up,
       down: linearWeights(idx, f.down),
     });
@@ -241,20 +347,20 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
   const rest = linears.filter((l) => !blockLinears.has(l));
   const head = rest.find((l) => l.outFeatures === vocab && l.inFeatures === d) ??
     fail("no LM head (a linear from d to the vocabulary after the last block)");
-  const nf = normBefore(idx, head.input) ?? fail("no final LayerNormalization before the LM head");
+  const nf = findNorm(idx, head.input, d) ?? fail("no final norm before the LM head");
   const spec: DecoderSpec = {
     id: options.id,
     layers: layers.length,
     d,
     heads,
-    kvHeads: heads,
+    kvHeads: kvWidth / (d / heads),
     headDim: d / heads,
     ff,
     vocab,
-    maxPositions,
-    norm: "layer",
+    maxPositions: positions ? maxPositions : 4096,
+    norm: normKind,
     eps,
-    positions: { kind: "learned" },
+    positions: ropeBase === undefined ? { kind: "learned" } : { kind: "rope", base: ropeBase },
     ffn: ffnKind,
     act,
   };
@@ -262,9 +368,9 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     spec,
     weights: {
       embed: embedT.data,
-      positions,
+      ...(positions ? { positions } : {}),
       layers,
-      finalNorm: normWeights(idx, nf),
+      finalNorm: nf.weights,
       head: linearWeights(idx, head),
     },
     linearNames: names,
