@@ -35,7 +35,8 @@ const HELP = `Usage: deno task decode (--model FILE.onnx | --shape NAME) [option
 Greedy batch-1 decoding on the WGSL kernels: prefill over the prompt, then one token at a time,
 tokens chained on the GPU (argmax -> next embedding without a read-back).
 
-  --model FILE.onnx   a decoder-only transformer in ONNX (the zoo LMs; learned positions, LayerNorm)
+  --model FILE.onnx   a decoder-only transformer in ONNX (the zoo LMs, GPT-2, LLaMA: learned or
+                      rotary positions, LayerNorm or RMSNorm, grouped-query attention)
   --shape NAME        a speed-only model with seeded random weights made on the GPU: ${
   Object.keys(SHAPES).join(", ")
 }

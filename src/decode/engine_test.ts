@@ -237,31 +237,33 @@ Deno.test({
 
 Deno.test({
   name:
-    "a GPT-2 exported by transformers and the TorchScript exporter (fused c_attn, tanh GELU, tied head) decodes to ORT's logits",
+    "a GPT-2 exported by transformers and either torch exporter (fused c_attn, tanh GELU, tied head) decodes to ORT's logits",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
-  const file = "src/onnx/testdata/gpt2.torchscript.onnx";
-  const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
-  const ids = Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % imported.spec.vocab);
-  const ref = await ortLogits(file, ids, "input_ids");
-  const weights = uploadWeights(device, imported.spec, imported.weights, {
-    dtype: "f32",
-    layouts: ["row"],
-  });
-  const dec = await createDecoder(device, weights, { adapter: gpu!.facts });
-  dec.writeIds(Uint32Array.from(ids));
-  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: imported.spec.maxPositions, prompt: ids.length });
-  const vocab = imported.spec.vocab;
-  let done = 0;
-  for (const t of [0, 1, 15, 31]) {
-    await dec.run(t + 1 - done);
-    done = t + 1;
-    const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
-    assert.ok(e <= 1e-4, `position ${t}: relative error ${e.toExponential(2)}`);
+  for (const exporter of ["torchscript", "dynamo"]) {
+    const file = `src/onnx/testdata/gpt2.${exporter}.onnx`;
+    const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
+    const ids = Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % imported.spec.vocab);
+    const ref = await ortLogits(file, ids, "input_ids");
+    const weights = uploadWeights(device, imported.spec, imported.weights, {
+      dtype: "f32",
+      layouts: ["row"],
+    });
+    const dec = await createDecoder(device, weights, { adapter: gpu!.facts });
+    dec.writeIds(Uint32Array.from(ids));
+    dec.setState({ pos: 0, wrapStart: 0, wrapEnd: imported.spec.maxPositions, prompt: ids.length });
+    const vocab = imported.spec.vocab;
+    let done = 0;
+    for (const t of [0, 1, 15, 31]) {
+      await dec.run(t + 1 - done);
+      done = t + 1;
+      const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
+      assert.ok(e <= 1e-4, `${exporter} position ${t}: relative error ${e.toExponential(2)}`);
+    }
+    dec.destroy();
+    weights.destroy();
   }
-  dec.destroy();
-  weights.destroy();
   // What the engine cannot map fails in one line naming it.
   const mlp = decodeModel(await Deno.readFile(repoPath("src/onnx/testdata/mlp-gelu.dynamo.onnx")));
   assert.throws(
@@ -272,31 +274,33 @@ Deno.test({
 
 Deno.test({
   name:
-    "a LLaMA exported by transformers and the TorchScript exporter (RMSNorm, RoPE, grouped-query attention, SwiGLU) decodes to ORT's logits",
+    "a LLaMA exported by transformers and either torch exporter (RMSNorm, RoPE, grouped-query attention, SwiGLU) decodes to ORT's logits",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
-  const file = "src/onnx/testdata/llama.torchscript.onnx";
-  const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
-  assert.equal(imported.spec.norm, "rms");
-  assert.deepEqual(imported.spec.positions, { kind: "rope", base: 10000 });
-  assert.ok(imported.spec.kvHeads < imported.spec.heads);
-  // The fixture was exported for 32 positions.
-  const ids = Array.from({ length: 32 }, (_, i) => (i * 53 + 3) % imported.spec.vocab);
-  const ref = await ortLogits(file, ids, "input_ids");
-  const weights = uploadWeights(device, imported.spec, imported.weights, {
-    dtype: "f32",
-    layouts: ["row"],
-  });
-  const dec = await createDecoder(device, weights, { adapter: gpu!.facts, maxContext: 64 });
-  dec.writeIds(Uint32Array.from(ids));
-  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: ids.length });
-  const vocab = imported.spec.vocab;
-  for (let t = 0; t < ids.length; t++) {
-    await dec.run(1);
-    const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
-    assert.ok(e <= 1e-4, `position ${t}: relative error ${e.toExponential(2)}`);
+  for (const exporter of ["torchscript", "dynamo"]) {
+    const file = `src/onnx/testdata/llama.${exporter}.onnx`;
+    const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
+    assert.equal(imported.spec.norm, "rms");
+    assert.deepEqual(imported.spec.positions, { kind: "rope", base: 10000 });
+    assert.ok(imported.spec.kvHeads < imported.spec.heads);
+    // The fixture was exported for 32 positions.
+    const ids = Array.from({ length: 32 }, (_, i) => (i * 53 + 3) % imported.spec.vocab);
+    const ref = await ortLogits(file, ids, "input_ids");
+    const weights = uploadWeights(device, imported.spec, imported.weights, {
+      dtype: "f32",
+      layouts: ["row"],
+    });
+    const dec = await createDecoder(device, weights, { adapter: gpu!.facts, maxContext: 64 });
+    dec.writeIds(Uint32Array.from(ids));
+    dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: ids.length });
+    const vocab = imported.spec.vocab;
+    for (let t = 0; t < ids.length; t++) {
+      await dec.run(1);
+      const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
+      assert.ok(e <= 1e-4, `${exporter} position ${t}: relative error ${e.toExponential(2)}`);
+    }
+    dec.destroy();
+    weights.destroy();
   }
-  dec.destroy();
-  weights.destroy();
 });

@@ -1,11 +1,14 @@
 /**
  * Imports a decoder-only transformer from ONNX by recognising its architecture in the graph, not
- * by names: the embedding is a Gather of a constant [vocab, d] table, learned positions a constant
- * [positions, d] table added to it, the blocks the attention and FFN blocks that
- * `src/onnx/blocks.ts` finds (q/k/v/o, up [+ gate] → activation → down), the norms the
- * LayerNormalization nodes feeding them, the head the linear after the last norm. Works on the
- * full-sequence graphs and the decode-step graphs of the zoo LMs alike (both hold the same
- * weights). What cannot be mapped fails with one line naming what is missing.
+ * by names: the embedding is a Gather of a constant [vocab, d] table; positions are a learned
+ * table added to it (GPT-2, the zoo LMs; a folded [1, T, d] constant when the exporter fixed the
+ * length) or RoPE (LLaMA; the base read from inv_freq behind a Cos node, or from a folded cos
+ * table); the blocks are the attention and FFN blocks that `src/onnx/blocks.ts` finds (q/k/v/o,
+ * GPT-2's fused c_attn, k and v behind RoPE and the grouped-query repeat; up [+ gate] →
+ * activation → down); the norms are LayerNormalization nodes or RMSNorm decompositions feeding
+ * them; the head is the linear after the last norm. Checked against ORT on the zoo LMs and on
+ * GPT-2 and LLaMA exported by transformers with both torch exporters. What cannot be mapped fails
+ * with one line naming what is missing.
  *
  * @module
  */
@@ -186,7 +189,7 @@ function findNorm(
 /** RoPE's base from the inv_freq constant behind the Cos node: inv_freq[i] = base^(−2i/hd). */
 function findRopeBase(idx: GraphIndex, nodes: readonly NodeProto[]): number | undefined {
   const cos = nodes.find((n) => n.opType === "Cos");
-  if (!cos) return undefined;
+  if (!cos) return ropeBaseFromTable(idx, nodes);
   const stack = [cos.input![0]!];
   const seen = new Set<string>();
   while (stack.length && seen.size < 32) {
@@ -199,6 +202,28 @@ function findRopeBase(idx: GraphIndex, nodes: readonly NodeProto[]): number | un
       return Number(Math.pow(c.data[1]!, -c.data.length).toPrecision(6));
     }
     for (const i of idx.producer.get(cur)?.input ?? []) if (i) stack.push(i);
+  }
+  return undefined;
+}
+
+/**
+ * RoPE's base from a cos table the exporter constant-folded ([…, positions, hd], multiplied into
+ * q and k): row 0 is all ones, row 1 holds cos(inv_freq) twice over.
+ */
+function ropeBaseFromTable(idx: GraphIndex, nodes: readonly NodeProto[]): number | undefined {
+  for (const n of nodes) {
+    if (n.opType !== "Mul") continue;
+    for (const i of n.input ?? []) {
+      const t = constFloats(idx, i);
+      const hd = t?.dims.at(-1) ?? 0;
+      if (!t || hd < 4 || hd % 2 !== 0 || (t.dims.at(-2) ?? 0) < 2) continue;
+      if (!t.data.subarray(0, hd).every((v) => v === 1)) continue;
+      const f0 = Math.acos(t.data[hd]!);
+      const f1 = Math.acos(t.data[hd + 1]!);
+      if (Math.abs(f0 - 1) > 1e-4 || !(f1 > 0 && f1 < 1)) continue;
+      // acos of an f32 cosine is good to ~1e-6, so five significant digits of the base.
+      return Number(Math.pow(f1, -hd / 2).toPrecision(5));
+    }
   }
   return undefined;
 }
@@ -268,9 +293,16 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     let v = other;
     for (let i = 0; v && i < 4; i++) {
       const t = constFloats(idx, v);
-      if (t && t.dims.length === 2 && t.dims[1] === d) {
+      // [positions, d], or [1, positions, d] where the exporter folded the lookup of the
+      // exported sequence's positions into a constant (then only those positions exist).
+      const rows = t?.dims.length === 2
+        ? t.dims[0]!
+        : t?.dims.length === 3 && t.dims[0] === 1
+        ? t.dims[1]!
+        : 0;
+      if (t && rows > 0 && t.dims.at(-1) === d) {
         positions = t.data;
-        maxPositions = t.dims[0]!;
+        maxPositions = rows;
         break;
       }
       v = idx.producer.get(v)?.input?.[0];
