@@ -11,6 +11,7 @@ import { html } from "../src/report/html.ts";
 import { percentLabel } from "../src/report/labels.ts";
 import type { Finding, ReportSection, StudyReport } from "../src/report/study.ts";
 import { binomialSe, completed } from "./_study_figures.ts";
+import { lowerIsBetter } from "../src/metric.ts";
 
 const NAMES: Readonly<Record<string, string>> = {
   teal: "TEAL",
@@ -57,7 +58,7 @@ function contests(cells: readonly CellResult[]): Contest[] {
 
 /** -1: WINA worse, 0: tie within one binomial SE, 1: WINA better. */
 function score(teal: CellResult, wina: CellResult): number {
-  const lower = teal.metric === "bpc";
+  const lower = lowerIsBetter(teal.metric);
   const gap = lower ? teal.accuracy! - wina.accuracy! : wina.accuracy! - teal.accuracy!;
   // bits per character have no binomial error; 0.5 % of dense is the noise floor used there.
   const se = lower ? 0.005 * teal.accuracy! : binomialSe(teal.accuracy!, teal.eval_samples);
@@ -87,7 +88,7 @@ function sections(cells: readonly CellResult[]): ReportSection[] {
   const thr = tally(rows, "thr");
   return [{
     title: `${suite}: WINA vs TEAL at equal sparsity (${metric}, ${
-      metric === "bpc" ? "lower" : "higher"
+      lowerIsBetter(metric) ? "lower" : "higher"
     } is better)`,
     body:
       html`<table><tr><th>sparsity</th><th>TEAL</th><th>WINA top-k</th><th>WINA threshold</th></tr>${

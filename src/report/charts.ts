@@ -11,6 +11,7 @@ import type { CellResult } from "../result.ts";
 import { type ChartDataset, chartHasData, type ChartPoint, type ChartSpec } from "./chart_spec.ts";
 import { layerLabel, percentLabel, seriesLabel, variantLabel } from "./labels.ts";
 import { studiesFor, type StudyReport } from "./study.ts";
+import { gateThreshold, lowerIsBetter } from "../metric.ts";
 
 /** The baseline's method id, as `CellResult.method` documents it. */
 export const DENSE = "dense";
@@ -19,19 +20,6 @@ export const DENSE = "dense";
 export interface ChartsOptions {
   /** The studies (each adds its charts and labels to the suites it covers). */
   studies?: readonly StudyReport[];
-}
-
-/**
- * Where a metric's quality gate sits: the suite's gate is a fraction of dense (accuracy) or its
- * inverse (bits per character, lower is better).
- *
- * @param metric The metric id.
- * @param dense The dense value.
- * @param gate The gate fraction (default 0.99).
- * @returns The threshold.
- */
-export function gateThreshold(metric: string, dense: number, gate = 0.99): number {
-  return metric === "bpc" ? dense / gate : dense * gate;
 }
 
 function uniq<T>(xs: readonly T[]): T[] {
@@ -177,7 +165,7 @@ function accuracyCharts(
           label: "Pareto front",
           data: paretoFront(
             keyed.filter((k) => k.a !== null).map((k) => ({ x: k.c.speedup!, y: k.a! })),
-            metric === "bpc",
+            lowerIsBetter(metric),
           ),
           dashed: true,
         },

@@ -13,6 +13,7 @@ import { addDensityProbes, evaluate, type Evaluation } from "../evaluate.ts";
 import { encodeModel, type ModelProto } from "../onnx/model.ts";
 import { cloneModel } from "../onnx/rewriter.ts";
 import type { ModelSuite } from "../suite.ts";
+import { passesGateFor } from "../metric.ts";
 
 /** A model's measured quality. */
 export interface Quality {
@@ -106,10 +107,5 @@ function deadNeuronRate(
  * @returns True when it passes.
  */
 export function passesGate(suite: ModelSuite, metric: number, denseMetric: number): boolean {
-  const gate = suite.qualityGate ?? 0.99;
-  if (suite.metric === "bpc") return metric <= denseMetric / gate;
-  // CER's gate is on character accuracy, 1 − CER (a gate on the CER itself would demand a
-  // variant err no more than 1 % more often than dense, whose CER may be near zero).
-  if (suite.metric === "cer") return 1 - metric >= (1 - denseMetric) * gate;
-  return metric >= denseMetric * gate;
+  return passesGateFor(suite.metric, { value: metric, dense: denseMetric }, suite.qualityGate);
 }
