@@ -11,6 +11,7 @@ import { apReport, deadNeuronReport } from "./ap_report.ts";
 import { coreMatchingReport } from "./corematching_report.ts";
 import { kernelsReport } from "./kernels_report.ts";
 import { lazyNeuronReport } from "./lazy_neuron_report.ts";
+import { ocrReport } from "./ocr_report.ts";
 import { pruningReport } from "./pruning_report.ts";
 import { sdrReport } from "./sdr_report.ts";
 
@@ -23,5 +24,6 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   apReport,
   kernelsReport,
   sdrReport,
+  ocrReport,
   deadNeuronReport,
 ];
