@@ -86,6 +86,11 @@ export async function createAttention(
     out?: GPUBuffer;
     /** Threads of the chunk pass (default 256). */
     workgroupSize?: number;
+    /**
+     * The chunk pass's form: `lanes` (default; lanes of hd/4 threads read each key row
+     * coalesced, for GPUs) or `rows` (a thread per position, few barriers, for CPU adapters).
+     */
+    form?: "lanes" | "rows";
   },
 ): Promise<{ dispatches: Dispatch[]; out: GPUBuffer }> {
   const { heads, kvHeads, headDim: hd } = options;
@@ -101,7 +106,7 @@ export async function createAttention(
     label: `${options.label} attention chunk`,
     code: source,
     constants,
-    entryPoint: "chunk",
+    entryPoint: options.form === "rows" ? "chunk_rows" : "chunk",
   });
   const combine = await createPipeline(device, {
     label: `${options.label} attention combine`,

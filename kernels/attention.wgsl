@@ -93,6 +93,65 @@ fn chunk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   if (lid == 0u) { part_ml[slot] = vec2<f32>(m, l); }
 }
 
+// The CPU-adapter form of `chunk` (llvmpipe runs a workgroup's threads as coroutines and pays a
+// switch per barrier): one thread per position walks its key row as vec4s, and hd/4 threads sum
+// the values, with three reductions' worth of barriers instead of the lane-parallel form's many.
+var<workgroup> rows_red: array<f32, CHUNK>;
+
+fn rows_reduce(lid: u32, v: f32, is_max: bool) -> f32 {
+  rows_red[lid] = v;
+  workgroupBarrier();
+  for (var s = CHUNK / 2u; s > 0u; s /= 2u) {
+    if (lid < s) {
+      if (is_max) {
+        rows_red[lid] = max(rows_red[lid], rows_red[lid + s]);
+      } else {
+        rows_red[lid] += rows_red[lid + s];
+      }
+    }
+    workgroupBarrier();
+  }
+  let r = rows_red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(CHUNK)
+fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let c = wid.y;
+  let len = state.pos + 1u;
+  let t0 = c * CHUNK;
+  if (t0 >= len) { return; }
+  let hd4 = p.hd / 4u;
+  let kvd4 = p.kv_heads * hd4;
+  let kvh = h / (p.heads / p.kv_heads);
+  let count = min(CHUNK, len - t0);
+  var s = -3.0e38;
+  if (lid < count) {
+    let base = (t0 + lid) * kvd4 + kvh * hd4;
+    var a = 0.0;
+    for (var l = 0u; l < hd4; l++) { a += dot(q[h * hd4 + l], kcache[base + l]); }
+    s = a * p.scale;
+  }
+  let m = rows_reduce(lid, s, true);
+  var e = 0.0;
+  if (lid < count) { e = exp(s - m); }
+  ps[lid] = e;
+  let l = rows_reduce(lid, e, false);
+  let slot = h * p.chunks + c;
+  for (var lane = lid; lane < hd4; lane += CHUNK) {
+    var o = vec4<f32>(0.0);
+    for (var i = 0u; i < count; i++) { o += ps[i] * vcache[(t0 + i) * kvd4 + kvh * hd4 + lane]; }
+    let b = slot * p.hd + lane * 4u;
+    part_o[b] = o.x;
+    part_o[b + 1u] = o.y;
+    part_o[b + 2u] = o.z;
+    part_o[b + 3u] = o.w;
+  }
+  if (lid == 0u) { part_ml[slot] = vec2<f32>(m, l); }
+}
+
 @compute @workgroup_size(CHUNK)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;

@@ -117,7 +117,9 @@ Deno.test({
   const maxPositions = 150;
   const kvd = shape.kvHeads * shape.headDim;
   const n = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
-  for (const ropeBase of [undefined, 10000]) {
+  for (
+    const [ropeBase, form] of [[undefined, "lanes"], [10000, "lanes"], [10000, "rows"]] as const
+  ) {
     for (const pos of [0, 63, 64, 130]) {
       const kc0 = random(maxPositions * kvd, 7);
       const vc0 = random(maxPositions * kvd, 8);
@@ -148,6 +150,7 @@ Deno.test({
         ...shape,
         scale: 0.25,
         maxPositions,
+        form,
         q,
         kcache,
         vcache,
@@ -169,7 +172,7 @@ Deno.test({
       close(await readF32(kcache, kc.length), kc, 1e-5, `k cache pos=${pos}`);
       close(await readF32(vcache, vc.length), vc, 1e-6, `v cache pos=${pos}`);
       const ref = attentionCpu(qr, { ...shape, kcache: kc, vcache: vc, len: pos + 1, scale: 0.25 });
-      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention pos=${pos}`);
+      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention ${form} pos=${pos}`);
     }
   }
 });

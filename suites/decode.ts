@@ -35,7 +35,12 @@ import { sha256Hex } from "../lib/sha256.ts";
 import { createBackend } from "../src/backends/mod.ts";
 import { wallClock } from "../src/timing.ts";
 import { datasetPin, MODELS } from "./_pins.ts";
-import { chooseGemvTuning, chooseSkipTuning, skipLabel } from "../src/decode/launch.ts";
+import {
+  chooseDenseKernel,
+  chooseGemvTuning,
+  chooseSkipTuning,
+  skipLabel,
+} from "../src/decode/launch.ts";
 import { gemvTuningLabel } from "../kernels/tuning.ts";
 import { fillCaches, WRAP_WINDOW } from "../src/decode/measure.ts";
 
@@ -103,8 +108,11 @@ const run: {
   shape?: string;
   weights?: GpuWeights;
   dense?: Decoder;
-  launch?: Pick<DecoderOptions, "gemvTuning" | "skipTuning" | "skipTuningResidual">;
-  launchLabels?: { gemv: string; skip: string };
+  launch?: Pick<
+    DecoderOptions,
+    "gemvTuning" | "skipTuning" | "skipTuningResidual" | "denseKernel"
+  >;
+  launchLabels?: { gemv: string; skip: string; dense?: string };
 } = {};
 
 async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
@@ -157,6 +165,15 @@ async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
       };
       run.launchLabels = { gemv: gemvTuningLabel(g.tuning), skip: skipLabel(k.tuning) };
     }
+    // The dense baseline is the faster dense form on this adapter (recorded with each cell).
+    const dk = await chooseDenseKernel(device, run.weights, {
+      ...base,
+      ...run.launch,
+      context: contextOf(gpu),
+      timestamps: gpu.hasTimestamps,
+    });
+    run.launch = { ...run.launch, denseKernel: dk.kernel };
+    run.launchLabels = { ...run.launchLabels, dense: dk.kernel };
     run.dense = await createDecoder(device, run.weights, { ...base, ...run.launch });
     await fillCaches(device, run.dense, 100);
   }
@@ -263,6 +280,7 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
       dense_ms_per_token: summarize(dMs).medianMs,
       timing: source,
       gemv_tuning: run.launchLabels?.gemv ?? "default",
+      dense_kernel: run.launchLabels?.dense ?? "gemv",
       skip_tuning: job.sparsity > 0 ? run.launchLabels?.skip ?? "default" : "",
     },
   };
@@ -278,6 +296,7 @@ const zooRun: {
   imported?: ImportedDecoder;
   weights?: GpuWeights;
   dense?: Decoder;
+  denseKernel?: "gemv" | "skip";
   denseEval?: WindowEvaluation;
   windows?: Uint32Array[];
   calibration?: number[][];
@@ -315,10 +334,16 @@ async function prepareZoo(gpu: GpuContext, j: ZooJob, ctx: CustomSuiteContext) {
     zooRun.id = pin.id;
     zooRun.imported = imported;
     zooRun.weights = weights;
+    const base = { withNll: true, hasF16: gpu.hasF16, adapter: gpu.facts };
+    // The dense baseline is the faster dense form on this adapter (recorded with each cell).
+    zooRun.denseKernel = (await chooseDenseKernel(gpu.device, weights, {
+      ...base,
+      context: 64,
+      timestamps: gpu.hasTimestamps,
+    })).kernel;
     zooRun.dense = await createDecoder(gpu.device, weights, {
-      withNll: true,
-      hasF16: gpu.hasF16,
-      adapter: gpu.facts,
+      ...base,
+      denseKernel: zooRun.denseKernel,
     });
     ctx.progress(`decode: ${pin.id} dense over ${n} evaluation windows`);
     zooRun.denseEval = await evaluateWindows(gpu.device, zooRun.dense, zooRun.windows);
@@ -424,6 +449,7 @@ async function measureZoo(j: ZooJob, ctx: CustomSuiteContext): Promise<Partial<C
       dense_ms_per_token: summarize(dMs).medianMs,
       timing: source,
       eval_positions: evalV.positions,
+      dense_kernel: z.denseKernel,
     },
   };
   if (variant !== z.dense) variant.destroy();

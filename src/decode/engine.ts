@@ -55,6 +55,12 @@ export interface DecoderOptions {
   withNll?: boolean;
   /** Dense GEMV launch shape. */
   gemvTuning?: Partial<GemvTuning>;
+  /**
+   * The kernel of dense projections: `gemv` (default, row-major weights) or `skip` (the
+   * input-sparse GEMV over transposed weights keeping every row; faster on CPU adapters, where
+   * the dense baseline must be the fastest dense form there is).
+   */
+  denseKernel?: "gemv" | "skip";
   /** Sparse GEMV launch shape (q/k/v and up/gate). */
   skipTuning?: SkipGemvTuning;
   /**
@@ -190,7 +196,7 @@ export async function createDecoder(
   // workgroup of add_norm reads only 16 partial rows.
   const skipTuning = options.skipTuning ??
     (cpu
-      ? { workgroupSize: 64, lanes: 16, rowsPerSplit: 64, compact: false }
+      ? { workgroupSize: 64, lanes: 64, splits: 1, compact: false }
       : { workgroupSize: 256, lanes: 32, splits: 16 });
   const skipTuningResidual = options.skipTuningResidual ??
     (cpu ? skipTuning : { workgroupSize: 256, lanes: 16, splits: 8 });
@@ -214,7 +220,7 @@ export async function createDecoder(
   ): Promise<
     { dispatches: Dispatch[]; out: GPUBuffer; splits: number; kind: "gemv" | "skip_gemv" }
   > => {
-    if ((!rule || rule.kind === "dense") && lin.row) {
+    if ((!rule || rule.kind === "dense") && lin.row && options.denseKernel !== "skip") {
       const g = await createGemv(device, {
         label: name,
         rows: lin.n,
@@ -372,6 +378,7 @@ export async function createDecoder(
       scale: 1 / Math.sqrt(spec.headDim),
       maxPositions: maxContext,
       workgroupSize: cpu ? 64 : 256,
+      form: cpu ? "rows" : "lanes",
       q,
       kcache: cache.k,
       vcache: cache.v,

@@ -135,3 +135,27 @@ export async function chooseSkipTuning(
   }
   return { tuning: best, trials };
 }
+
+/**
+ * Which dense kernel is faster on this adapter and model: the dense GEMV over row-major weights,
+ * or the input-sparse GEMV keeping every row (the weights need the transposed layout).
+ *
+ * @param device The device.
+ * @param weights Weights with both layouts.
+ * @param options Decoder options, context, timestamps.
+ * @returns The faster kernel and both trials.
+ */
+export async function chooseDenseKernel(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions & { context: number; timestamps: boolean },
+): Promise<{ kernel: "gemv" | "skip"; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  for (const kernel of ["gemv", "skip"] as const) {
+    trials.push({
+      label: kernel,
+      msPerToken: await trial(device, weights, { ...options, denseKernel: kernel }),
+    });
+  }
+  return { kernel: trials[1]!.msPerToken < trials[0]!.msPerToken ? "skip" : "gemv", trials };
+}
