@@ -556,6 +556,7 @@ export default defineSuite({
       label: `${MODELS[j.zoo].id} ${j.method}${j.sparsity ? ` ${j.sparsity}` : ""}`,
     }));
     return [
+      ...peers,
       ...zoo,
       ...jobs(gpu, ctx.quick).map((j) => ({
         key: keyOf(j),
