@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { repoPath } from "../lib/repo_root.ts";
+import type { DecodeReport } from "./decode.ts";
+
+async function decode(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", repoPath("cli/decode.ts"), ...args],
+    cwd: repoPath(""),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+const gpu = typeof navigator !== "undefined" && "gpu" in navigator &&
+  (await navigator.gpu.requestAdapter()) !== null;
+
+Deno.test({
+  name: "decode --json generates the asked tokens with their timing and the first token's logits",
+  ignore: !gpu,
+}, async () => {
+  const r = await decode([
+    "--model",
+    "models/lm-char.onnx",
+    "--ids",
+    "40,72,69,0",
+    "--tokens",
+    "3",
+    "--logits",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as DecodeReport;
+  assert.equal(report.generated.length, 3);
+  assert.equal(report.logits!.length, 96);
+  // The first generated id is the argmax of the logits at the last prompt position.
+  assert.equal(report.generated[0], report.logits!.indexOf(Math.max(...report.logits!)));
+  assert.ok(report.ms_per_token > 0 && report.dispatches_per_token > 0);
+});
+
+Deno.test("decode refuses bad input with one line naming the fix", async () => {
+  const r = await decode(["--model", "models/lm-char.onnx", "--ids", "999"]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^decode: --ids: 999 is outside the vocabulary \(96\)/);
+});
