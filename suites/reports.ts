@@ -9,6 +9,7 @@ import type { StudyReport } from "../src/report/study.ts";
 import { activationSparsityReport } from "./activation_sparsity_report.ts";
 import { apReport, deadNeuronReport } from "./ap_report.ts";
 import { coreMatchingReport } from "./corematching_report.ts";
+import { decodeReport } from "./decode_report.ts";
 import { kernelsReport } from "./kernels_report.ts";
 import { lazyNeuronReport } from "./lazy_neuron_report.ts";
 import { ocrReport } from "./ocr_report.ts";
@@ -25,5 +26,6 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   kernelsReport,
   sdrReport,
   ocrReport,
+  decodeReport,
   deadNeuronReport,
 ];
