@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { captureOutput } from "./_testing.ts";
 import { repoPath } from "../lib/repo_root.ts";
 import { parseCsv } from "../src/export_csv.ts";
 import { readJournal } from "../src/journal.ts";
@@ -12,20 +13,7 @@ import { EXIT_INCOMPLETE, EXIT_NOTHING_RAN, EXIT_OK, main } from "./bench.ts";
 
 const QUICK = ["--suite", "mlp-mnist", "--quick", "--target", "ort-wasm"];
 
-async function quiet<T>(f: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = "";
-  let err = "";
-  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
-  try {
-    return { value: await f(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const quiet = captureOutput;
 
 function runDirOf(out: string): string {
   const m = out.match(/^results: (.+)$/m);

@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
+import { captureOutput } from "./_testing.ts";
 import { main } from "./bench.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
 
 async function captured(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = "";
-  let err = "";
-  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+  const r = await captureOutput(() => main(args));
+  return { code: r.value, out: r.out, err: r.err };
 }
 
 async function dropReport(out: string): Promise<void> {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { captureOutput } from "./_testing.ts";
 import { repoPath } from "../lib/repo_root.ts";
 import { readJournal } from "../src/journal.ts";
 import { assignShards } from "../src/shard.ts";
@@ -7,18 +8,7 @@ import { main as merge } from "./merge.ts";
 
 const QUICK = ["--suite", "mlp-mnist", "--quick", "--target", "ort-wasm", "--target", "ort-node"];
 
-async function quiet<T>(f: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let out = "";
-  let err = "";
-  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
-  try {
-    return { value: await f(), out, err };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+const quiet = captureOutput;
 
 const runDirOf = (out: string) => out.match(/^results: (.+)$/m)![1]!;
 const keysOf = async (dir: string) =>
