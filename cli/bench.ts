@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { TARGET_IDS, type TargetId } from "../src/backend.ts";
 import { createBackend } from "../src/backends/mod.ts";
-import { captureEnvironment } from "../src/environment.ts";
+import { captureEnvironment, type Environment } from "../src/environment.ts";
 import { toCsv } from "../src/export_csv.ts";
 import { writeRunReport } from "../src/report/run_report.ts";
 import { STUDY_REPORTS } from "../suites/reports.ts";
@@ -269,9 +269,35 @@ export async function main(
       ({ args: effective, record: previous } = await resumeArgs(given, given.resume));
     }
     sel = await validate(effective);
+  } catch (e) {
+    console.error(`Error: ${oneLine(e)}`);
+    return EXIT_USAGE;
+  }
+  const started = new Date();
+  const t0 = performance.now();
+  const environment = await captureEnvironment(REPO_ROOT);
+  const a = effective;
+  const suites = previous ? [] : await suiteRecords(sel.suites);
+  const fresh = (id: string): RunRecord => ({
+    runId: id,
+    status: "running",
+    startedAt: started.toISOString(),
+    wallMs: 0,
+    commandLine: ["deno", "task", "bench", ...argsOf(a)],
+    quick: sel.quick,
+    ...(sel.shard ? { shard: sel.shard } : {}),
+    environment,
+    backends: {},
+    suites,
+    sessions: [],
+  });
+  try {
+    // run.json goes in with the folder, so a run killed at any later point can be resumed.
     runDir = effective.resume !== undefined
       ? await RunDir.resume(effective.out, effective.resume)
-      : await RunDir.createNew(effective.out);
+      : await RunDir.createNew(effective.out, {
+        files: (id) => ({ "run.json": JSON.stringify(fresh(id), null, 2) + "\n" }),
+      });
   } catch (e) {
     console.error(`Error: ${oneLine(e)}`);
     return EXIT_USAGE;
@@ -284,7 +310,13 @@ export async function main(
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    return await bench(effective, sel, runDir, { previous, io });
+    const record = previous ?? fresh(runDir.id);
+    return await bench(effective, sel, runDir, {
+      record,
+      resumed: previous !== undefined,
+      io,
+      session: { started, t0, environment },
+    });
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
@@ -297,11 +329,14 @@ async function bench(
   sel: Selection,
   runDir: RunDir,
   context: {
-    previous: RunRecord | undefined;
+    record: RunRecord;
+    resumed: boolean;
     io: Pick<Partial<RunOptions>, "readModel" | "dataset">;
+    session: { started: Date; t0: number; environment: Environment };
   },
 ): Promise<number> {
-  const previous = context.previous;
+  const { record, resumed } = context;
+  const { started, t0, environment } = context.session;
   for (const d of runDir.dropped) console.error(`warning: ${runDir.path}/cells.jsonl ${d}`);
   const options: RunOptions = {
     suites: sel.suites.map((s) => s.suite),
@@ -325,29 +360,12 @@ async function bench(
       console.error(`warning: ${w}`);
     }
   }
-  const started = new Date();
-  const t0 = performance.now();
-  const environment = await captureEnvironment(REPO_ROOT);
-  const record: RunRecord = previous ?? {
-    runId: runDir.id,
-    status: "running",
-    startedAt: started.toISOString(),
-    wallMs: 0,
-    commandLine: ["deno", "task", "bench", ...argsOf(a)],
-    quick: sel.quick,
-    ...(sel.shard ? { shard: sel.shard } : {}),
-    environment,
-    backends: {},
-    suites: await suiteRecords(sel.suites),
-    sessions: [],
-  };
   const before = runDir.cells.length;
-  if (!previous) await runDir.writeAtomic("run.json", JSON.stringify(record, null, 2) + "\n");
   const identities = await runSuites(options);
   options.progress.done();
   const cells = runDir.cells;
   const recorded = cells.length - before;
-  if (recorded > 0 || !previous) {
+  if (recorded > 0 || !resumed) {
     await runDir.writeAtomic("results.csv", toCsv(cells));
     await runDir.writeAtomic("results.json", JSON.stringify(cells, null, 1) + "\n");
     const wallMs = Math.round(performance.now() - t0);

@@ -94,10 +94,16 @@ export class RunDir implements RunSink {
    *
    * @param parent Parent folder (e.g. "results").
    * @param id Run id.
+   * @param options `files`: files to write before anything else (the run's `run.json`), so a
+   *   run killed at any point after its folder appears can be resumed.
    * @returns The run folder.
    * @throws {Error} When the folder exists.
    */
-  static async create(parent: string, id: string): Promise<RunDir> {
+  static async create(
+    parent: string,
+    id: string,
+    options: { files?: (id: string) => Record<string, string> } = {},
+  ): Promise<RunDir> {
     checkId("run id", id);
     await Deno.mkdir(parent, { recursive: true });
     const path = `${parent}/${id}`;
@@ -112,6 +118,9 @@ export class RunDir implements RunSink {
       throw e;
     }
     const dir = new RunDir(path, id);
+    for (const [name, text] of Object.entries(options.files?.(id) ?? {})) {
+      await dir.writeAtomic(name, text);
+    }
     await dir.#takeLock();
     // An empty journal from the start, so a run killed in its first cell can still be resumed.
     await Deno.writeTextFile(`${path}/cells.jsonl`, "", { append: true, create: true });
@@ -122,12 +131,16 @@ export class RunDir implements RunSink {
    * Creates a run folder with a fresh id, retrying on the (unlikely) collision.
    *
    * @param parent Parent folder.
+   * @param options As for {@linkcode RunDir.create}.
    * @returns The run folder.
    */
-  static async createNew(parent: string): Promise<RunDir> {
+  static async createNew(
+    parent: string,
+    options: { files?: (id: string) => Record<string, string> } = {},
+  ): Promise<RunDir> {
     for (let attempt = 0;; attempt++) {
       try {
-        return await RunDir.create(parent, newRunId());
+        return await RunDir.create(parent, newRunId(), options);
       } catch (e) {
         if (attempt >= 4 || !(e instanceof Error) || !/already exists/.test(e.message)) throw e;
       }
