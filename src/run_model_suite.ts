@@ -192,7 +192,11 @@ async function measureAndRecord(
   const label = variantLabel(v);
   const state = await io.targets.get(t);
   const cell = baseCell(suite, { target: t, variant: v, device: state.identity?.device ?? "" });
-  fillVariantFigures(cell, prepared, { suite, dense: ready.context.denseQuality });
+  fillVariantFigures(cell, prepared, {
+    suite,
+    dense: ready.context.denseQuality,
+    roles: ready.context.analysis.roles,
+  });
   try {
     if (state.unavailable || !state.backend) {
       cell.status = "skipped";

@@ -9,7 +9,7 @@
 
 import type { CellResult } from "../result.ts";
 import { type ChartDataset, chartHasData, type ChartPoint, type ChartSpec } from "./chart_spec.ts";
-import { layerLabel, percentLabel, seriesLabel, variantLabel } from "./labels.ts";
+import { layerLabel, layerRolesOf, percentLabel, seriesLabel, variantLabel } from "./labels.ts";
 import { studiesFor, type StudyReport } from "./study.ts";
 import { gateThreshold, lowerIsBetter } from "../metric.ts";
 
@@ -261,6 +261,7 @@ export function chartsFor(cells: readonly CellResult[], options: ChartsOptions =
     );
     if (!omit.has("density") && dens.length > 0) {
       const layers = uniq(dens.flatMap((c) => Object.keys(c.layer_density!)));
+      const roles = layerRolesOf(dens);
       const meaning = studies.find((s) => s.densityMeaning)?.densityMeaning ??
         "fraction of active elements";
       // Small multiples: one chart per method, its sparsities as series, so no legend grows
@@ -272,7 +273,9 @@ export function chartsFor(cells: readonly CellResult[], options: ChartsOptions =
           id: `${suite}-density${i === 0 ? "" : `-${i + 1}`}`,
           title: `${suite}: per-layer density of ${m} (${meaning})`,
           kind: "bar",
-          labels: layers.map((l, k) => `L${k + 1} ${layerLabel(l)}`),
+          labels: layers.map((l, k) =>
+            roles[l] ? layerLabel(l, roles) : `L${k + 1} ${layerLabel(l)}`
+          ),
           datasets: mc.map((c) => ({
             label: c.sparsity_target === null
               ? variantLabel(c, studies)

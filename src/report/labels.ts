@@ -79,12 +79,38 @@ export function seriesLabel(c: CellResult, studies: readonly StudyReport[] = [])
 }
 
 /**
- * A short layer label: ONNX node ids lose their `node_` prefix and long paths keep their tail.
+ * A short layer label: the layer's role where the run recorded one ("block 2 FFN down"); else
+ * ONNX node ids lose their `node_` prefix and long paths keep their tail.
  *
  * @param name The layer name a cell recorded.
- * @returns E.g. "MatMul_42".
+ * @param roles Roles by layer name (see {@linkcode layerRolesOf}).
+ * @returns E.g. "block 2 FFN down", or "MatMul_42".
  */
-export function layerLabel(name: string): string {
+export function layerLabel(name: string, roles: Readonly<Record<string, string>> = {}): string {
+  const role = roles[name];
+  if (role) return role;
   const s = name.replace(/^node_/, "");
   return s.length > 32 ? `…${s.slice(-30)}` : s;
+}
+
+/**
+ * The layer roles the cells recorded (`extra.layer_roles`, written by the runner from the model's
+ * FFN and attention blocks), merged.
+ *
+ * @param cells The cells.
+ * @returns Roles by layer name.
+ */
+export function layerRolesOf(cells: readonly CellResult[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of cells) {
+    const raw = c.extra.layer_roles;
+    if (typeof raw !== "string") continue;
+    try {
+      const r = JSON.parse(raw) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(r)) if (typeof v === "string") out[k] = v;
+    } catch {
+      // A damaged field: the node ids stand in.
+    }
+  }
+  return out;
 }

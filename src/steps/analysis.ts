@@ -22,6 +22,8 @@ export interface ModelAnalysis {
   count: FlopCount;
   /** The MatMul/Gemm layers with their weights. */
   linears: Linear[];
+  /** What each block's linear layer does ("block 2 FFN down"), by layer name. */
+  roles: Record<string, string>;
 }
 
 /**
@@ -64,10 +66,39 @@ export async function analyseModel(
     Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, v.dims])),
     options,
   );
+  const graph = analyzeGraph(dense.graph!);
   return {
     dense,
     shapes,
     count: countFlops(dense, shapes),
-    linears: analyzeGraph(dense.graph!).linears,
+    linears: graph.linears,
+    roles: layerRoles(graph),
   };
+}
+
+/**
+ * What each linear layer of the model's blocks does, in words a reader knows ("block 2 FFN
+ * down", "block 1 attention q"), keyed by the layer's name; blocks are counted from 1 in graph
+ * order.
+ *
+ * @param graph The graph's analysis.
+ * @returns Roles by layer name.
+ */
+export function layerRoles(
+  graph: Pick<ReturnType<typeof analyzeGraph>, "ffn" | "attention">,
+): Record<string, string> {
+  const roles: Record<string, string> = {};
+  graph.ffn.forEach((b, i) => {
+    // A layer in two blocks (an MLP's middle layer: one block's down, the next one's up) keeps
+    // its first role: the hidden activation it reads belongs to the earlier block.
+    roles[b.up.name] ??= `block ${i + 1} FFN up`;
+    if (b.gate) roles[b.gate.name] ??= `block ${i + 1} FFN gate`;
+    roles[b.down.name] ??= `block ${i + 1} FFN down`;
+  });
+  graph.attention.forEach((a, i) => {
+    for (const [part, l] of [["q", a.q], ["k", a.k], ["v", a.v], ["out", a.out]] as const) {
+      if (l) roles[l.name] ??= `block ${i + 1} attention ${part}`;
+    }
+  });
+  return roles;
 }

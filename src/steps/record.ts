@@ -52,7 +52,7 @@ export function baseCell(
 export function fillVariantFigures(
   cell: CellResult,
   prepared: PreparedVariant,
-  context: { suite: ModelSuite; dense: Quality },
+  context: { suite: ModelSuite; dense: Quality; roles?: Record<string, string> },
 ): void {
   const { flops, quality, plan } = prepared;
   const dense = context.dense;
@@ -85,7 +85,18 @@ export function fillVariantFigures(
       : {}),
     ...(quality.dnrLayers ? { dnr_layers: quality.dnrLayers } : {}),
     ...outputAgreement(context.suite, quality, dense),
+    ...layerRolesOf(flops.layerDensity, context.roles),
   };
+}
+
+/** The roles of the layers a cell has densities for, as compact JSON, so reports can name them. */
+function layerRolesOf(
+  density: Record<string, number>,
+  roles: Record<string, string> | undefined,
+): { layer_roles?: string } {
+  if (!roles) return {};
+  const named = Object.keys(density).filter((k) => roles[k]).map((k) => [k, roles[k]!]);
+  return named.length ? { layer_roles: JSON.stringify(Object.fromEntries(named)) } : {};
 }
 
 /** Mean KL and relative output error against dense, for tensor tasks whose outputs were kept. */
