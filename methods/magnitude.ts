@@ -1,6 +1,6 @@
 /**
  * `magnitude` — ShrinkBench's baseline (Blalock et al., 2020): zero the smallest |w| of every
- * pruned linear, per layer (`scope: "layer"`, default) or with one threshold across all pruned
+ * pruned linear and 2-D conv (a conv's filters taken together), per layer (`scope: "layer"`, default) or with one threshold across all pruned
  * layers (`scope: "global"`). The classifier/LM head stays dense.
  *
  * @module
@@ -8,18 +8,13 @@
 
 import { analyzeGraph } from "../src/onnx/blocks.ts";
 import { defineMethod } from "./_method_spec.ts";
-import { pruneLayerwise } from "./_weight_plan.ts";
+import { findConvs, readConvWeight } from "./_conv.ts";
+import { pruneLayerwise, zeroSmallest } from "./_weight_plan.ts";
 import { prunableLinears, readWeight } from "./_weights.ts";
 
 /** The |w| below which a fraction s of `abs` lies (Infinity when s leaves nothing). */
 function threshold(abs: Float32Array, s: number): number {
   return abs.sort()[Math.floor(abs.length * s)] ?? Infinity;
-}
-
-function zeroBelow(w: Float32Array, t: number): void {
-  w.forEach((v, i) => {
-    if (Math.abs(v) < t) w[i] = 0;
-  });
 }
 
 /**
@@ -35,7 +30,7 @@ export const magnitudeMethod = defineMethod({
   id: "magnitude",
   title: "Magnitude pruning (ShrinkBench baseline), layer-wise or global",
   paper: "Blalock et al., What is the State of Neural Network Pruning?, MLSys 2020",
-  skips: "the smallest |w| of every pruned linear (zeroed, FLOPs by nonzero fraction)",
+  skips: "the smallest |w| of every pruned linear and conv (zeroed, FLOPs by nonzero fraction)",
   needsSparsity: true,
   calibration: "none",
   params: {
@@ -49,8 +44,11 @@ export const magnitudeMethod = defineMethod({
   prepare(ctx, { sparsity: s, params: { scope } }) {
     let global: number | undefined;
     if (scope === "global") {
-      const weights = prunableLinears(analyzeGraph(ctx.model.graph!).linears)
-        .map((l) => readWeight(ctx.model, l));
+      const weights = [
+        ...prunableLinears(analyzeGraph(ctx.model.graph!).linears)
+          .map((l) => readWeight(ctx.model, l)),
+        ...findConvs(ctx.model).map((c) => readConvWeight(ctx.model, c)),
+      ];
       const abs = new Float32Array(weights.reduce((n, w) => n + w.length, 0));
       let at = 0;
       for (const w of weights) {
@@ -58,10 +56,7 @@ export const magnitudeMethod = defineMethod({
       }
       global = threshold(abs, s);
     }
-    return pruneLayerwise(
-      ctx,
-      { sparsity: s },
-      (_l, w) => zeroBelow(w, global ?? threshold(Float32Array.from(w, Math.abs), s)),
-    );
+    const prune = (_l: unknown, w: Float32Array) => zeroSmallest(w, s, global);
+    return pruneLayerwise(ctx, { notes: { sparsity: s }, linear: prune, conv: prune });
   },
 });

@@ -4,7 +4,10 @@
  * pruned so far), 1 % mean-diagonal damping; columns in blocks of 128, masked by w² / [H⁻¹]_jj²,
  * and the surviving weights compensated with the OBS update (`_obs.ts`). `sparsegpt` prunes a
  * fraction s of each block; `sparsegpt-nm` keeps N of every M consecutive inputs (params `n`, `m`,
- * default 2:4), sparsity 1 − N/M. The classifier/LM head stays dense.
+ * default 2:4), sparsity 1 − N/M. The classifier/LM head stays dense. A 2-D conv is a linear over
+ * im2col patches: per group, the Hessian of the unfolded calibration patches (at most 4096,
+ * evenly spaced) and its filters as rows of in/groups·kh·kw; depthwise convs (rows of kh·kw) are
+ * pruned per layer by magnitude instead (for N:M, at 1 − N/M, unstructured).
  *
  * @module
  */
@@ -14,17 +17,41 @@ import { defineMethod } from "./_method_spec.ts";
 import { accumulateHessian, sparseGptPrune } from "./_obs.ts";
 import { pruneLayerwise } from "./_weight_plan.ts";
 import { calibrationInputs } from "./_weights.ts";
+import { convCalibrationInput, convOutputSize, spreadRows, unfoldPatches } from "./_conv.ts";
+
+/** At most this many im2col patches (evenly spaced over the calibration inputs) per conv. */
+const CONV_PATCH_ROWS = 4096;
 
 function prune(
   ctx: MethodContext,
   s: number,
   mask: { sparsity: number } | { n: number; m: number },
 ): Promise<VariantPlan> {
-  return pruneLayerwise(ctx, { sparsity: s }, async (l, w) => {
-    const { x, d } = await calibrationInputs(ctx, l);
-    const w64 = Float64Array.from(w);
-    sparseGptPrune(w64, l.outFeatures, l.inFeatures, accumulateHessian(x, d), mask);
-    w.set(w64);
+  return pruneLayerwise(ctx, {
+    notes: { sparsity: s, conv_patch_rows_max: CONV_PATCH_ROWS },
+    linear: async (l, w) => {
+      const { x, d } = await calibrationInputs(ctx, l);
+      const w64 = Float64Array.from(w);
+      sparseGptPrune(w64, l.outFeatures, l.inFeatures, accumulateHessian(x, d), mask);
+      w.set(w64);
+    },
+    conv: async (c, w) => {
+      const { x, dims } = await convCalibrationInput(ctx, c);
+      const [oh, ow] = convOutputSize(c, [dims[2]!, dims[3]!]);
+      const rows = spreadRows(dims[0]! * oh * ow, CONV_PATCH_ROWS);
+      const perGroup = c.outChannels / c.groups;
+      const size = perGroup * c.rowLength;
+      for (let g = 0; g < c.groups; g++) {
+        const h = accumulateHessian(
+          unfoldPatches(x, dims, { conv: c, group: g, rows }),
+          c.rowLength,
+        );
+        const w64 = Float64Array.from(w.subarray(g * size, (g + 1) * size));
+        sparseGptPrune(w64, perGroup, c.rowLength, h, mask);
+        w.set(w64, g * size);
+      }
+    },
+    depthwiseByMagnitude: s,
   });
 }
 
