@@ -12,7 +12,7 @@ import type { Task } from "./suite.ts";
 import type { Captured } from "./method.ts";
 import type { ModelProto } from "./onnx/model.ts";
 import { Rewriter } from "./onnx/rewriter.ts";
-import { evaluateTensors, tensorBatch } from "./evaluate_tensors.ts";
+import { evaluateTensors, finiteArgmax, tensorBatch } from "./evaluate_tensors.ts";
 
 /** One batch of evaluation data. */
 export interface Batch {
@@ -191,18 +191,8 @@ export async function evaluate(
     }
     for (let r = 0; r < rows; r++) {
       const row = logits.data.subarray(r * width, (r + 1) * width);
-      let best = 0;
-      let max = -Infinity;
-      for (let j = 0; j < width; j++) {
-        const v = row[j]!;
-        if (!Number.isFinite(v)) {
-          throw new RangeError(`Model produced ${v} in output "${task.output}"`);
-        }
-        if (v > max) {
-          max = v;
-          best = j;
-        }
-      }
+      const best = finiteArgmax(row, task.output);
+      const max = row[best]!;
       predictions.push(best);
       const target = b.targets[r]!;
       if (best === target) correct++;

@@ -59,6 +59,29 @@ export function tensorBatch(
 }
 
 /**
+ * The index of a row's largest value, refusing NaN and infinities (a model that produces them is
+ * broken, and an argmax over them would report a wrong prediction as a measured one).
+ *
+ * @param row The row.
+ * @param output The output's name, for the message.
+ * @returns The argmax.
+ * @throws {RangeError} Naming the value and the output.
+ */
+export function finiteArgmax(row: ArrayLike<number>, output: string): number {
+  let best = 0;
+  let max = -Infinity;
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j]!;
+    if (!Number.isFinite(v)) throw new RangeError(`Model produced ${v} in output "${output}"`);
+    if (v > max) {
+      max = v;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/**
  * Evaluates a loaded model over the first `samples` evaluation samples.
  *
  * @param model The loaded model.
@@ -107,19 +130,7 @@ export async function evaluateTensors(
     }
     const width = y.dims[y.dims.length - 1] ?? 1;
     for (let r = 0; r < y.data.length / width; r++) {
-      let best = 0;
-      let max = -Infinity;
-      for (let j = 0; j < width; j++) {
-        const v = y.data[r * width + j]!;
-        if (!Number.isFinite(v)) {
-          throw new RangeError(`Model produced ${v} in output "${task.output}"`);
-        }
-        if (v > max) {
-          max = v;
-          best = j;
-        }
-      }
-      predictions.push(best);
+      predictions.push(finiteArgmax(y.data.subarray(r * width, (r + 1) * width), task.output));
     }
     if (keptLength + y.data.length <= KEEP_LIMIT) {
       kept.push(y.data.slice());
