@@ -37,7 +37,7 @@ export interface ReferenceLine {
 
 /** A chart. */
 export interface ChartSpec {
-  /** Stable id (`<suite>-<kind>`), also the file name of its CSV/PNG downloads. */
+  /** Stable id (`<suite>-<kind>`), also the file name of its CSV/PNG/SVG downloads. */
   id: string;
   /** Caption. */
   title: string;

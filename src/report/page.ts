@@ -8,6 +8,7 @@
 
 import { REPO_ROOT } from "../../lib/repo_root.ts";
 import { chartCsv, type ChartSpec } from "./chart_spec.ts";
+import { chartSvg } from "./chart_svg.ts";
 import { Html, html, jsonScript } from "./html.ts";
 import { PAGE_SCRIPT } from "./page_script.ts";
 import type { Finding, ReportSection } from "./study.ts";
@@ -92,12 +93,13 @@ export async function renderPage(options: PageOptions): Promise<string> {
   const csp = `default-src 'none'; script-src ${
     hashes.join(" ")
   }; style-src ${styleHash}; img-src ${img}; base-uri 'none'; form-action 'none'`;
-  const charts = options.charts.map((c) => ({ ...c, csv: chartCsv(c) }));
+  const charts = options.charts.map((c) => ({ ...c, csv: chartCsv(c), svg: chartSvg(c) }));
   const figures = options.charts.map((c, i) =>
     html`
       <figure>
-        <figcaption>${c
-          .title} <a href="#" id="csv-${i}">CSV</a><a href="#" id="png-${i}">PNG</a></figcaption>
+        <figcaption>${c.title}
+          <a href="#" id="csv-${i}">CSV</a><a href="#" id="png-${i}">PNG</a><a href="#" id="svg-${i}">SVG</a>
+        </figcaption>
         <canvas id="chart-${i}" width="960" height="360"></canvas>
       </figure>
     `

@@ -1,6 +1,6 @@
 /**
  * The report page's script, as text: it reads the chart specs from the page's JSON data block,
- * draws them with Chart.js (reference lines and error bars by a small plugin), wires the CSV/PNG
+ * draws them with Chart.js (reference lines and error bars by a small plugin), wires the CSV/PNG/SVG
  * download links and sortable tables, then marks the page ready. It goes into the page as an
  * inline script allowed by its hash, so the CSP needs no `'unsafe-inline'`.
  *
@@ -111,6 +111,11 @@ data.charts.forEach((s, i) => {
   });
   const png = document.getElementById("png-" + i);
   if (png) png.addEventListener("click", (e) => { e.preventDefault(); download(s.id + ".png", canvas.toDataURL("image/png")); });
+  const svg = document.getElementById("svg-" + i);
+  if (svg) svg.addEventListener("click", (e) => {
+    e.preventDefault();
+    download(s.id + ".svg", URL.createObjectURL(new Blob([s.svg], { type: "image/svg+xml" })));
+  });
 });
 for (const table of document.querySelectorAll("table.sortable")) {
   table.querySelectorAll("thead th").forEach((th, col) => {

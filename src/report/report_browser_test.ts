@@ -79,6 +79,17 @@ Deno.test({
     const canvases = await paintedPixels(page);
     assert.ok(canvases.length >= 4, `expected at least 4 charts, got ${canvases.length}`);
     canvases.forEach((painted, i) => assert.ok(painted > 1000, `chart ${i} is blank`));
+    // Each chart's SVG link saves a standalone SVG file from the page opened from disk.
+    for (let i = 0; i < canvases.length; i++) {
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click(`#svg-${i}`),
+      ]);
+      assert.match(download.suggestedFilename(), /\.svg$/);
+      const svg = await Deno.readTextFile(await download.path());
+      assert.match(svg, /^<\?xml [^\n]*\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.ok(svg.trimEnd().endsWith("</svg>"), `chart ${i}'s SVG is complete`);
+    }
     assert.deepEqual(log.errors, []);
     assert.deepEqual(log.requests, [], "the report must not make network requests");
     assert.equal(
