@@ -60,13 +60,16 @@ function accuracyPoint(c: CellResult): ChartPoint {
 function charts(cells: readonly CellResult[]): ChartSpec[] {
   const suite = cells[0]?.suite ?? "";
   return byModel(cells).flatMap((r): ChartSpec[] => {
+    const id = `${suite}-${
+      r.model.startsWith(`${suite}-`) ? r.model.slice(suite.length + 1) : r.model
+    }`;
     const start = r.dense ? [r.dense] : [];
     const arms = [["AP", r.ap], ["IMP", r.imp]] as const;
     const denseAcc = r.dense?.accuracy ?? null;
     const diffs = r.ap.filter((c) => num(c.extra.diff_vs_imp) !== null);
     return [
       {
-        id: `${suite}-${r.model}-accuracy`,
+        id: `${id}-accuracy`,
         title:
           `${r.model}: accuracy per pruning round vs weight sparsity, AP and IMP (95 % Wilson interval over ${
             r.samples ?? "?"
@@ -83,7 +86,7 @@ function charts(cells: readonly CellResult[]): ChartSpec[] {
           : {}),
       },
       {
-        id: `${suite}-${r.model}-diff`,
+        id: `${id}-diff`,
         title:
           `${r.model}: AP minus IMP accuracy per round, same images (paired bootstrap 95 % interval)`,
         kind: "line",
@@ -102,7 +105,7 @@ function charts(cells: readonly CellResult[]): ChartSpec[] {
         refLines: [{ y: 0, label: "no difference" }],
       },
       {
-        id: `${suite}-${r.model}-dnr`,
+        id: `${id}-dnr`,
         title: `${r.model}: dead-neuron rate per pruning round vs weight sparsity, AP and IMP`,
         kind: "line",
         datasets: arms.map(([label, rs]) => ({
@@ -163,7 +166,7 @@ function findings(cells: readonly CellResult[]): Finding[] {
             list(ahead)
           }, behind at ${behind.length}${list(behind)}, within noise at ${
             scored.length - ahead.length - behind.length
-          }; its largest lead is ${
+          }; the largest AP − IMP difference is ${
             points(num(best.extra.diff_vs_imp)!)
           } points at round ${best.extra.round} (${
             pct(sparsityOf(best))
@@ -176,7 +179,9 @@ function findings(cells: readonly CellResult[]): Finding[] {
       out.push({
         text: `${r.model}: dead-neuron rate at round ${round}: AP ${ad.toFixed(4)}, IMP ${
           id.toFixed(4)
-        } (dense ${num(r.dense?.extra.dnr)?.toFixed(4) ?? "?"}); AP's rule exists to lower it.`,
+        } (dense ${
+          num(r.dense?.extra.dnr)?.toFixed(4) ?? "?"
+        }); AP prunes weights that keep neurons dead in order to lower it.`,
       });
     }
   }

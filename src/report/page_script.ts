@@ -94,7 +94,10 @@ function build(s) {
   const x = s.kind === "ci"
     ? { type: "category", labels: s.labels, ticks: { autoSkip: false, maxRotation: 60 } }
     : axis(s.xTitle, s.logX);
-  return { type: "scatter", data: { datasets }, options: { responsive: false, plugins, scales: { x, y: axis(s.yTitle, s.logY) } } };
+  // Error bars are drawn by the overlay, outside Chart.js's own range: widen the y axis to hold them.
+  const ends = s.datasets.flatMap((d) => d.data.filter((p) => p && typeof p === "object" && p.low !== undefined && p.high !== undefined).flatMap((p) => [p.low, p.high]));
+  const range = ends.length > 0 ? { suggestedMin: Math.min(...ends), suggestedMax: Math.max(...ends) } : {};
+  return { type: "scatter", data: { datasets }, options: { responsive: false, plugins, scales: { x, y: axis(s.yTitle, s.logY, range) } } };
 }
 function download(name, href) {
   const a = document.createElement("a");
