@@ -21,7 +21,7 @@ import { writeRunReport } from "../src/report/run_report.ts";
 import { STUDY_REPORTS } from "../suites/reports.ts";
 import { SUITES } from "../suites/mod.ts";
 import { BROWSER_SUITES } from "../web/browser_suites.ts";
-import { encodeImageDataset } from "../web/dataset_wire.ts";
+import { encodeDataset } from "../web/dataset_wire.ts";
 import { type BrowserRun, browserRunFiles } from "../web/run_files.ts";
 import { suiteRecords } from "./bench.ts";
 
@@ -121,6 +121,11 @@ async function browserSuiteRecords(): Promise<Record<string, unknown>[]> {
   return await suiteRecords(SUITES.filter((s) => ids.has(s.suite.id)));
 }
 
+function isMsRecord(v: unknown): v is Record<string, number> {
+  return !!v && typeof v === "object" &&
+    Object.values(v).every((x) => typeof x === "number" && Number.isFinite(x));
+}
+
 /**
  * Checks a posted run: cells that are cells, of the browser suites only, every cell's pins the
  * suite's own (the page checked them; the server does not take its word for what they were).
@@ -149,6 +154,7 @@ function checkPosted(value: unknown): BrowserRun {
   return {
     startedAt: r.startedAt,
     wallMs: r.wallMs,
+    ...(isMsRecord(r.suiteWallMs) ? { suiteWallMs: r.suiteWallMs } : {}),
     quick: r.quick === true,
     suites: (r.suites ?? []).filter((s) => BROWSER_SUITES.some((b) => b.id === s)),
     cells,
@@ -218,10 +224,10 @@ export async function startServer(
           return json({ error: `dataset ${id} is not one a browser suite uses` }, 404);
         }
         const d = await loadDataset(id as Parameters<typeof loadDataset>[0]);
-        if (d.kind !== "image") {
-          return json({ error: `dataset ${id} is not an image dataset` }, 415);
+        if (d.kind !== "image" && d.kind !== "text") {
+          return json({ error: `dataset ${id} is neither images nor text` }, 415);
         }
-        return respond(encodeImageDataset(d) as Uint8Array<ArrayBuffer>, 200, TYPES.onnx!);
+        return respond(encodeDataset(d) as Uint8Array<ArrayBuffer>, 200, TYPES.onnx!);
       }
       return respond(`not found: ${path}`, 404, "text/plain");
     } catch (e) {

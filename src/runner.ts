@@ -211,6 +211,7 @@ function customContext(suite: CustomSuite, options: RunOptions): CustomSuiteCont
     targets: selectTargets(suite.targets, options.targets),
     progress: (m: string) => options.progress.status(m),
     finished: options.runDir.cells,
+    backend: options.backend,
   };
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TargetId } from "./backend.ts";
+import type { Backend, TargetId } from "./backend.ts";
 import type { DatasetId, DatasetSource } from "../datasets/types.ts";
 import type { TimingPolicy } from "./timing.ts";
 import type { CellResult } from "./result.ts";
@@ -178,6 +178,11 @@ export interface CustomSuiteContext {
   progress(message: string): void;
   /** Cells the run has already finished (on --resume, those of the interrupted run). */
   finished?: readonly CellResult[];
+  /**
+   * Creates a backend: the run's own factory (Deno's `createBackend`, or a browser page's), so
+   * a suite that compares with a runtime reaches it without importing a Deno-only module.
+   */
+  backend(id: TargetId): Promise<Backend>;
 }
 
 /** A cell a custom suite plans; the runner records what `runCell` returns. */

@@ -33,7 +33,6 @@ import {
   type GemvTuning,
   gemvTuningLabel,
 } from "../kernels/tuning.ts";
-import { createBackend } from "../src/backends/mod.ts";
 import { wallClock } from "../src/timing.ts";
 import { relativeError } from "../kernels/relative_error.ts";
 import { matMulModel } from "./_matmul_model.ts";
@@ -490,7 +489,7 @@ export class KernelsRun {
    * @returns The row.
    */
   async ortMatMulCell(shape: Shape, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
-    const backend = await createBackend("ort-webgpu");
+    const backend = await ctx.backend("ort-webgpu");
     const why = await backend.probe();
     if (why) return { status: "skipped", error: why };
     const ceil = await this.ceiling();

@@ -41,7 +41,8 @@ export interface BrowserRunResult {
  * posted and written.
  *
  * @param options `query` (the page's options, e.g. "variant=teal"), `out` (parent of run
- *   folders), `reportsDir` (default `reports/`), `timeoutMs` (default 110 s), `log` (server lines).
+ *   folders), `reportsDir` (default `reports/`), `timeoutMs` (default 110 s), `log` (server
+ *   lines), `onStatus` (the page's status line, every 15 s while it changes).
  * @returns The run folder and the page's errors.
  * @throws {Error} When the page fails or time runs out, with the page's own message.
  */
@@ -52,6 +53,7 @@ export async function runInChromium(
     reportsDir?: string;
     timeoutMs?: number;
     log?: (line: string) => void;
+    onStatus?: (status: string) => void;
   },
 ): Promise<BrowserRunResult> {
   if (!HAS_CHROMIUM) {
@@ -87,9 +89,22 @@ export async function runInChromium(
     page.on("pageerror", (e) => errors.push(String(e)));
     const query = `autostart=1${options.query ? `&${options.query}` : ""}`;
     await page.goto(`${server.url}?${query}`);
-    await page.waitForSelector("body[data-state='posted'], body[data-state='failed']", {
-      timeout: options.timeoutMs ?? 110_000,
-    });
+    // Wait for the end, passing the page's status line on as it changes.
+    const deadline = Date.now() + (options.timeoutMs ?? 110_000);
+    let said = "";
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`The page did not finish in time; last status: ${said || "none"}`);
+      }
+      const ended = await page.waitForSelector(
+        "body[data-state='posted'], body[data-state='failed']",
+        { timeout: Math.min(left, 15_000) },
+      ).then(() => true, () => false);
+      if (ended) break;
+      const status = String(await page.textContent("#status") ?? "");
+      if (status !== said) options.onStatus?.(said = status);
+    }
     const state = await page.getAttribute("body", "data-state");
     if (state !== "posted") {
       throw new Error(`The page failed: ${await page.getAttribute("body", "data-error")}`);
@@ -132,6 +147,7 @@ if (import.meta.main) {
     ...(values.reports ? { reportsDir: values.reports } : {}),
     timeoutMs: 590_000,
     log: (l) => console.error(l),
+    onStatus: (s) => console.error(`page: ${s}`),
   });
   for (const e of r.errors) console.error(`page: ${e}`);
   console.log(`download: ${r.download.join(" ")}`);

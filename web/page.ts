@@ -9,7 +9,8 @@
  * sha256 of the model file, the decoded dataset hashed here). Progress shows on the page; the cells
  * are posted back for the server to write as `results/<run-id>/`, and offered as a download.
  *
- * Query: `suite=ID` (repeatable; default the browser-runnable suites of the embedded default),
+ * Query: `suite=ID` (repeatable; default every suite of the embedded default, in their browser
+ * forms: `web/browser_suites.ts`),
  * `target=ID` (repeatable; default every browser target), `variant=ID` (repeatable; default all),
  * `threads=N` (ORT-web wasm threads,
  * default 1 as in Deno), `autostart=1`, `post=0` (keep the run in the page).
@@ -27,9 +28,9 @@ import type { Progress } from "../src/run_progress.ts";
 import { MemorySink } from "../src/run_sink.ts";
 import { runSuites } from "../src/runner.ts";
 import { getMethod } from "../methods/mod.ts";
-import { BROWSER_SUITES } from "./browser_suites.ts";
+import { BROWSER_SUITES, browserForm } from "./browser_suites.ts";
 import { BROWSER_TARGETS, browserBackends } from "./page_backends.ts";
-import { decodeImageDataset } from "./dataset_wire.ts";
+import { decodeDataset } from "./dataset_wire.ts";
 import {
   type BrowserFacts,
   type BrowserRun,
@@ -50,9 +51,12 @@ const $ = (id: string): HTMLElement => {
   return el;
 };
 
-function pageProgress(): Progress {
+/** The page's progress display; `suiteMs` gathers each suite's wall time from its cells' ends. */
+function pageProgress(): Progress & { suiteMs: Record<string, number> } {
   let total = 0;
   let done = 0;
+  const suiteMs: Record<string, number> = {};
+  let last = performance.now();
   const bar = $("bar") as HTMLProgressElement;
   const status = $("status");
   const log = $("log");
@@ -63,6 +67,7 @@ function pageProgress(): Progress {
     log.append(li);
   };
   return {
+    suiteMs,
     setTotal(n: number) {
       total = n;
       bar.max = Math.max(1, n);
@@ -70,6 +75,11 @@ function pageProgress(): Progress {
     },
     tick(label: string) {
       done++;
+      // Every tick's label starts with its suite's id.
+      const suite = label.split(" ")[0]!;
+      const now = performance.now();
+      suiteMs[suite] = (suiteMs[suite] ?? 0) + (now - last);
+      last = now;
       bar.value = done;
       const s = Math.round((performance.now() - started) / 1000);
       status.textContent = `${done}/${total} cells, ${s}s`;
@@ -92,7 +102,7 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 async function loadDataset(id: Dataset["id"]): Promise<Dataset> {
-  return await decodeImageDataset(await fetchBytes(`/api/dataset/${encodeURIComponent(id)}`));
+  return await decodeDataset(await fetchBytes(`/api/dataset/${encodeURIComponent(id)}`));
 }
 
 async function adapterFacts(): Promise<{ adapter: AdapterFacts | null; adapterError?: string }> {
@@ -149,8 +159,9 @@ async function run(): Promise<void> {
   const sink = new MemorySink();
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
+  const forms = suites.map(browserForm);
   const backends = await runSuites({
-    suites,
+    suites: forms.map((f) => f.suite),
     targets,
     ...(variants.length > 0 ? { variants } : {}),
     quick: true,
@@ -170,10 +181,14 @@ async function run(): Promise<void> {
     wasmThreads,
     ...await adapterFacts(),
     page: location.search,
+    substitutions: forms.flatMap((f) => f.substitutions),
   };
   const posted: BrowserRun = {
     startedAt,
     wallMs: performance.now() - t0,
+    suiteWallMs: Object.fromEntries(
+      Object.entries(progress.suiteMs).map(([k, v]) => [k, Math.round(v)]),
+    ),
     quick: true,
     suites: suites.map((s) => s.id),
     cells: sink.cells,

@@ -11,6 +11,7 @@ import type { AdapterFacts } from "../kernels/gpu_device.ts";
 import { toCsv } from "../src/export_csv.ts";
 import { journalLine } from "../src/journal.ts";
 import type { CellResult } from "../src/result.ts";
+import type { Substitution } from "./browser_suites.ts";
 
 /** What the page records about the browser it ran in. */
 export interface BrowserFacts {
@@ -28,6 +29,11 @@ export interface BrowserFacts {
   adapterError?: string;
   /** The page's query string (what it was asked to run). */
   page: string;
+  /**
+   * Where a suite's browser form ran another target than the suite names (ort-wasm for
+   * ort-node, which a page cannot load): `web/browser_suites.ts`.
+   */
+  substitutions?: Substitution[];
 }
 
 /** What a page posts back when its run ends. */
@@ -36,6 +42,8 @@ export interface BrowserRun {
   startedAt: string;
   /** Its wall time, ms. */
   wallMs: number;
+  /** Wall time per suite, ms (from the end of one cell to the end of the next). */
+  suiteWallMs?: Record<string, number>;
   /** Quick forms. */
   quick: boolean;
   /** Suite ids run. */
@@ -86,6 +94,7 @@ export function browserRunRecord(run: BrowserRun, context: RunContext): Record<s
     backends: run.backends,
     suites: context.suiteRecords,
     browser: run.browser,
+    ...(run.suiteWallMs ? { suiteWallMs: run.suiteWallMs } : {}),
     sessions: [{
       startedAt: run.startedAt,
       wallMs: Math.round(run.wallMs),
