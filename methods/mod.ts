@@ -14,6 +14,7 @@
 
 import type { DescribedMethod } from "./_method_spec.ts";
 import { catsMethod } from "./cats.ts";
+import { dejaVuMethod } from "./deja_vu.ts";
 import {
   coreMatchingMethod,
   coreMatchingNeuronsMethod,
@@ -21,6 +22,8 @@ import {
 } from "./corematching.ts";
 import { magnitudeMethod } from "./magnitude.ts";
 import { reluMethod } from "./relu.ts";
+import { rSparseMethod } from "./r_sparse.ts";
+import { sparkMethod } from "./spark_ffn.ts";
 import { sparseGptMethod, sparseGptNmMethod } from "./sparsegpt.ts";
 import { sparseGptStructuredHeadsMethod, sparseGptStructuredMethod } from "./structured_obs.ts";
 import { statTopkMethod } from "./stat_topk.ts";
@@ -46,6 +49,9 @@ export const METHODS: ReadonlyMap<string, DescribedMethod> = new Map(
     tealMethod,
     winaMethod,
     catsMethod,
+    dejaVuMethod,
+    rSparseMethod,
+    sparkMethod,
     coreMatchingMethod,
     coreMatchingTokensMethod,
     coreMatchingNeuronsMethod,
