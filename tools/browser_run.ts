@@ -5,9 +5,14 @@
  *
  * WebGPU headless: `--enable-unsafe-webgpu` gives Chromium a SwiftShader adapter (a CPU one) on a
  * machine without a GPU; on a machine with one, `--use-webgpu-adapter` or Vulkan flags choose it.
+ * Here (Mesa, no Vulkan driver installed) no flag set tried gave it llvmpipe: ANGLE on GL with
+ * `--use-webgpu-adapter=compat`, and Vulkan with Mesa's lavapipe driver named by VK_ICD_FILENAMES,
+ * both still answer with SwiftShader, so Chromium's WebGPU figures are SwiftShader's while Deno's
+ * are llvmpipe's.
  *
  * Usage: `deno run -A tools/browser_run.ts [--query "target=ort-wasm&variant=teal"] [--out DIR]
- * [--reports DIR]`
+ * [--reports DIR] [--timeout-s S]` (default 1200 s: the whole embedded default takes about ten
+ * minutes on two busy cores)
  *
  * @module
  */
@@ -139,13 +144,21 @@ if (import.meta.main) {
       query: { type: "string", default: "" },
       out: { type: "string", default: "results" },
       reports: { type: "string" },
+      "timeout-s": { type: "string", default: "1200" },
     },
   });
+  const timeoutS = Number(values["timeout-s"]);
+  if (!(timeoutS > 0)) {
+    console.error(
+      `Error: --timeout-s "${values["timeout-s"]}" is not a positive number of seconds`,
+    );
+    Deno.exit(2);
+  }
   const r = await runInChromium({
     query: values.query,
     out: values.out,
     ...(values.reports ? { reportsDir: values.reports } : {}),
-    timeoutMs: 590_000,
+    timeoutMs: timeoutS * 1000,
     log: (l) => console.error(l),
     onStatus: (s) => console.error(`page: ${s}`),
   });
