@@ -1,6 +1,7 @@
 /**
  * Attention of one query over a KV cache, split over the sequence (`attention.wgsl`: a chunk pass
- * and a combine pass), with its CPU reference.
+ * and a combine pass, or on GPUs one pass whose last workgroup per head combines), with its CPU
+ * reference.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import {
 } from "./host.ts";
 import type { HeadShape } from "./rope_cache.ts";
 
-/** Positions per chunk (one workgroup each, per head). */
+/** Positions per chunk (one workgroup each, per head), by default. */
 export const ATTENTION_CHUNK = 64;
 
 /**
@@ -67,11 +68,11 @@ function bind(
 }
 
 /**
- * Creates the two attention passes for a cache of `maxPositions` positions.
+ * Creates the attention passes for a cache of `maxPositions` positions.
  *
  * @param device The device.
  * @param options Geometry, scale, capacity and buffers.
- * @returns The two dispatches and the output buffer.
+ * @returns The dispatches (two, or one when fused) and the output buffer.
  */
 export async function createAttention(
   device: GPUDevice,
@@ -91,22 +92,31 @@ export async function createAttention(
      * coalesced, for GPUs) or `rows` (a thread per position, few barriers, for CPU adapters).
      */
     form?: "lanes" | "rows";
+    /** Positions per chunk (default {@linkcode ATTENTION_CHUNK}; at most the workgroup size). */
+    chunk?: number;
+    /**
+     * One dispatch instead of two (lanes form only): the last chunk workgroup of each head to
+     * finish combines it.
+     */
+    fused?: boolean;
   },
 ): Promise<{ dispatches: Dispatch[]; out: GPUBuffer }> {
   const { heads, kvHeads, headDim: hd } = options;
   const wg = options.workgroupSize ?? 256;
-  if (hd > 256 || hd % 4 !== 0 || wg < ATTENTION_CHUNK || wg < hd / 4) {
+  const positions = options.chunk ?? ATTENTION_CHUNK;
+  const fused = (options.fused ?? false) && options.form !== "rows";
+  if (hd > 256 || hd % 4 !== 0 || wg < positions || wg < hd / 4) {
     throw new RangeError(
-      `${options.label}: head dimension ${hd} must be a multiple of 4 up to 256, and the workgroup at least ${ATTENTION_CHUNK} threads`,
+      `${options.label}: head dimension ${hd} must be a multiple of 4 up to 256, and the workgroup at least ${positions} threads`,
     );
   }
-  const chunks = Math.ceil(options.maxPositions / ATTENTION_CHUNK);
-  const constants = { CHUNK: ATTENTION_CHUNK, WG: wg };
+  const chunks = Math.ceil(options.maxPositions / positions);
+  const constants = { CHUNK: positions, WG: wg };
   const chunk = await createPipeline(device, {
     label: `${options.label} attention chunk`,
     code: source,
     constants,
-    entryPoint: options.form === "rows" ? "chunk_rows" : "chunk",
+    entryPoint: options.form === "rows" ? "chunk_rows" : fused ? "chunk_fused" : "chunk",
   });
   const combine = await createPipeline(device, {
     label: `${options.label} attention combine`,
@@ -115,6 +125,7 @@ export async function createAttention(
     entryPoint: "combine",
   });
   const partMl = storageBuffer(device, `${options.label} attn m,l`, heads * chunks * 8);
+  const arrivals = storageBuffer(device, `${options.label} attn arrivals`, heads * 4);
   const partO = storageBuffer(device, `${options.label} attn o`, heads * chunks * hd * 4);
   const out = options.out ?? storageBuffer(device, `${options.label} attn out`, heads * hd * 4);
   const params = uniformBuffer(
@@ -131,21 +142,24 @@ export async function createAttention(
       { u32: 0 },
     ]),
   );
+  const chunkDispatch: Dispatch = {
+    pipeline: chunk,
+    bindGroup: bind(device, chunk, `${options.label} attn chunk`, [
+      [0, options.q],
+      [1, options.kcache],
+      [2, options.vcache],
+      [3, options.state],
+      [4, partMl],
+      [5, partO],
+      [7, params],
+      ...(fused ? [[6, out], [8, arrivals]] as [number, GPUBuffer][] : []),
+    ]),
+    workgroups: [heads, chunks, 1],
+  };
+  if (fused) return { dispatches: [chunkDispatch], out };
   return {
     dispatches: [
-      {
-        pipeline: chunk,
-        bindGroup: bind(device, chunk, `${options.label} attn chunk`, [
-          [0, options.q],
-          [1, options.kcache],
-          [2, options.vcache],
-          [3, options.state],
-          [4, partMl],
-          [5, partO],
-          [7, params],
-        ]),
-        workgroups: [heads, chunks, 1],
-      },
+      chunkDispatch,
       {
         pipeline: combine,
         bindGroup: bind(device, combine, `${options.label} attn combine`, [

@@ -3,6 +3,10 @@
 // and Σ exp(s − m) · v; `combine` has a workgroup per head rescale the chunks to the global max and
 // divide. Grouped-query attention: query head h reads KV head h / (heads / kv_heads). The sequence
 // length (pos + 1) is read from the decoder's state buffer, so chunks past it return at once.
+// `chunk_fused` saves the combine dispatch (a barrier and a launch per block on GPUs): every chunk
+// workgroup counts itself in on its head's arrival counter once its partials are stored, and the
+// last to arrive combines the head. Partials and counters go through atomics so that the last
+// workgroup reads what the others stored, not a stale cache line.
 
 override CHUNK: u32 = 64u;
 // Threads of the chunk pass; GROUPS = WG / (hd / 4) positions (or position groups) at a time.
@@ -15,10 +19,18 @@ struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 @group(0) @binding(1) var<storage, read> kcache: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> vcache: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> state: State;
-@group(0) @binding(4) var<storage, read_write> part_ml: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> part_o: array<f32>;
+// Per (head, chunk): m and l (2 words), and Σ exp(s − m) · v (hd words), as f32 bits.
+@group(0) @binding(4) var<storage, read_write> part_ml: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> part_o: array<atomic<u32>>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<uniform> p: P;
+// Arrivals per head (chunk_fused), back to 0 once the head is combined.
+@group(0) @binding(8) var<storage, read_write> arrivals: array<atomic<u32>>;
+
+fn put_o(i: u32, v: f32) { atomicStore(&part_o[i], bitcast<u32>(v)); }
+fn put_ml(i: u32, v: f32) { atomicStore(&part_ml[i], bitcast<u32>(v)); }
+fn get_o(i: u32) -> f32 { return bitcast<f32>(atomicLoad(&part_o[i])); }
+fn get_ml(i: u32) -> f32 { return bitcast<f32>(atomicLoad(&part_ml[i])); }
 
 // Per (position, lane) partial dot products, padded by one so a position's lanes span banks.
 var<workgroup> dots: array<f32, CHUNK * 65u>;
@@ -42,14 +54,10 @@ fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
 
 // A workgroup takes CHUNK positions of one head. Scores: hd/4 lanes read one position's key as
 // vec4s (one coalesced row per lane group), GROUPS positions at a time; values: the same lanes
-// read vec4 columns of GROUPS positions at a time. Every load is a contiguous row segment.
-@compute @workgroup_size(WG)
-fn chunk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
-  let c = wid.y;
-  let len = state.pos + 1u;
+// read vec4 columns of GROUPS positions at a time. Every load is a contiguous row segment. A
+// workgroup-uniform call: every thread of the workgroup makes it.
+fn chunk_partials(h: u32, c: u32, len: u32, lid: u32) {
   let t0 = c * CHUNK;
-  if (t0 >= len) { return; }
   let hd4 = p.hd / 4u;
   let kvd4 = p.kv_heads * hd4;
   let kvh = h / (p.heads / p.kv_heads);
@@ -85,12 +93,39 @@ fn chunk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     var sum = acc[lane];
     for (var k = 1u; k < groups; k++) { sum += acc[k * hd4 + lane]; }
     let base = slot * p.hd + lane * 4u;
-    part_o[base] = sum.x;
-    part_o[base + 1u] = sum.y;
-    part_o[base + 2u] = sum.z;
-    part_o[base + 3u] = sum.w;
+    put_o(base, sum.x);
+    put_o(base + 1u, sum.y);
+    put_o(base + 2u, sum.z);
+    put_o(base + 3u, sum.w);
   }
-  if (lid == 0u) { part_ml[slot] = vec2<f32>(m, l); }
+  if (lid == 0u) {
+    put_ml(2u * slot, m);
+    put_ml(2u * slot + 1u, l);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn chunk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let len = state.pos + 1u;
+  if (wid.y * CHUNK >= len) { return; }
+  chunk_partials(wid.x, wid.y, len, lid);
+}
+
+var<workgroup> last_wg: u32;
+
+@compute @workgroup_size(WG)
+fn chunk_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let len = state.pos + 1u;
+  if (wid.y * CHUNK >= len) { return; }
+  chunk_partials(h, wid.y, len, lid);
+  storageBarrier();  // this workgroup's partials are stored before it counts itself in
+  let used = (len + CHUNK - 1u) / CHUNK;
+  if (lid == 0u) { last_wg = u32(atomicAdd(&arrivals[h], 1u) == used - 1u); }
+  if (workgroupUniformLoad(&last_wg) == 0u) { return; }
+  storageBarrier();  // and the others' partials are read after their arrivals
+  combine_head(h, used, lid, WG);
+  if (lid == 0u) { atomicStore(&arrivals[h], 0u); }
 }
 
 // The CPU-adapter form of `chunk` (llvmpipe runs a workgroup's threads as coroutines and pays a
@@ -144,31 +179,38 @@ fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     var o = vec4<f32>(0.0);
     for (var i = 0u; i < count; i++) { o += ps[i] * vcache[(t0 + i) * kvd4 + kvh * hd4 + lane]; }
     let b = slot * p.hd + lane * 4u;
-    part_o[b] = o.x;
-    part_o[b + 1u] = o.y;
-    part_o[b + 2u] = o.z;
-    part_o[b + 3u] = o.w;
+    put_o(b, o.x);
+    put_o(b + 1u, o.y);
+    put_o(b + 2u, o.z);
+    put_o(b + 3u, o.w);
   }
-  if (lid == 0u) { part_ml[slot] = vec2<f32>(m, l); }
+  if (lid == 0u) {
+    put_ml(2u * slot, m);
+    put_ml(2u * slot + 1u, l);
+  }
+}
+
+// Rescales head h's `used` chunks to their common max and divides, `threads` threads at a time.
+fn combine_head(h: u32, used: u32, lid: u32, threads: u32) {
+  var m = -3.0e38;
+  for (var c = 0u; c < used; c++) { m = max(m, get_ml(2u * (h * p.chunks + c))); }
+  var l = 0.0;
+  for (var c = 0u; c < used; c++) {
+    let slot = h * p.chunks + c;
+    l += get_ml(2u * slot + 1u) * exp(get_ml(2u * slot) - m);
+  }
+  for (var d = lid; d < p.hd; d += threads) {
+    var o = 0.0;
+    for (var c = 0u; c < used; c++) {
+      let slot = h * p.chunks + c;
+      o += get_o(slot * p.hd + d) * exp(get_ml(2u * slot) - m);
+    }
+    out[h * p.hd + d] = o / l;
+  }
 }
 
 @compute @workgroup_size(CHUNK)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let h = wid.x;
   let len = state.pos + 1u;
-  let used = (len + CHUNK - 1u) / CHUNK;
-  var m = -3.0e38;
-  for (var c = 0u; c < used; c++) { m = max(m, part_ml[h * p.chunks + c].x); }
-  var l = 0.0;
-  for (var c = 0u; c < used; c++) {
-    let ml = part_ml[h * p.chunks + c];
-    l += ml.y * exp(ml.x - m);
-  }
-  for (var d = lid; d < p.hd; d += CHUNK) {
-    var o = 0.0;
-    for (var c = 0u; c < used; c++) {
-      o += part_o[(h * p.chunks + c) * p.hd + d] * exp(part_ml[h * p.chunks + c].x - m);
-    }
-    out[h * p.hd + d] = o / l;
-  }
+  combine_head(wid.x, (len + CHUNK - 1u) / CHUNK, lid, CHUNK);
 }

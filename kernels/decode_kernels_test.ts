@@ -109,7 +109,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "rope_cache and attention match the references (GQA, RoPE, several chunks)",
+  name:
+    "rope_cache and attention match the references (GQA, RoPE, several chunks, the fused combine run twice)",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
@@ -118,7 +119,12 @@ Deno.test({
   const kvd = shape.kvHeads * shape.headDim;
   const n = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
   for (
-    const [ropeBase, form] of [[undefined, "lanes"], [10000, "lanes"], [10000, "rows"]] as const
+    const [ropeBase, form] of [
+      [undefined, "lanes"],
+      [10000, "lanes"],
+      [10000, "rows"],
+      [10000, "fused"],
+    ] as const
   ) {
     for (const pos of [0, 63, 64, 130]) {
       const kc0 = random(maxPositions * kvd, 7);
@@ -150,12 +156,14 @@ Deno.test({
         ...shape,
         scale: 0.25,
         maxPositions,
-        form,
+        form: form === "rows" ? "rows" : "lanes",
+        ...(form === "fused" ? { fused: true, chunk: 32 } : {}),
         q,
         kcache,
         vcache,
         state,
       });
+      assert.equal(attn.dispatches.length, form === "fused" ? 1 : 2);
       await runOnce(device, [rope, ...attn.dispatches]);
       const kc = kc0.slice();
       const vc = vc0.slice();
@@ -173,6 +181,9 @@ Deno.test({
       close(await readF32(vcache, vc.length), vc, 1e-6, `v cache pos=${pos}`);
       const ref = attentionCpu(qr, { ...shape, kcache: kc, vcache: vc, len: pos + 1, scale: 0.25 });
       close(await readF32(attn.out, ref.length), ref, 1e-5, `attention ${form} pos=${pos}`);
+      // Again: the fused pass must have reset its arrival counters.
+      await runOnce(device, attn.dispatches);
+      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention ${form} again pos=${pos}`);
     }
   }
 });

@@ -1,7 +1,9 @@
 /**
  * Dense GEMV, y = act(W x + b): host for `gemv.wgsl` with f32 weights (`gemv_weights_f32.wgsl`)
  * or f16 weights (`gemv_weights_f16.wgsl`, half the bytes, when the adapter has `shader-f16`),
- * plus the CPU reference.
+ * plus the CPU reference. For decoding, RMSNorm can be fused around it: the input read as
+ * x · g · rstd (`normIn`), and the output added into the residual stream with the rstd of the
+ * result left for the next GEMV (`residual`).
  *
  * @module
  */
@@ -45,6 +47,19 @@ export function gemvCpu(
   return y;
 }
 
+/**
+ * CPU reference of RMSNorm's scale: 1 / sqrt(mean(x²) + eps), accumulated in double.
+ *
+ * @param x The vector.
+ * @param eps Epsilon.
+ * @returns rstd.
+ */
+export function rmsScaleCpu(x: Float32Array, eps: number): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return 1 / Math.sqrt(s / x.length + eps);
+}
+
 /** Options of a dense GEMV instance; the launch shape defaults to 64 threads per row, 4 rows. */
 export interface GemvOptions extends Partial<GemvTuning> {
   /** Label for GPU objects. */
@@ -68,6 +83,18 @@ export interface GemvOptions extends Partial<GemvTuning> {
   weightBuffer?: GPUBuffer;
   /** Input buffer to read instead of a new one (chaining kernels). */
   input?: GPUBuffer;
+  /** Bias buffer [rows] to read instead of uploading `bias`. */
+  biasBuffer?: GPUBuffer;
+  /**
+   * RMSNorm of the input fused in: x is read as x · weight · rstd, rstd being word 0 of
+   * `stats` (the `stats` of a residual GEMV that produced x).
+   */
+  normIn?: { weight: GPUBuffer; stats: GPUBuffer };
+  /**
+   * Add the result into `into` (the residual stream, [rows]) instead of writing y, and leave
+   * rstd = 1 / sqrt(mean(into²) + eps) of the new stream in the instance's `stats`. No activation.
+   */
+  residual?: { into: GPUBuffer; eps: number };
 }
 
 /** A dense GEMV ready to dispatch. */
@@ -76,8 +103,10 @@ export interface GemvInstance {
   dispatch: Dispatch;
   /** Input buffer (cols padded to a multiple of 4). */
   x: GPUBuffer;
-  /** Output buffer [rows]. */
+  /** Output buffer [rows] (the residual stream with `residual`). */
   y: GPUBuffer;
+  /** With `residual`: word 0 holds the new stream's rstd (f32), for a `normIn` consumer. */
+  stats?: GPUBuffer;
   /** Bytes of weights read per run. */
   weightBytes: number;
   /** Writes the input vector. */
@@ -159,12 +188,31 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
   const f16 = options.precision === "f16";
   const wBuf = options.weightBuffer ?? gemvWeightBuffer(device, options);
   const x = options.input ?? storageBuffer(device, `${options.label} x`, cols * 4);
-  const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
-  const y = storageBuffer(device, `${options.label} y`, options.rows * 4);
+  if (options.residual && options.act && options.act !== "none") {
+    throw new RangeError(`gemv ${options.label}: a residual GEMV takes no activation`);
+  }
+  const bias = options.biasBuffer ??
+    storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
+  const hasBias = options.bias !== undefined || options.biasBuffer !== undefined;
+  const y = options.residual?.into ?? storageBuffer(device, `${options.label} y`, options.rows * 4);
+  const workgroups = grid(Math.ceil(options.rows / rowsPerWg));
+  const launched = workgroups[0] * workgroups[1] * workgroups[2];
+  const stats = options.residual
+    ? storageBuffer(device, `${options.label} rms stats`, (2 + launched) * 4)
+    : undefined;
+  // Placeholders for the bindings a form does not use; read-only and read-write ones apart,
+  // since one buffer may not be bound both ways in a dispatch.
+  const unusedRead = storageBuffer(device, `${options.label} unused (read)`, 16);
+  const unusedWrite = () => storageBuffer(device, `${options.label} unused (write)`, 16);
   const dims = uniformBuffer(
     device,
     `${options.label} dims`,
-    packUniform([{ u32: options.rows }, { u32: cols }, { u32: options.bias ? 1 : 0 }, { u32: 0 }]),
+    packUniform([
+      { u32: options.rows },
+      { u32: cols },
+      { u32: hasBias ? 1 : 0 },
+      { f32: options.residual?.eps ?? 0 },
+    ]),
   );
   const pipeline = await createPipeline(device, {
     label: `${options.label} gemv${f16 ? "_f16" : ""}`,
@@ -176,13 +224,25 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
       UNROLL: unroll,
       STAGGER: options.stagger ? 1 : 0,
       ACT: ACT_CODE[options.act ?? "none"],
+      NORM_IN: options.normIn ? 1 : 0,
+      RESID: options.residual ? 1 : 0,
     },
   });
-  const bindGroup = bindAll(device, pipeline, options.label, [wBuf, x, bias, y, dims]);
+  const bindGroup = bindAll(device, pipeline, options.label, [
+    wBuf,
+    x,
+    bias,
+    y,
+    dims,
+    options.normIn?.weight ?? unusedRead,
+    options.normIn?.stats ?? unusedWrite(),
+    stats ?? unusedWrite(),
+  ]);
   return {
-    dispatch: { pipeline, bindGroup, workgroups: grid(Math.ceil(options.rows / rowsPerWg)) },
+    dispatch: { pipeline, bindGroup, workgroups },
     x,
     y,
+    ...(stats ? { stats } : {}),
     weightBytes: options.rows * options.cols * (f16 ? 2 : 4),
     writeInput(v: Float32Array) {
       const padded = new Float32Array(cols);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { runOnce } from "./host.ts";
-import { createGemv, gemvCpu, roundToHalf } from "./gemv.ts";
+import { readBuffer, runOnce, storageBuffer } from "./host.ts";
+import { createGemv, gemvCpu, rmsScaleCpu, roundToHalf } from "./gemv.ts";
 import { GEMV_SWEEP, type GemvTuning, gemvTuningLabel } from "./tuning.ts";
 import { gpu, poison, random, relError } from "./_testing.ts";
 
@@ -87,5 +87,65 @@ Deno.test({
     await runOnce(device, [k.dispatch]);
     assert.ok(relError(await k.read(), gemvCpu(w, x, { rows, cols })) <= 1e-2);
     assert.ok(relError(await k.read(), gemvCpu(roundToHalf(w), x, { rows, cols })) <= 1e-5);
+  }
+});
+
+Deno.test({
+  name:
+    "a residual gemv adds into the stream and leaves its rstd, which a normIn gemv applies (both launch forms, run twice)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const [d, ff] = [260, 96];
+  const eps = 1e-5;
+  const tunings: Partial<GemvTuning>[] = [
+    { threadsPerRow: 64, rowsPerWorkgroup: 4 },
+    { threadsPerRow: 1, rowsPerWorkgroup: 64, rowsPerThread: 4 },
+  ];
+  for (const tuning of tunings) {
+    const wo = random(d * ff, 21);
+    const wu = random(ff * d, 22);
+    const h = random(ff, 23);
+    const stream0 = random(d, 24);
+    const gamma = random(d, 25);
+    const bias = random(d, 26);
+    const stream = storageBuffer(device, "stream", stream0);
+    const o = await createGemv(device, {
+      label: "o",
+      rows: d,
+      cols: ff,
+      weight: wo,
+      bias,
+      residual: { into: stream, eps },
+      ...tuning,
+    });
+    const up = await createGemv(device, {
+      label: "up",
+      rows: ff,
+      cols: d,
+      weight: wu,
+      input: stream,
+      normIn: { weight: storageBuffer(device, "gamma", gamma), stats: o.stats! },
+      ...tuning,
+    });
+    o.writeInput(h);
+    let expected = stream0;
+    for (let run = 0; run < 2; run++) {
+      await runOnce(device, [o.dispatch, up.dispatch]);
+      const add = gemvCpu(wo, h, { rows: d, cols: ff, bias });
+      expected = expected.map((v, i) => v + add[i]!);
+      const label = `${gemvTuningLabel(tuning as GemvTuning)} run ${run}`;
+      const got = new Float32Array(await readBuffer(device, stream, d * 4));
+      assert.ok(
+        relError(got, expected) <= 1e-5,
+        `${label}: residual stream ${got.slice(0, 4)} vs ${expected.slice(0, 4)}`,
+      );
+      const rstd = rmsScaleCpu(expected, eps);
+      const gotRstd = new Float32Array(await readBuffer(device, o.stats!, 4))[0]!;
+      assert.ok(Math.abs(gotRstd - rstd) <= 1e-5 * rstd, `${label}: rstd ${gotRstd} vs ${rstd}`);
+      const normed = expected.map((v, i) => v * gamma[i]! * rstd);
+      const err = relError(await up.read(), gemvCpu(wu, normed, { rows: ff, cols: d }));
+      assert.ok(err <= 1e-5, `${label}: normIn output, relative error ${err}`);
+    }
   }
 });

@@ -68,6 +68,13 @@ export interface DecoderOptions {
    * (default: fewer splits than the others on GPUs).
    */
   skipTuningResidual?: SkipGemvTuning;
+  /**
+   * RMSNorm fused into the dense GEMVs of a dense plan (the o and down GEMVs add into the
+   * residual stream and leave its rstd; q/k/v, up/gate and the head read the stream normalised),
+   * which removes the two norm dispatches of every block. Default: on GPUs, for RMSNorm models
+   * whose plan is dense everywhere.
+   */
+  fuseNorms?: boolean;
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
   hasF16?: boolean;
   /**
@@ -210,6 +217,16 @@ export async function createDecoder(
     );
   }
 
+  const denseGemv = (rule: ProjectionRule | undefined, lin: GpuLinear) =>
+    (!rule || rule.kind === "dense") && lin.row !== undefined && options.denseKernel !== "skip";
+  const fuse = spec.norm === "rms" && (options.fuseNorms ?? !cpu) &&
+    weights.layers.every((w, l) => PROJECTIONS.every((p) => denseGemv(plan.layers[l]?.[p], w[p])));
+  /** The fused norm around a dense GEMV (see {@linkcode DecoderOptions.fuseNorms}). */
+  interface Fused {
+    normIn?: { weight: GPUBuffer; stats: GPUBuffer };
+    residual?: { bias: GPUBuffer };
+  }
+
   const projection = async (
     name: string,
     lin: GpuLinear,
@@ -217,22 +234,40 @@ export async function createDecoder(
     rule: ProjectionRule | undefined,
     slot: number,
     tuning: SkipGemvTuning,
+    fused: Fused = {},
   ): Promise<
-    { dispatches: Dispatch[]; out: GPUBuffer; splits: number; kind: "gemv" | "skip_gemv" }
+    {
+      dispatches: Dispatch[];
+      out: GPUBuffer;
+      splits: number;
+      kind: "gemv" | "skip_gemv";
+      stats?: GPUBuffer;
+    }
   > => {
-    if ((!rule || rule.kind === "dense") && lin.row && options.denseKernel !== "skip") {
+    if (denseGemv(rule, lin)) {
       const g = await createGemv(device, {
         label: name,
         rows: lin.n,
         cols: lin.k,
         weight: new Float32Array(0),
-        weightBuffer: lin.row,
+        weightBuffer: lin.row!,
         precision: lin.dtype,
         input,
+        ...(fused.normIn ? { normIn: fused.normIn } : {}),
+        ...(fused.residual
+          ? { residual: { into: x, eps: spec.eps }, biasBuffer: fused.residual.bias }
+          : {}),
         ...gemvTuning,
       });
-      return { dispatches: [g.dispatch], out: g.y, splits: 1, kind: "gemv" };
+      return {
+        dispatches: [g.dispatch],
+        out: g.y,
+        splits: 1,
+        kind: "gemv",
+        ...(g.stats ? { stats: g.stats } : {}),
+      };
     }
+    if (fused.normIn || fused.residual) throw new Error(`${name}: a fused norm needs a dense GEMV`);
     if (!lin.transposed) {
       throw new Error(
         `${name}: the plan makes its input sparse but the weights were built without the transposed layout`,
@@ -329,25 +364,38 @@ export async function createDecoder(
   const caches: { k: GPUBuffer; v: GPUBuffer }[] = [];
   const kernels: Record<ProjectionName, "gemv" | "skip_gemv">[] = [];
   let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
+  // With fused norms: the rstd the last residual GEMV left, for the next normalised read.
+  let stats: GPUBuffer | undefined;
   const q = buf("q", spec.heads * spec.headDim * 4);
   for (let l = 0; l < spec.layers; l++) {
     const w = weights.layers[l]!;
     const rules = plan.layers[l] ?? {};
     const name = `${label} L${l}`;
     const slot = (p: number) => l * SLOTS_PER_LAYER + p;
-    const n1 = await createAddNorm(device, {
-      label: `${name} norm1`,
-      n: spec.d,
-      kind: spec.norm,
-      eps: spec.eps,
-      workgroupSize: wg,
-      x,
-      weight: w.norm1.w,
-      ...(w.norm1.b ? { bias: w.norm1.b } : {}),
-      ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
-    });
-    step.push(n1.dispatch);
-    const qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0), skipTuning);
+    // Fused: the stream x is normalised by the qkv GEMV itself (from block 1 on, once the
+    // previous down GEMV left its rstd).
+    let qkv;
+    if (fuse && stats) {
+      qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), skipTuning, {
+        normIn: { weight: w.norm1.w, stats },
+      });
+    } else {
+      const n1 = await createAddNorm(device, {
+        label: `${name} norm1`,
+        n: spec.d,
+        kind: spec.norm,
+        eps: spec.eps,
+        workgroupSize: wg,
+        x,
+        weight: w.norm1.w,
+        ...(w.norm1.b ? { bias: w.norm1.b } : {}),
+        ...(pending
+          ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias }
+          : {}),
+      });
+      step.push(n1.dispatch);
+      qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0), skipTuning);
+    }
     step.push(...qkv.dispatches);
     const cache = {
       k: buf(`L${l} k cache`, maxContext * kvd * 4),
@@ -379,29 +427,47 @@ export async function createDecoder(
       maxPositions: maxContext,
       workgroupSize: cpu ? 64 : 256,
       form: cpu ? "rows" : "lanes",
+      // GPUs: more, shorter chunks (more workgroups in flight over a short cache) and the
+      // combine done by each head's last chunk, one dispatch instead of two.
+      ...(cpu ? {} : { chunk: 32, fused: true }),
       q,
       kcache: cache.k,
       vcache: cache.v,
       state,
     });
     step.push(...attn.dispatches);
-    const o = await projection(`${name} o`, w.o, attn.out, rules.o, slot(1), skipTuningResidual);
+    const o = await projection(
+      `${name} o`,
+      w.o,
+      attn.out,
+      rules.o,
+      slot(1),
+      skipTuningResidual,
+      fuse ? { residual: { bias: w.o.bias } } : {},
+    );
     step.push(...o.dispatches);
-    const n2 = await createAddNorm(device, {
-      label: `${name} norm2`,
-      n: spec.d,
-      kind: spec.norm,
-      eps: spec.eps,
-      workgroupSize: wg,
-      x,
-      weight: w.norm2.w,
-      ...(w.norm2.b ? { bias: w.norm2.b } : {}),
-      addend: o.out,
-      splits: o.splits,
-      addendBias: w.o.bias,
-    });
-    step.push(n2.dispatch);
-    const up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
+    let up;
+    if (fuse) {
+      up = await projection(`${name} up`, w.up, x, rules.up, slot(2), skipTuning, {
+        normIn: { weight: w.norm2.w, stats: o.stats! },
+      });
+    } else {
+      const n2 = await createAddNorm(device, {
+        label: `${name} norm2`,
+        n: spec.d,
+        kind: spec.norm,
+        eps: spec.eps,
+        workgroupSize: wg,
+        x,
+        weight: w.norm2.w,
+        ...(w.norm2.b ? { bias: w.norm2.b } : {}),
+        addend: o.out,
+        splits: o.splits,
+        addendBias: w.o.bias,
+      });
+      step.push(n2.dispatch);
+      up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
+    }
     step.push(...up.dispatches);
     const gateRule = rules.down?.kind === "gate" ? rules.down : undefined;
     if (gateRule) thresholdsHost[slot(4)] = gateRule.threshold;
@@ -423,23 +489,31 @@ export async function createDecoder(
       rules.down,
       slot(3),
       skipTuningResidual,
+      fuse ? { residual: { bias: w.down.bias } } : {},
     );
     step.push(...down.dispatches);
-    pending = { out: down.out, splits: down.splits, bias: w.down.bias };
+    if (fuse) stats = down.stats;
+    else pending = { out: down.out, splits: down.splits, bias: w.down.bias };
     kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
   }
-  const fin = await createAddNorm(device, {
-    label: `${label} final norm`,
-    n: spec.d,
-    kind: spec.norm,
-    eps: spec.eps,
-    workgroupSize: wg,
-    x,
-    weight: weights.finalNorm.w,
-    ...(weights.finalNorm.b ? { bias: weights.finalNorm.b } : {}),
-    ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
-  });
-  step.push(fin.dispatch);
+  let headInput: { input: GPUBuffer; normIn?: { weight: GPUBuffer; stats: GPUBuffer } };
+  if (fuse && stats) {
+    headInput = { input: x, normIn: { weight: weights.finalNorm.w, stats } };
+  } else {
+    const fin = await createAddNorm(device, {
+      label: `${label} final norm`,
+      n: spec.d,
+      kind: spec.norm,
+      eps: spec.eps,
+      workgroupSize: wg,
+      x,
+      weight: weights.finalNorm.w,
+      ...(weights.finalNorm.b ? { bias: weights.finalNorm.b } : {}),
+      ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
+    });
+    step.push(fin.dispatch);
+    headInput = { input: fin.h };
+  }
   const head = await createGemv(device, {
     label: `${label} head`,
     rows: spec.vocab,
@@ -447,7 +521,7 @@ export async function createDecoder(
     weight: new Float32Array(0),
     weightBuffer: weights.head.row!,
     precision: weights.head.dtype,
-    input: fin.h,
+    ...headInput,
     ...(weights.head.hostBias ? { bias: weights.head.hostBias } : {}),
     ...gemvTuning,
   });

@@ -113,7 +113,7 @@ function randomHost(spec: DecoderSpec, seed: number): HostWeights {
 
 Deno.test({
   name:
-    "the engine equals its CPU reference on a LLaMA-architecture model (RMSNorm, RoPE, GQA, SwiGLU), dense and sparse",
+    "the engine equals its CPU reference on a LLaMA-architecture model (RMSNorm, RoPE, GQA, SwiGLU), dense (norms fused or not) and sparse",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
@@ -125,8 +125,9 @@ Deno.test({
   });
   const ids = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1];
   const t = 0.4;
-  const cases: { plan: SparsityPlan; hooks: ReferenceHooks }[] = [
-    { plan: DENSE_PLAN, hooks: {} },
+  const cases: { plan: SparsityPlan; hooks: ReferenceHooks; fuseNorms?: boolean }[] = [
+    { plan: DENSE_PLAN, hooks: {}, fuseNorms: false },
+    { plan: DENSE_PLAN, hooks: {}, fuseNorms: true },
     {
       plan: uniformPlan(spec, "teal", { kind: "magnitude", threshold: t }),
       hooks: { input: (_l, _p, x) => x.forEach((v, j) => (x[j] = Math.abs(v) > t ? v : 0)) },
@@ -141,18 +142,31 @@ Deno.test({
       },
     },
   ];
-  for (const { plan, hooks } of cases) {
+  const dispatches: number[] = [];
+  for (const { plan, hooks, fuseNorms } of cases) {
     const ref = referenceDecode(spec, host, ids, hooks);
-    const dec = await createDecoder(device, weights, { plan, adapter: gpu!.facts });
+    const dec = await createDecoder(device, weights, {
+      plan,
+      adapter: gpu!.facts,
+      ...(fuseNorms !== undefined ? { fuseNorms } : {}),
+    });
+    if (fuseNorms !== undefined) dispatches.push(dec.dispatchesPerToken);
     dec.writeIds(Uint32Array.from(ids));
     dec.setState({ pos: 0, wrapStart: 0, wrapEnd: spec.maxPositions, prompt: ids.length });
     for (let p = 0; p < ids.length; p++) {
       await dec.run(1);
       const e = relativeError(await dec.readLogits(), ref[p]!);
-      assert.ok(e <= 1e-4, `${plan.method} position ${p}: relative error ${e.toExponential(2)}`);
+      assert.ok(
+        e <= 1e-4,
+        `${plan.method}${fuseNorms ? " (fused norms)" : ""} position ${p}: relative error ${
+          e.toExponential(2)
+        }`,
+      );
     }
     dec.destroy();
   }
+  // Fused, every norm but block 0's first goes: two per block.
+  assert.equal(dispatches[0]! - dispatches[1]!, 2 * spec.layers);
   weights.destroy();
 });
 
@@ -291,16 +305,28 @@ Deno.test({
       dtype: "f32",
       layouts: ["row"],
     });
-    const dec = await createDecoder(device, weights, { adapter: gpu!.facts, maxContext: 64 });
-    dec.writeIds(Uint32Array.from(ids));
-    dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: ids.length });
-    const vocab = imported.spec.vocab;
-    for (let t = 0; t < ids.length; t++) {
-      await dec.run(1);
-      const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
-      assert.ok(e <= 1e-4, `${exporter} position ${t}: relative error ${e.toExponential(2)}`);
+    // The GPU form (norms fused into the GEMVs) on one exporter's graph, the CPU form on both.
+    for (const fuseNorms of exporter === "torchscript" ? [false, true] : [false]) {
+      const dec = await createDecoder(device, weights, {
+        adapter: gpu!.facts,
+        maxContext: 64,
+        fuseNorms,
+      });
+      dec.writeIds(Uint32Array.from(ids));
+      dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: ids.length });
+      const vocab = imported.spec.vocab;
+      for (let t = 0; t < ids.length; t++) {
+        await dec.run(1);
+        const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
+        assert.ok(
+          e <= 1e-4,
+          `${exporter}${fuseNorms ? " fused" : ""} position ${t}: relative error ${
+            e.toExponential(2)
+          }`,
+        );
+      }
+      dec.destroy();
     }
-    dec.destroy();
     weights.destroy();
   }
 });
