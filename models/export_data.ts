@@ -24,16 +24,25 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (values.help) {
-  console.log("Usage: deno task export-data [--out DIR] [mnist|fashion-mnist|english-text ...]");
+  console.log(
+    "Usage: deno task export-data [--out DIR] [mnist|fashion-mnist|english-text|word-sequences ...]",
+  );
   Deno.exit(0);
 }
-const ids = (positionals.length ? positionals : DATASET_IDS) as BuiltinDatasetId[];
+const ids = (positionals.length ? positionals : [...DATASET_IDS, "word-sequences"]) as string[];
 for (const id of ids) {
-  if (!DATASET_IDS.includes(id)) {
+  if (id === "word-sequences") {
+    // The recommender's words (datasets/word_sequences.ts), for models/train_sasrec.py.
+    const words = await import("../datasets/word_sequences.ts");
+    await words.writeWordSequencesExport(await words.loadWordSequences(), `${values.out}/${id}`);
+    console.log(`${id}: ${values.out}/${id}`);
+    continue;
+  }
+  if (!DATASET_IDS.includes(id as BuiltinDatasetId)) {
     console.error(`Error: unknown dataset "${id}" (valid: ${DATASET_IDS.join(", ")})`);
     Deno.exit(2);
   }
-  const d = await loadDataset(id);
+  const d = await loadDataset(id as BuiltinDatasetId);
   // Tensor sets (the rendered OCR lines) are committed as .npy already.
   if (d.kind === "tensors") continue;
   const dir = `${values.out}/${id}`;
