@@ -107,7 +107,10 @@ export async function runInChromium(
         { timeout: Math.min(left, 15_000) },
       ).then(() => true, () => false);
       if (ended) break;
-      const status = String(await page.textContent("#status") ?? "");
+      // The page's thread may be busy for seconds (ORT-web wasm runs on it): no answer is no news.
+      const status = String(
+        await page.textContent("#status", { timeout: 5_000 }).catch(() => said) ?? "",
+      );
       if (status !== said) options.onStatus?.(said = status);
     }
     const state = await page.getAttribute("body", "data-state");
