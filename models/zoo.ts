@@ -86,6 +86,30 @@ export const ZOO: readonly ZooModel[] = [
     metric: "bpc",
     evalSamples: 1236,
   },
+  {
+    id: "lm-char-spark-dense",
+    file: "models/lm-char-spark-dense.onnx",
+    dataset: "english-text",
+    task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+    metric: "bpc",
+    evalSamples: 1236,
+  },
+  {
+    id: "lm-char-spark-k8",
+    file: "models/lm-char-spark-k8.onnx",
+    dataset: "english-text",
+    task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+    metric: "bpc",
+    evalSamples: 1236,
+  },
+  {
+    id: "lm-char-spark-k25",
+    file: "models/lm-char-spark-k25.onnx",
+    dataset: "english-text",
+    task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+    metric: "bpc",
+    evalSamples: 1236,
+  },
 ];
 
 /**

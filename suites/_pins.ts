@@ -38,6 +38,21 @@ export const MODELS = {
     path: "models/lm-char-swiglu.onnx",
     sha256: "20ef3bc5f1c488b71bc50ea64bc45c0aaefce3c2aa833493949c63486f3bfe43",
   },
+  lmCharSparkDense: {
+    id: "lm-char-spark-dense",
+    path: "models/lm-char-spark-dense.onnx",
+    sha256: "361b20ca7ad32af50e9dc647c088de682de6018117511dc653d4f443778ff14c",
+  },
+  lmCharSparkK8: {
+    id: "lm-char-spark-k8",
+    path: "models/lm-char-spark-k8.onnx",
+    sha256: "2f99af58130f387936bd31024047e5aa9a0565400e2da8e7ccd5dc77c4dafa1b",
+  },
+  lmCharSparkK25: {
+    id: "lm-char-spark-k25",
+    path: "models/lm-char-spark-k25.onnx",
+    sha256: "19001262d5f46194530e899c8eeda39855cf4651a71d3d83b0046f941644ebb4",
+  },
 } as const satisfies Record<string, ModelPin>;
 
 /** Content hashes of the decoded datasets (see datasets/). */

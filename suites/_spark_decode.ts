@@ -1,0 +1,274 @@
+/**
+ * The `spark-decode` suite's measurements: one token through one gated SiLU FFN on the WGSL
+ * kernels, dense and with each method's kernel plan at a kept fraction of neurons —
+ *
+ * - `spark`: predictor GEMV over the first r inputs → statistical top-k → gathered gate+up →
+ *   input-sparse down (`kernels/predicted_ffn.ts`, slice predictor);
+ * - `deja-vu`: the two-layer predictor MLP (width p, chosen so its cost equals Spark's r·h) →
+ *   top-k → the same gathered path;
+ * - `stat-topk` (post-hoc): the full gate GEMV → statistical top-k → gathered up → sparse down;
+ * - `cats`: the full gate GEMV → |act(g)| threshold → gathered up → sparse down;
+ * - `teal`: input-sparse GEMVs of gate, up (|x| threshold) and down (|h| threshold).
+ *
+ * Weights and inputs are seeded random at the model's shape (time depends on the shape and the
+ * number of neurons kept, which is recorded, not on the trained values); thresholds are set on
+ * the cell's own input so each keeps the target fraction. Every pipeline is checked against its
+ * CPU reference before it is timed; speedups are against the dense FFN of the same shape timed
+ * in the same run, with a bootstrap interval over the samples.
+ *
+ * @module
+ */
+
+import { acquireGpu } from "../kernels/gpu_device.ts";
+import { createGated, gatedCpu, type GatedFfn } from "../kernels/ffn.ts";
+import { gemvCpu } from "../kernels/gemv.ts";
+import { timeDispatches } from "../kernels/gpu_timing.ts";
+import { type Dispatch, runOnce } from "../kernels/host.ts";
+import {
+  createPredictedFfn,
+  type PredictedFfn,
+  predictedFfnCpu,
+} from "../kernels/predicted_ffn.ts";
+import { relativeError } from "../kernels/relative_error.ts";
+import { activateCpu } from "../kernels/activation.ts";
+import { defaultTuning } from "../kernels/tuning.ts";
+import { createRng } from "../lib/prng.ts";
+import type { CellResult } from "../src/result.ts";
+import { bootstrapRatioCi, normalQuantile, summarize } from "../src/stats.ts";
+import type { CustomSuiteContext } from "../src/suite.ts";
+
+/** An FFN shape: width d, neurons h, Spark's predictor dims r, Deja Vu's predictor width p. */
+export interface FfnShape {
+  /** Id used in cell keys. */
+  id: string;
+  /** Model width. */
+  d: number;
+  /** Neurons. */
+  h: number;
+  /** Spark's predictor input dims. */
+  r: number;
+  /** Deja Vu's predictor width (≈ r·h / (d + h): the same multiply-adds as Spark's). */
+  p: number;
+}
+
+/** The methods a decode cell can run. */
+export type DecodeMethod = "dense" | "spark" | "deja-vu" | "stat-topk" | "cats" | "teal";
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  const rng = createRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
+  return out;
+}
+
+function quantileAbs(v: Float32Array, q: number): number {
+  const a = Float32Array.from(v, Math.abs).sort();
+  return a[Math.min(a.length - 1, Math.floor(q * a.length))]!;
+}
+
+/** A pipeline with its CPU reference output and the FLOPs it does. */
+interface Built {
+  dispatches: Dispatch[];
+  read(): Promise<Float32Array>;
+  want: Float32Array;
+  kept: number;
+  flops: number;
+}
+
+/** One run of the suite: weights per shape and the dense times. */
+export class SparkDecodeRun {
+  #weights: { id: string; gate: Float32Array; up: Float32Array; down: Float32Array } | undefined;
+  readonly #dense = new Map<string, number[]>();
+
+  #of(shape: FfnShape) {
+    if (this.#weights?.id !== shape.id) {
+      this.#weights = undefined;
+      const s = 1 / Math.sqrt(shape.d);
+      this.#weights = {
+        id: shape.id,
+        gate: random(shape.h * shape.d, 1, s),
+        up: random(shape.h * shape.d, 2, s),
+        down: random(shape.d * shape.h, 3, 1 / Math.sqrt(shape.h)),
+      };
+    }
+    return this.#weights;
+  }
+
+  async #build(shape: FfnShape, method: DecodeMethod, keep: number): Promise<Built> {
+    const { device, facts } = await acquireGpu();
+    const tuning = defaultTuning(facts);
+    const { d, h, r, p } = shape;
+    const w = this.#of(shape);
+    const x = random(d, 4);
+    const gated: GatedFfn = { d, h, gate: w.gate, up: w.up, down: w.down, act: "silu" };
+    const k = Math.max(1, Math.round(keep * h));
+    if (method === "spark" || method === "deja-vu") {
+      const sliced = new Float32Array(h * r);
+      for (let i = 0; i < h; i++) sliced.set(w.gate.subarray(i * d, i * d + r), i * r);
+      const f: PredictedFfn = method === "spark"
+        ? {
+          d,
+          h,
+          gate: w.gate,
+          up: w.up,
+          down: w.down,
+          predictor: { kind: "slice", r, weight: sliced },
+          rule: { kind: "stat-topk", z: normalQuantile(1 - keep) },
+        }
+        : {
+          d,
+          h,
+          gate: w.gate,
+          up: w.up,
+          down: w.down,
+          predictor: {
+            kind: "mlp",
+            p,
+            w1: random(p * d, 5, 1 / Math.sqrt(d)),
+            b1: new Float32Array(p),
+            w2: random(h * p, 6, 1 / Math.sqrt(p)),
+            b2: new Float32Array(h),
+          },
+          rule: { kind: "topk", k, signed: true },
+        };
+      const pipe = await createPredictedFfn(device, `spark-decode ${method}`, f, tuning);
+      pipe.writeInput(x);
+      const ref = predictedFfnCpu(f, x);
+      const kept = ref.idx.length;
+      const predictor = method === "spark" ? r * h : d * p + p * h;
+      const selection = method === "spark" ? 5 * h : Math.log2(Math.max(2, k)) * h;
+      return {
+        dispatches: pipe.dispatches,
+        read: () => pipe.read(),
+        want: ref.y,
+        kept,
+        flops: 2 * (predictor + 3 * kept * d) + selection,
+      };
+    }
+    if (method === "dense") {
+      const pipe = await createGated(device, "spark-decode dense", gated, tuning);
+      pipe.writeInput(x);
+      return {
+        dispatches: pipe.dispatches,
+        read: () => pipe.read(),
+        want: gatedCpu(gated, x),
+        kept: h,
+        flops: 6 * d * h,
+      };
+    }
+    const g = gemvCpu(w.gate, x, { rows: h, cols: d });
+    if (method === "teal") {
+      const tx = quantileAbs(x, 1 - keep);
+      const hidden = Float32Array.from(g, (v, i) => {
+        let u = 0;
+        for (let c = 0; c < d; c++) u += w.up[i * d + c]! * x[c]!;
+        return activateCpu("silu", v) * u;
+      });
+      const th = quantileAbs(hidden, 1 - keep);
+      const f: GatedFfn = {
+        ...gated,
+        inputs: {
+          gate: { kind: "magnitude", threshold: tx },
+          up: { kind: "magnitude", threshold: tx },
+          down: { kind: "magnitude", threshold: th },
+        },
+      };
+      const pipe = await createGated(device, "spark-decode teal", f, tuning);
+      pipe.writeInput(x);
+      await runOnce(device, pipe.dispatches);
+      const [keptX = 0, , keptH = 0] = await pipe.readCounts();
+      return {
+        dispatches: pipe.dispatches,
+        read: () => pipe.read(),
+        want: gatedCpu(f, x),
+        kept: keptH,
+        flops: 2 * (2 * keptX * h + keptH * d) + 2 * (d + d + h),
+      };
+    }
+    const rule = method === "stat-topk"
+      ? { kind: "stat-topk" as const, z: normalQuantile(1 - keep) }
+      : {
+        kind: "magnitude" as const,
+        threshold: quantileAbs(g.map((v) => activateCpu("silu", v)), 1 - keep),
+      };
+    const f: GatedFfn = {
+      ...gated,
+      select: { rule, on: method === "stat-topk" ? "pre-activation" : "activation" },
+    };
+    const pipe = await createGated(device, `spark-decode ${method}`, f, tuning);
+    pipe.writeInput(x);
+    const kept = await (async () => {
+      await runOnce(device, pipe.dispatches);
+      return (await pipe.readCounts())[0]!;
+    })();
+    return {
+      dispatches: pipe.dispatches,
+      read: () => pipe.read(),
+      want: gatedCpu(f, x),
+      kept,
+      flops: 2 * (d * h + 2 * kept * d) + (method === "stat-topk" ? 5 : 2) * h,
+    };
+  }
+
+  /**
+   * Measures one cell: builds the pipeline, checks it against its CPU reference, times it.
+   *
+   * @param shape The FFN shape.
+   * @param cell The method and kept fraction (1 for dense), and the run context.
+   * @returns The cell's figures.
+   */
+  async measure(
+    shape: FfnShape,
+    cell: CustomSuiteContext & { method: DecodeMethod; keep: number },
+  ): Promise<Partial<CellResult>> {
+    const { device } = await acquireGpu();
+    cell.progress(`spark-decode: ${cell.method} ${shape.id} keep ${cell.keep}`);
+    const built = await this.#build(shape, cell.method, cell.keep);
+    await runOnce(device, built.dispatches);
+    const err = relativeError(await built.read(), built.want);
+    if (!(err <= 1e-4)) {
+      throw new Error(
+        `${cell.method} at ${shape.id} differs from its CPU reference by ${err}; fix the kernel before timing it`,
+      );
+    }
+    const time = await timeDispatches(device, [built.dispatches], {
+      samples: cell.quick ? 5 : 9,
+      timestamps: true,
+    });
+    const s = summarize(time.samplesMs);
+    const denseKey = shape.id;
+    if (cell.method === "dense") this.#dense.set(denseKey, time.samplesMs);
+    const dense = this.#dense.get(denseKey) ??
+      cell.finished?.find((c) => c.key.endsWith(`|${shape.id}/dense`) && c.status === "completed")
+        ?.samples_ms;
+    const ci = dense && dense.length > 0
+      ? bootstrapRatioCi(dense, time.samplesMs, { paired: false })
+      : undefined;
+    return {
+      model: `ffn-${shape.id}`,
+      sparsity_target: cell.method === "dense" ? null : 1 - cell.keep,
+      sparsity_realized: 1 - built.kept / shape.h,
+      flops_dense: 6 * shape.d * shape.h,
+      flops_effective: built.flops,
+      flops_reduction: (6 * shape.d * shape.h) / built.flops,
+      time_median_ms: time.ms,
+      time_p10_ms: s.p10Ms,
+      time_p90_ms: s.p90Ms,
+      time_mad_ms: s.madMs,
+      runs: s.count,
+      outliers: s.outliers,
+      samples_ms: time.samplesMs,
+      ...(dense ? { dense_samples_ms: dense } : {}),
+      speedup: ci?.estimate ?? null,
+      speedup_ci_low: ci?.low ?? null,
+      speedup_ci_high: ci?.high ?? null,
+      extra: {
+        shape: `d=${shape.d},h=${shape.h},r=${shape.r},p=${shape.p}`,
+        kept_neurons: built.kept,
+        dispatches: built.dispatches.length,
+        timing: time.source,
+        relative_error: Number(err.toExponential(2)),
+      },
+    };
+  }
+}

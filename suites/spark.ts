@@ -1,0 +1,161 @@
+/**
+ * The Spark study (issue 18): what training with Spark's predictor buys over sparsifying a dense
+ * model afterwards, at equal fractions of active FFN neurons (8 % and 25 %).
+ *
+ * - `spark`: the dense twin (lm-char-spark-dense, trained at the Spark models' budget) with the
+ *   post-hoc methods at 92 % and 75 % sparsity: statistical top-k, TEAL, CATS, Deja Vu (trained
+ *   predictors) and R-Sparse; bits per character, FLOPs, time on ORT.
+ * - `spark-k8`, `spark-k25`: the Spark-trained models (lm-char-spark-k8, -k25), dense cell and the
+ *   `spark` variant that declares the predictor FFN's skipped work.
+ * - `spark-decode`: one token through one FFN on the WGSL kernels at the LM's shape and a larger
+ *   one: dense, Spark's plan (predictor GEMV on r dims → selection → gathered rows), Deja Vu's,
+ *   and the post-hoc methods' kernel plans, each checked against its CPU reference, then timed.
+ *
+ * Run together: `deno task bench --suite spark --suite spark-k8 --suite spark-k25 --suite spark-decode`.
+ *
+ * @module
+ */
+
+import { defineSuite } from "../src/suite.ts";
+import type { CustomCell, CustomSuiteContext, ModelSuite, VariantSpec } from "../src/suite.ts";
+import type { CellResult } from "../src/result.ts";
+import { datasetPin, MODELS } from "./_pins.ts";
+import { type DecodeMethod, type FfnShape, SparkDecodeRun } from "./_spark_decode.ts";
+
+/** The active fractions of FFN neurons the study compares (Spark's 8 %, and 25 %). */
+export const ACTIVE_FRACTIONS = [0.08, 0.25] as const;
+
+/** The same fractions as the sparsities the post-hoc methods take. */
+export const SPARSITIES = ACTIVE_FRACTIONS.map((a) => Number((1 - a).toFixed(2)));
+
+/** Evaluation windows (128 characters each) of the study's bits per character. */
+const EVALUATION_WINDOWS = 400;
+
+const common = {
+  kind: "model",
+  dataset: datasetPin("english-text", EVALUATION_WINDOWS, 32),
+  task: { kind: "char-lm", input: "ids", output: "logits", context: 128 },
+  metric: "bpc",
+  targets: ["ort-node", "ort-wasm"],
+  accuracyTarget: "ort-node",
+  timing: { warmupRuns: 3, minRuns: 15, minTimeMs: 400, maxRuns: 100, maxTimeMs: 5000 },
+  seed: 18,
+  inDefault: false,
+  quick: {
+    evaluationSamples: 24,
+    calibrationSamples: 8,
+    timing: { warmupRuns: 1, minRuns: 5, minTimeMs: 0, maxRuns: 5, maxTimeMs: 2000 },
+  },
+} as const satisfies Partial<ModelSuite>;
+
+/** The post-hoc methods on the dense twin, each at the study's sparsities. */
+export const POST_HOC: VariantSpec[] = ["stat-topk", "teal", "cats", "deja-vu", "r-sparse"].map((
+  method,
+) => ({ method, sparsity: [...SPARSITIES] }));
+
+/** The dense twin with the post-hoc methods. */
+export const sparkTwin = defineSuite({
+  ...common,
+  id: "spark",
+  title:
+    "Spark study: post-hoc sparsity on the dense twin (stat-top-k, TEAL, CATS, Deja Vu, R-Sparse)",
+  description:
+    "lm-char-spark-dense (lm-char-swiglu's architecture at the Spark models' training budget), 400 evaluation windows; every post-hoc method at 8 % and 25 % active (92 / 75 % sparsity); bits per character on ort-node, time on ort-node and ort-wasm.",
+  model: MODELS.lmCharSparkDense,
+  variants: POST_HOC,
+});
+
+/** Spark at 8 % active neurons. */
+export const sparkK8 = defineSuite({
+  ...common,
+  id: "spark-k8",
+  title: "Spark study: the Spark-trained LM at 8 % active FFN neurons",
+  description:
+    "lm-char-spark-k8 (predictor on 96 of 192 input dims, statistical top-k at k/m = 0.08), 400 evaluation windows; bits per character, FLOPs with the predictor counted, time on ORT.",
+  model: MODELS.lmCharSparkK8,
+  variants: [{ method: "spark" }],
+});
+
+/** Spark at 25 % active neurons. */
+export const sparkK25 = defineSuite({
+  ...common,
+  id: "spark-k25",
+  title: "Spark study: the Spark-trained LM at 25 % active FFN neurons",
+  description:
+    "lm-char-spark-k25 (predictor on 96 of 192 input dims, statistical top-k at k/m = 0.25), 400 evaluation windows; bits per character, FLOPs with the predictor counted, time on ORT.",
+  model: MODELS.lmCharSparkK25,
+  variants: [{ method: "spark" }],
+});
+
+/** The LM's FFN (d 192, 384 neurons) and a wider one where weights outweigh dispatch costs. */
+export const DECODE_SHAPES: FfnShape[] = [
+  { id: "lm-192x384", d: 192, h: 384, r: 96, p: 64 },
+  { id: "wide-1024x4096", d: 1024, h: 4096, r: 512, p: 408 },
+];
+
+const DECODE_METHODS: DecodeMethod[] = ["spark", "deja-vu", "stat-topk", "cats", "teal"];
+
+interface DecodeCell extends CustomCell {
+  measure(ctx: CustomSuiteContext): Promise<Partial<CellResult>>;
+}
+
+/** One FFN decode step on the WGSL kernels, per method and active fraction. */
+export const sparkDecode = defineSuite({
+  kind: "custom",
+  id: "spark-decode",
+  title: "Spark study: one FFN decode step on the WGSL kernels, per method's kernel plan",
+  description:
+    "Dense gated FFN vs Spark (predictor GEMV on r dims → statistical top-k → gathered gate/up → sparse down), Deja Vu (MLP predictor of equal cost → top-k → same path), post-hoc stat-top-k and CATS (full gate GEMV → selection → gathered up/down) and TEAL (input-sparse GEMVs), at 8 % and 25 % active; seeded random weights at the LM's shape and a wider one; each checked against its CPU reference before timing.",
+  targets: ["wgsl"],
+  inDefault: false,
+  seed: 18,
+  files: [
+    "kernels/predicted_ffn.ts",
+    "kernels/ffn.ts",
+    "kernels/gemv.wgsl",
+    "kernels/select.wgsl",
+    "kernels/gather_gemv.wgsl",
+    "kernels/sparse_gemv.wgsl",
+    "suites/_spark_decode.ts",
+  ],
+  plan(ctx): Promise<DecodeCell[]> {
+    const cells: DecodeCell[] = [];
+    if (!ctx.targets.includes("wgsl")) return Promise.resolve(cells);
+    const run = new SparkDecodeRun();
+    const shapes = ctx.quick ? [DECODE_SHAPES[0]!] : DECODE_SHAPES;
+    for (const shape of shapes) {
+      cells.push({
+        key: `${shape.id}/dense`,
+        target: "wgsl",
+        method: "dense",
+        label: `dense ${shape.id}`,
+        measure: (c) => run.measure(shape, { ...c, method: "dense", keep: 1 }),
+      });
+      // The wide shape shows where the plans pay once weights outweigh dispatches; Spark's 8 %
+      // is enough there, and each of its cells takes a minute on a CPU adapter.
+      const fractions = ctx.quick || shape !== DECODE_SHAPES[0]
+        ? [ACTIVE_FRACTIONS[0]]
+        : ACTIVE_FRACTIONS;
+      for (const keep of fractions) {
+        for (const method of DECODE_METHODS) {
+          cells.push({
+            key: `${shape.id}/${method}@${keep}`,
+            target: "wgsl",
+            method,
+            label: `${method} ${shape.id} ${100 * keep} %`,
+            measure: (c) => run.measure(shape, { ...c, method, keep }),
+          });
+        }
+      }
+    }
+    return Promise.resolve(cells);
+  },
+  async runCell(cell, ctx): Promise<Partial<CellResult>> {
+    if (!("measure" in cell)) {
+      throw new Error(
+        `spark-decode: cell ${cell.key} was not planned by this suite; plan the run again`,
+      );
+    }
+    return await (cell as DecodeCell).measure(ctx);
+  },
+});
