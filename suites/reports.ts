@@ -15,6 +15,7 @@ import { lazyNeuronReport } from "./lazy_neuron_report.ts";
 import { ocrReport } from "./ocr_report.ts";
 import { pruningReport } from "./pruning_report.ts";
 import { sdrReport } from "./sdr_report.ts";
+import { sparkReport } from "./spark_report.ts";
 
 /** Every study report, in the order their sections appear. */
 export const STUDY_REPORTS: readonly StudyReport[] = [
@@ -27,5 +28,6 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   sdrReport,
   ocrReport,
   decodeReport,
+  sparkReport,
   deadNeuronReport,
 ];

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { emptyCell } from "../src/result.ts";
+import type { CellResult } from "../src/result.ts";
+import { sparkReport } from "./spark_report.ts";
+
+function cell(
+  suite: string,
+  method: string,
+  fields: Partial<CellResult> & { sparsity_target?: number | null; key?: string },
+): CellResult {
+  const base = emptyCell({
+    key: fields.key ?? `${suite}|${method}|${fields.target ?? "ort-node"}`,
+    suite,
+    model: suite,
+    model_sha256: "",
+    dataset: "english-text",
+    dataset_hash: "",
+    target: fields.target ?? "ort-node",
+    device: "",
+    method,
+    params: "{}",
+    sparsity_target: fields.sparsity_target ?? null,
+    metric: "bpc",
+  });
+  return { ...base, ...fields };
+}
+
+const cells: CellResult[] = [
+  cell("spark", "dense", { accuracy: 3.5, flops_reduction: 1, time_median_ms: 10 }),
+  cell("spark", "stat-topk", { sparsity_target: 0.92, accuracy: 4.1, flops_reduction: 1.3 }),
+  cell("spark", "deja-vu", { sparsity_target: 0.92, accuracy: 3.9, flops_reduction: 1.5 }),
+  cell("spark-k8", "dense", { accuracy: 3.52, time_median_ms: 11 }),
+  cell("spark-k8", "spark", { accuracy: 3.52, flops_reduction: 1.6, time_median_ms: 11 }),
+  cell("spark-decode", "spark", {
+    key: "spark-decode|lm-192x384/spark@0.08",
+    target: "wgsl",
+    sparsity_target: 0.92,
+    speedup: 1.8,
+    speedup_ci_low: 1.6,
+    speedup_ci_high: 2,
+    extra: { kept_neurons: 30 },
+  }),
+];
+const run = { id: "r", run: {}, cells };
+
+Deno.test("the spark findings set Spark's bpc against the twin and the best post-hoc method, with decode speedups", () => {
+  const text = sparkReport.findings!(cells.filter((c) => c.suite === "spark"), run)
+    .map((f) => f.text).join("\n");
+  assert.match(
+    text,
+    /Spark trained at 8 % active reaches 3\.520 bpc \(0\.020 vs the twin's 3\.500\)/,
+  );
+  assert.match(text, /best post-hoc method \(deja-vu\) is 0\.380 bpc worse than Spark/);
+  assert.match(text, /spark 1\.80x \[1\.60, 2\.00\] \(30 kept\)/);
+  assert.match(text, /ort-node 0\.91x the twin's speed/);
+});
+
+Deno.test("the spark study writes its findings once, on the twin's suite", () => {
+  assert.deepEqual(sparkReport.findings!(cells.filter((c) => c.suite === "spark-k8"), run), []);
+  assert.ok(sparkReport.covers("spark-decode") && !sparkReport.covers("decode"));
+});
