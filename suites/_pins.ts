@@ -53,6 +53,31 @@ export const MODELS = {
     path: "models/lm-char-spark-k25.onnx",
     sha256: "19001262d5f46194530e899c8eeda39855cf4651a71d3d83b0046f941644ebb4",
   },
+  lenet5Fmnist: {
+    id: "lenet5-fmnist",
+    path: "models/lenet5-fmnist.onnx",
+    sha256: "babe1671d8cb329ef5293fc51c14d2c78abfc23ab4f5c895d5536ec8a75ca414",
+  },
+  mlpReluMnistTurboVbi: {
+    id: "mlp-relu-mnist-turbo-vbi",
+    path: "models/mlp-relu-mnist-turbo-vbi.onnx.gz",
+    sha256: "6900f4bcd869f1a746b3ebf7e40f0f46967cacb90e6c1aad004da83bafa99f07",
+  },
+  mlpReluMnistMagnitude: {
+    id: "mlp-relu-mnist-magnitude",
+    path: "models/mlp-relu-mnist-magnitude.onnx.gz",
+    sha256: "3bd73cb7ba9692b338323fee3c70aed7736d91597ae38676edc24c2749e7d497",
+  },
+  mlpReluMnistStructured: {
+    id: "mlp-relu-mnist-structured",
+    path: "models/mlp-relu-mnist-structured.onnx.gz",
+    sha256: "38396da68218f99613664a43b04736791f79a04f59fa7422e18225ed0d076c9e",
+  },
+  mlpReluMnistGroupLasso: {
+    id: "mlp-relu-mnist-group-lasso",
+    path: "models/mlp-relu-mnist-group-lasso.onnx.gz",
+    sha256: "b529b3e7f2e08e8a589de44550363d7814cc8f26e2afa84c3aba21295442b37c",
+  },
 } as const satisfies Record<string, ModelPin>;
 
 /** Content hashes of the decoded datasets (see datasets/). */
