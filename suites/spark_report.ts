@@ -19,6 +19,7 @@ const POST_HOC = ["stat-topk", "teal", "cats", "deja-vu", "r-sparse"];
 const SPARK_SUITE: Record<string, string> = { "0.08": "spark-k8", "0.25": "spark-k25" };
 
 const done = (c: CellResult) => c.status === "completed";
+const signed = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(3)}`;
 const near = (a: number | null, b: number) => a !== null && Math.abs(a - b) < 1e-6;
 
 function ci(c: CellResult): string {
@@ -94,13 +95,13 @@ function findings(cells: readonly CellResult[], run: RunData): Finding[] {
     ).sort((x, y) => x.c!.accuracy! - y.c!.accuracy!)[0];
     const sparkText = spark
       ? `Spark trained at ${percentLabel(a)} active reaches ${bpc(spark)} bpc (${
-        (spark.accuracy! - twin.accuracy!).toFixed(3)
+        signed(spark.accuracy! - twin.accuracy!)
       } vs the twin's ${bpc(twin)}) with ${flops(spark)} fewer FLOPs (predictor counted)`
       : `the Spark model at ${percentLabel(a)} did not complete`;
     const post = rows.map((r) => `${r.m} ${bpc(r.c)} (${flops(r.c)})`).join(", ");
     const gap = spark && best
       ? `; the best post-hoc method (${best.m}) is ${
-        (best.c!.accuracy! - spark.accuracy!).toFixed(3)
+        Math.abs(best.c!.accuracy! - spark.accuracy!).toFixed(3)
       } bpc ${best.c!.accuracy! >= spark.accuracy! ? "worse" : "better"} than Spark`
       : "";
     out.push({

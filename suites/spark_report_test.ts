@@ -48,7 +48,7 @@ Deno.test("the spark findings set Spark's bpc against the twin and the best post
     .map((f) => f.text).join("\n");
   assert.match(
     text,
-    /Spark trained at 8 % active reaches 3\.520 bpc \(0\.020 vs the twin's 3\.500\)/,
+    /Spark trained at 8 % active reaches 3\.520 bpc \(\+0\.020 vs the twin's 3\.500\)/,
   );
   assert.match(text, /best post-hoc method \(deja-vu\) is 0\.380 bpc worse than Spark/);
   assert.match(text, /spark 1\.80x \[1\.60, 2\.00\] \(30 kept\)/);
