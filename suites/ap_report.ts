@@ -127,9 +127,40 @@ const points = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(100 * v).toFixe
 const ciText = (ci: [number, number] | null) =>
   ci ? ` [${ci[0].toFixed(4)}, ${ci[1].toFixed(4)}]` : "";
 
+/** One sentence over every model, first, so the index's headline states the comparison. */
+function overview(models: readonly ModelRounds[]): Finding[] {
+  const scored = models.flatMap((r) => r.ap.filter((c) => num(c.extra.diff_ci_low) !== null));
+  if (scored.length === 0) return [];
+  const where = (cs: CellResult[]) =>
+    cs.length === 0 ? "" : ` (${
+      models.map((r) => {
+        const rs = cs.filter((c) => c.model === r.model).map((c) => c.extra.round);
+        return rs.length === 0 ? "" : `${r.model} rounds ${rs.join(", ")}`;
+      }).filter(Boolean).join("; ")
+    })`;
+  const ahead = scored.filter((c) => num(c.extra.diff_ci_low)! > 0);
+  const behind = scored.filter((c) => num(c.extra.diff_ci_high)! < 0);
+  const dnr = models.flatMap((r) => {
+    const a = r.ap[r.ap.length - 1];
+    const ad = num(a?.extra.dnr);
+    const id = num(a?.extra.imp_dnr);
+    return ad !== null && id !== null ? [`${r.model} ${ad.toFixed(3)} vs ${id.toFixed(3)}`] : [];
+  });
+  return [{
+    text: `AP vs IMP measured on ORT over ${models.length} model${
+      models.length === 1 ? "" : "s"
+    } and ${scored.length} rounds: AP is ahead beyond the noise (paired 95 % interval above 0) at ${ahead.length}${
+      where(ahead)
+    } and behind at ${behind.length}${where(behind)}${
+      dnr.length > 0 ? `; its dead-neuron rate at the last round is lower (${dnr.join(", ")})` : ""
+    }.`,
+  }];
+}
+
 function findings(cells: readonly CellResult[]): Finding[] {
-  const out: Finding[] = [];
-  for (const r of byModel(cells)) {
+  const models = byModel(cells);
+  const out: Finding[] = overview(models);
+  for (const r of models) {
     const a = r.ap[r.ap.length - 1];
     const i = r.imp.find((c) => c.extra.round === a?.extra.round);
     if (!a || !i || a.accuracy === null || i.accuracy === null) continue;

@@ -158,6 +158,10 @@ Deno.test("the AP report states AP vs IMP per model with intervals, and where AP
     text,
     /ahead of IMP beyond the noise at 1 \(rounds 2\), behind at 0, within noise at 1/,
   );
+  assert.match(
+    text.split("\n")[0]!,
+    /^AP vs IMP measured on ORT over 1 model and 2 rounds: AP is ahead beyond the noise .* at 1 \(cnn rounds 2\) and behind at 0\.$/,
+  );
   const charts = apReport.charts!(cells);
   assert.deepEqual(charts.map((c) => c.id), ["ap-cnn-accuracy", "ap-cnn-diff", "ap-cnn-dnr"]);
   const ap = charts[0]!.datasets.find((d) => d.label === "AP")!;
