@@ -86,13 +86,19 @@ export function summarySections(run: RunData, studies: readonly StudyReport[]): 
     const targets = [...new Set(variants.filter((c) => c.speedup !== null).map((c) => c.target))];
     const labels = [...new Set(variants.map((c) => variantLabel(c, covering)))];
     const metric = variants.find((c) => c.metric)?.metric ?? "";
+    // Columns no variant fills (FLOPs of a suite that does not count them, a gate it does not
+    // apply) are left out, as in the all-cells table.
+    const hasFlops = variants.some((c) => c.flops_reduction !== null);
+    const hasGate = variants.some((c) => c.gate !== null);
     const rows = labels.map((l) => {
       const of = variants.filter((c) => variantLabel(c, covering) === l);
       const first = of[0]!;
       const acc = of.find((c) => c.accuracy !== null);
-      return html`<tr><td>${l}</td><td>${first.flops_reduction?.toFixed(2) ?? ""}</td><td>${
-        acc?.accuracy?.toFixed(4) ?? ""
-      }</td><td>${acc?.gate ?? ""}</td>${
+      return html`<tr><td>${l}</td>${
+        hasFlops ? html`<td>${first.flops_reduction?.toFixed(2) ?? ""}</td>` : ""
+      }<td>${acc?.accuracy?.toFixed(4) ?? ""}</td>${
+        hasGate ? html`<td>${acc?.gate ?? ""}</td>` : ""
+      }${
         targets.map((t) => {
           const c = of.find((x) => x.target === t && x.speedup !== null);
           return html`<td>${c ? speedupText(c) : ""}</td>`;
@@ -105,8 +111,8 @@ export function summarySections(run: RunData, studies: readonly StudyReport[]): 
         <div class="scroll">
           <table class="sortable">
             <thead>
-              <tr><th>variant</th><th>x fewer FLOPs</th><th>${metric ||
-                "metric"}</th><th>gate</th>${targets.map((t) =>
+              <tr><th>variant</th>${hasFlops ? html`<th>x fewer FLOPs</th>` : ""}<th>${metric ||
+                "metric"}</th>${hasGate ? html`<th>gate</th>` : ""}${targets.map((t) =>
                   html`<th>speedup on ${t} [95 % CI]</th>`
                 )}</tr>
             </thead>

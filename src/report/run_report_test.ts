@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderRunReport, writeRunReport } from "./run_report.ts";
+import { renderRunReport, summarySections, writeRunReport } from "./run_report.ts";
 import { readRun } from "./run_data.ts";
 import { runFindings } from "./findings.ts";
 import { renderIndex, supersession } from "./index_page.ts";
@@ -150,4 +150,22 @@ Deno.test("a run is superseded only by a later finished run of all its cells on 
     [["a", "d"], ["b", "d"], ["c", "d"]],
   );
   assert.deepEqual([...supersession([old, fewerTargets]).entries()], []);
+});
+
+Deno.test("summarySections() leaves out the FLOPs and gate columns that no variant fills", () => {
+  const run = {
+    id: "r",
+    run: { runId: "r", status: "finished" },
+    cells: [cell("imp", { accuracy: 0.9, sparsity_target: 0.2 }), cell("ap", { accuracy: 0.91 })],
+  };
+  const body = String(summarySections(run, [])[0]!.body);
+  assert.ok(body.includes("<th>accuracy</th>"));
+  assert.ok(!body.includes("x fewer FLOPs") && !body.includes("<th>gate</th>"), body);
+  const gated = {
+    ...run,
+    cells: [cell("imp", { accuracy: 0.9, flops_reduction: 2, gate: "pass" })],
+  };
+  const full = String(summarySections(gated, [])[0]!.body);
+  assert.ok(full.includes("<th>x fewer FLOPs</th>") && full.includes("<th>gate</th>"));
+  assert.ok(full.includes("<td>2.00</td>") && full.includes("<td>pass</td>"));
 });
