@@ -1,7 +1,7 @@
 """Trains recsae-words, a top-k sparse autoencoder on sasrec-words' hidden state, and exports it.
 
 Usage (after models/train_sasrec.py, which leaves its weights in .cache/recsae/sasrec-words.pt):
-  nice -n 10 python3 models/train_recsae.py [--data .cache/export/word-sequences] [--steps 3000]
+  nice -n 10 python3 models/train_recsae.py [--data .cache/export/word-sequences] [--steps 2500]
 
 Architecture (RecSAE, after Gao et al. 2024's top-k SAE): 64 inputs, 2,048 latents (32x), k = 32.
   pre = W_enc (h - b_dec) + b_enc;  z = ReLU(TopK_32(pre));  h' = W_dec z + b_dec
@@ -10,7 +10,7 @@ W_dec's transpose and b_dec as the mean hidden state. Loss: ||h - h'||^2 / ||h -
 batch's fraction of variance unexplained) plus 1/32 of the auxiliary loss against dead latents:
 the residual h - h' reconstructed by the top 32 pre-activations among the latents that fired on
 none of the last 100,000 training states, as its own fraction of the residual's energy.
-Data: the hidden states of 400,000 train-split histories (positions drawn at random, seed 0),
+Data: the hidden states of 300,000 train-split histories (positions drawn at random, seed 0),
 Adam (lr 5e-4), batch 1,024, CPU with one thread.
 
 Exports models/recsae-words.onnx:
@@ -28,9 +28,9 @@ import os
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=".cache/export/word-sequences")
-    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--steps", type=int, default=2500)
     p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--states", type=int, default=400_000)
+    p.add_argument("--states", type=int, default=300_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", default="models")
     p.add_argument("--cache", default=".cache/recsae")

@@ -17,6 +17,7 @@ import { loadDataset } from "../datasets/mod.ts";
 import type { DatasetId } from "../datasets/types.ts";
 import type { Task } from "../src/suite.ts";
 import { REPO_ROOT } from "../lib/repo_root.ts";
+import { RECSAE_PINS } from "../suites/recsae_run.ts";
 
 /** One zoo model. */
 export interface ZooModel {
@@ -110,6 +111,15 @@ export const ZOO: readonly ZooModel[] = [
     metric: "bpc",
     evalSamples: 1236,
   },
+];
+
+/**
+ * Zoo models that their suites measure rather than `zoo-metrics` (cards `models/<id>.md`, checked
+ * by `suites/recsae_test.ts`): the word-sequence recommender and its sparse autoencoder.
+ */
+export const SUITE_MEASURED: readonly { id: string; path: string; sha256: string }[] = [
+  RECSAE_PINS.sasrec,
+  RECSAE_PINS.sae,
 ];
 
 /**

@@ -14,6 +14,7 @@ import { kernelsReport } from "./kernels_report.ts";
 import { lazyNeuronReport } from "./lazy_neuron_report.ts";
 import { ocrReport } from "./ocr_report.ts";
 import { pruningReport } from "./pruning_report.ts";
+import { recsaeReport } from "./recsae_report.ts";
 import { sdrReport } from "./sdr_report.ts";
 import { sparkReport } from "./spark_report.ts";
 
@@ -29,5 +30,6 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   ocrReport,
   decodeReport,
   sparkReport,
+  recsaeReport,
   deadNeuronReport,
 ];
