@@ -11,7 +11,8 @@
 import type { CellResult } from "../src/result.ts";
 import type { ChartPoint, ChartSpec } from "../src/report/chart_spec.ts";
 import { variantLabel } from "../src/report/labels.ts";
-import type { Finding, StudyReport } from "../src/report/study.ts";
+import { html } from "../src/report/html.ts";
+import type { Finding, ReportSection, StudyReport } from "../src/report/study.ts";
 import { completed } from "./_study_figures.ts";
 import { wilsonInterval } from "./ap_stats.ts";
 
@@ -219,12 +220,77 @@ function findings(cells: readonly CellResult[]): Finding[] {
   return out;
 }
 
+function interval(ci: [number, number] | null): string {
+  return ci ? `[${ci[0].toFixed(4)}, ${ci[1].toFixed(4)}]` : "";
+}
+
+/** Per model, AP against IMP round by round: the figures the charts draw, with their noise. */
+function sections(cells: readonly CellResult[]): ReportSection[] {
+  return byModel(cells).filter((r) => r.ap.length > 0 || r.imp.length > 0).map((r) => {
+    const rounds = [...new Set([...r.imp, ...r.ap].map((c) => num(c.extra.round)!))].sort((a, b) =>
+      a - b
+    );
+    const dense = r.dense;
+    const row = (round: number) => {
+      const i = r.imp.find((c) => c.extra.round === round);
+      const a = r.ap.find((c) => c.extra.round === round);
+      const lo = num(a?.extra.diff_ci_low);
+      const hi = num(a?.extra.diff_ci_high);
+      const d = num(a?.extra.diff_vs_imp);
+      return html`
+        <tr>
+          <td>${round}</td>
+          <td>${i ? pct(sparsityOf(i)) : a ? pct(sparsityOf(a)) : ""}</td>
+          <td>${i?.accuracy?.toFixed(4) ?? ""} ${i ? interval(accuracyCi(i)) : ""}</td>
+          <td>${a?.accuracy?.toFixed(4) ?? ""} ${a ? interval(accuracyCi(a)) : ""}</td>
+          <td>${d !== null ? points(d) : ""} ${lo !== null && hi !== null
+            ? `[${points(lo)}, ${points(hi)}]`
+            : ""}</td>
+          <td>${a?.extra.mcnemar_p ?? ""}</td>
+          <td>${num(i?.extra.dnr)?.toFixed(4) ?? ""}</td>
+          <td>${num(a?.extra.dnr)?.toFixed(4) ?? ""}</td>
+        </tr>
+      `;
+    };
+    return {
+      title: `${r.model}: AP vs IMP per round`,
+      body: html`
+        <p>Accuracy over ${r.samples ??
+          "?"} evaluation images with its 95 % Wilson interval; AP − IMP in
+        points with the paired bootstrap 95 % interval over the same images and the exact McNemar p;
+        dead-neuron rate = fraction of ReLU outputs that are zero. Dense: ${dense?.accuracy
+          ?.toFixed(4) ?? "?"} ${dense
+          ? interval(accuracyCi(dense))
+          : ""}, dead-neuron rate ${num(dense?.extra.dnr)?.toFixed(4) ?? "?"}.</p>
+        <div class="scroll">
+          <table class="sortable">
+            <thead>
+              <tr>
+                <th>round</th>
+                <th>weight sparsity</th>
+                <th>IMP accuracy [95 % CI]</th>
+                <th>AP accuracy [95 % CI]</th>
+                <th>AP − IMP, points [95 % CI]</th>
+                <th>McNemar p</th>
+                <th>DNR IMP</th>
+                <th>DNR AP</th>
+              </tr>
+            </thead>
+            <tbody>${rounds.map(row)}</tbody>
+          </table>
+        </div>
+      `,
+    };
+  });
+}
+
 /** The AP study. */
 export const apReport: StudyReport = {
   name: "AP",
   covers: (id) => id === "ap",
   charts,
   findings,
+  sections,
   omitGenericFindings: true,
   omitCharts: ["speedup", "accuracy", "flops", "density"],
   label: (c) => {

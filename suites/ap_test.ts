@@ -162,6 +162,14 @@ Deno.test("the AP report states AP vs IMP per model with intervals, and where AP
     text.split("\n")[0]!,
     /^AP vs IMP measured on ORT over 1 model and 2 rounds: AP is ahead beyond the noise .* at 1 \(cnn rounds 2\) and behind at 0\.$/,
   );
+  const [table] = apReport.sections!(cells, {} as never);
+  assert.equal(table!.title, "cnn: AP vs IMP per round");
+  const body = String(table!.body).replace(/>\s+</g, "><");
+  assert.match(
+    body,
+    /<td>2<\/td><td>36 %<\/td><td>0\.8500 \[0\.84\d\d, 0\.85\d\d\]<\/td><td>0\.8800 \[/,
+  );
+  assert.ok(body.includes("<td>+3.00 [+2.00, +4.00]</td><td>1e-9</td>"), body);
   const charts = apReport.charts!(cells);
   assert.deepEqual(charts.map((c) => c.id), ["ap-cnn-accuracy", "ap-cnn-diff", "ap-cnn-dnr"]);
   const ap = charts[0]!.datasets.find((d) => d.label === "AP")!;
