@@ -10,7 +10,7 @@
 
 import type { CellResult } from "../src/result.ts";
 import type { ChartPoint, ChartSpec } from "../src/report/chart_spec.ts";
-import { variantLabel } from "../src/report/labels.ts";
+import { layerLabel, variantLabel } from "../src/report/labels.ts";
 import { html } from "../src/report/html.ts";
 import type { Finding, ReportSection, StudyReport } from "../src/report/study.ts";
 import { completed } from "./_study_figures.ts";
@@ -302,6 +302,12 @@ export const apReport: StudyReport = {
   },
 };
 
+/**
+ * The dead-neuron rate of every ReLU layer, dense and variants. Masks that act after a ReLU
+ * (activation sparsity) leave its zeros as they were, so such variants repeat dense's rates: they
+ * are counted in dense's legend entry instead of drawn again, and only variants that change the
+ * rates (weight pruning, a retrained model) get series of their own.
+ */
 function dnrCharts(cells: readonly CellResult[]): ChartSpec[] {
   const sc = completed(cells);
   // The AP study draws its own dead-neuron rates, round by round.
@@ -316,16 +322,30 @@ function dnrCharts(cells: readonly CellResult[]): ChartSpec[] {
       return [];
     }
   });
+  if (parsed.length === 0) return [];
   const layers = [...new Set(parsed.flatMap((p) => Object.keys(p.layers)))];
+  const base = parsed.find((p) => p.c.method === "dense") ?? parsed[0]!;
+  const same = (p: (typeof parsed)[number]) =>
+    layers.every((l) => Math.abs((p.layers[l] ?? NaN) - (base.layers[l] ?? NaN)) < 5e-5);
+  const others = parsed.filter((p) => p !== base);
+  const repeats = others.filter(same).length;
+  const differing = others.filter((p) => !same(p));
+  const baseLabel = base.c.method === "dense" ? "dense" : variantLabel(base.c);
   return [{
     id: `${sc[0]!.suite}-dnr`,
     title: `${
       sc[0]!.suite
-    }: dead-neuron rate per ReLU layer (fraction of zero outputs on the evaluation split)`,
+    }: dead-neuron rate per ReLU layer (fraction of zero outputs on the evaluation split)${
+      repeats > 0 ? `; ${repeats} of ${others.length} variants leave dense's rates unchanged` : ""
+    }`,
     kind: "bar",
-    labels: layers,
-    datasets: parsed.slice(0, 14).map((p) => ({
-      label: variantLabel(p.c),
+    labels: layers.map((l, i) => `ReLU ${i + 1} (${layerLabel(l)})`),
+    datasets: [base, ...differing.slice(0, 13)].map((p) => ({
+      label: p === base && repeats > 0
+        ? `${baseLabel} and ${repeats} unchanged variants`
+        : p === base
+        ? baseLabel
+        : variantLabel(p.c),
       data: layers.map((l) => p.layers[l] ?? null),
     })),
     yTitle: "DNR",

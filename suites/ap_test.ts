@@ -7,7 +7,7 @@ import type { CellResult } from "../src/result.ts";
 import { measureRound, readPinned } from "./ap.ts";
 import { AP_MODELS, apRoundPin } from "./ap_pins.ts";
 import { pairedDifference, wilsonInterval } from "./ap_stats.ts";
-import { apReport } from "./ap_report.ts";
+import { apReport, deadNeuronReport } from "./ap_report.ts";
 
 Deno.test("every pinned round of both arms is on disk with its sha256, all in under 5 MB", async () => {
   let bytes = 0;
@@ -174,4 +174,31 @@ Deno.test("the AP report states AP vs IMP per model with intervals, and where AP
   assert.deepEqual(charts.map((c) => c.id), ["ap-cnn-accuracy", "ap-cnn-diff", "ap-cnn-dnr"]);
   const ap = charts[0]!.datasets.find((d) => d.label === "AP")!;
   assert.equal(ap.data.length, 3, "round 0 starts both arms");
+});
+
+Deno.test("the dead-neuron chart draws dense once for the variants that leave its rates unchanged", () => {
+  const layers = (a: number, b: number) =>
+    JSON.stringify({ "/Relu_output_0": a, "/Relu_1_output_0": b });
+  const of = (method: string, s: number | null, dnr: string) => ({
+    ...cell(method, 0, 0.9),
+    suite: "mlp",
+    method,
+    sparsity_target: s,
+    extra: { dnr_layers: dnr },
+  });
+  const cells = [
+    of("dense", null, layers(0.4, 0.3)),
+    of("teal", 0.5, layers(0.4, 0.3)),
+    of("cats", 0.5, layers(0.40001, 0.3)),
+    of("magnitude", 0.5, layers(0.45, 0.31)),
+  ];
+  const [chart] = deadNeuronReport.charts!(cells);
+  assert.ok(chart);
+  assert.deepEqual(chart.datasets.map((d) => d.label), [
+    "dense and 2 unchanged variants",
+    "magnitude 50 %",
+  ]);
+  assert.deepEqual(chart.labels, ["ReLU 1 (/Relu_output_0)", "ReLU 2 (/Relu_1_output_0)"]);
+  assert.match(chart.title, /2 of 3 variants leave dense's rates unchanged/);
+  assert.deepEqual(deadNeuronReport.charts!(cells.map((c) => ({ ...c, suite: "ap" }))), []);
 });
