@@ -10,8 +10,9 @@
  *   or at the word to recommend) that best predicts its activation on building sequences (train
  *   split); on new sequences (evaluation split) the concept predicts the latent's activation:
  *   precision, recall, and confidence = their F1;
- * - ablation: zeroing a concept's latents moves the concept's share of the top-10
- *   recommendations, beside zeroing another active latent of the same sequences;
+ * - ablation: zeroing a concept's latents on the sequences where they fire moves probability off
+ *   the concept's signature items (the 20 that SASRec favours most where the concept is), beside
+ *   zeroing another active latent of the same sequences;
  * - the decoder as an input-sparse GEMV (≥ 98.4 % of its inputs zero), dense vs sparse on every
  *   target.
  *
@@ -216,7 +217,9 @@ class Study {
   async ablationCell(ctx: CustomSuiteContext, label: number): Promise<Partial<CellResult>> {
     const d = await this.dictionary(ctx);
     const l = this.run.labels[label]!;
-    const mask = this.run.data.concepts[l.concept]!.itemMask;
+    // What the concept predicts: its signature items (those SASRec favours where the concept is,
+    // on the building sequences) lose probability once the concept's latents are gone.
+    const mask = this.run.build.signatures[label]!;
     const mine = d.validations.filter((v) => v.entry.concept === label)
       .sort((a, b) => b.entry.build.f1 - a.entry.build.f1)
       .slice(0, ABLATED_LATENTS);
@@ -285,20 +288,20 @@ class Study {
     const massControl = meanCi(dMassControl, 24);
     return {
       ...this.base(),
-      metric: "top10_share_delta",
-      accuracy: share.value,
+      metric: "signature_mass_delta",
+      accuracy: mass.value,
       eval_samples: dShare.length,
       extra: {
         label: l.id,
         concept: this.run.data.concepts[l.concept]!.name,
         position: l.position,
         latents: mine.map((v) => v.entry.latent).join(" "),
+        signature: this.run.data.items.filter((_, i) => mask[i]).slice(0, 10).join(" "),
         ...ci("top10_share_delta", share),
         ...ci("top10_share_delta_control", shareControl),
         ...ci("mass_delta", mass),
         ...ci("mass_delta_control", massControl),
-        // The concept predicts fewer of its own words once its latents are gone.
-        as_predicted: share.high < 0 && share.high < shareControl.low ? "yes" : "no",
+        as_predicted: mass.high < 0 && mass.high < massControl.low ? "yes" : "no",
       },
     };
   }
@@ -383,12 +386,12 @@ function mean(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/** The concept's share of the 10 best-scored items. */
+/** The share of the 10 best-scored items in a mask. */
 function conceptShare(scores: Float32Array, mask: Uint8Array): number {
   return topIndices(scores, 10).filter((i) => mask[i]).length / 10;
 }
 
-/** The softmax probability of the concept's items. */
+/** The softmax probability of the items in a mask. */
 function conceptMass(scores: Float32Array, mask: Uint8Array): number {
   let max = -Infinity;
   for (const v of scores) max = Math.max(max, v);

@@ -37,6 +37,14 @@ export function withCi(c: CellResult, k: string, digits = 4): string {
     : v.toFixed(digits);
 }
 
+/** The best latent's precision / recall, or n/a. */
+function bestText(c: CellResult): string {
+  const p = num(c, "best_precision");
+  const r = num(c, "best_recall");
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
+  return `${f(p)} / ${f(r)}`;
+}
+
 function findings(cells: readonly CellResult[]): Finding[] {
   const sc = completed(cells);
   const suite = sc[0]?.suite ?? "recsae";
@@ -72,17 +80,14 @@ function findings(cells: readonly CellResult[]): Finding[] {
   const abl = sc.filter((c) => c.method === "latent-ablation");
   if (abl.length > 0) {
     const agree = abl.filter((c) => c.extra.as_predicted === "yes");
-    const next = abl.filter((c) => c.extra.position === "next");
     out.push({
       text:
-        `${suite}: ablating a concept's latents lowers that concept's share of the top-10 recommendations below zero and below the control (another active latent ablated) for ${agree.length} of ${abl.length} concept labels (${
-          next.filter((c) => c.extra.as_predicted === "yes").length
-        } of ${next.length} at the recommended word)${
+        `${suite}: ablating a concept's latents takes probability off the concept's signature items (the 20 SASRec favours most where the concept is) below zero and below the control (another active latent ablated) for ${agree.length} of ${abl.length} concept labels${
           agree.length > 0
             ? `: ${
               agree.map((c) =>
-                `${c.extra.label} ${withCi(c, "top10_share_delta", 3)} vs control ${
-                  withCi(c, "top10_share_delta_control", 3)
+                `${c.extra.label} ${withCi(c, "mass_delta", 4)} vs control ${
+                  withCi(c, "mass_delta_control", 4)
                 }`
               ).join("; ")
             }`
@@ -125,9 +130,7 @@ function sections(cells: readonly CellResult[]): ReportSection[] {
                 <td>${withCi(c, "precision", 3)}</td>
                 <td>${withCi(c, "recall", 3)}</td>
                 <td>${withCi(c, "confidence", 3)}</td>
-                <td>${num(c, "best_precision").toFixed(3)} / ${num(c, "best_recall").toFixed(
-                  3,
-                )}</td>
+                <td>${bestText(c)}</td>
               </tr>
             `
           )}</table>
@@ -138,24 +141,25 @@ function sections(cells: readonly CellResult[]): ReportSection[] {
   const abl = sc.filter((c) => c.method === "latent-ablation");
   if (abl.length > 0) {
     out.push({
-      title: "RecSAE latent ablation: change of the concept's share of the top-10 recommendations",
+      title: "RecSAE latent ablation: the concept's signature items in the recommendations",
       body: html`
-        <table><tr><th>concept</th><th>latents ablated</th><th>sequences</th><th>Δ top-10 share</th><th>Δ control</th><th>Δ probability mass</th><th>Δ control</th><th>as predicted</th></tr>${abl
+        <table><tr><th>concept</th><th>latents ablated</th><th>sequences</th><th>signature (first 10)</th><th>Δ probability mass</th><th>Δ control</th><th>Δ top-10 share</th><th>Δ control</th><th>as predicted</th></tr>${abl
           .map((c) =>
             html`
               <tr>
                 <td>${c.extra.label}</td>
                 <td>${c.extra.latents}</td>
                 <td>${c.eval_samples}</td>
-                <td>${withCi(c, "top10_share_delta", 3)}</td>
-                <td>${withCi(c, "top10_share_delta_control", 3)}</td>
+                <td>${c.extra.signature}</td>
                 <td>${withCi(c, "mass_delta", 4)}</td>
                 <td>${withCi(c, "mass_delta_control", 4)}</td>
+                <td>${withCi(c, "top10_share_delta", 3)}</td>
+                <td>${withCi(c, "top10_share_delta_control", 3)}</td>
                 <td>${c.extra.as_predicted}</td>
               </tr>
             `
           )}</table>
-        <p>Each concept latent is zeroed in the SAE's code on the evaluation sequences where it fires and the reconstruction is scored as SASRec scores its hidden state; the control zeroes, on the same sequences, another active latent outside the concept.</p>
+        <p>Each concept latent is zeroed in the SAE's code on the evaluation sequences where it fires and the reconstruction is scored as SASRec scores its hidden state; the control zeroes, on the same sequences, another active latent outside the concept. A concept's signature: the 20 items whose mean probability under SASRec rises most (as a ratio), on the building sequences, where the concept is present; "as predicted" when the mass change's interval lies below zero and below the control's.</p>
       `,
     });
   }

@@ -19,7 +19,7 @@ import {
   WORD_HISTORY,
   type WordSequences,
 } from "../datasets/word_sequences.ts";
-import { rankOf, type SparseActivations } from "./recsae_metrics.ts";
+import { rankOf, type SparseActivations, topIndices } from "./recsae_metrics.ts";
 
 /** A model file pinned by content. */
 export interface RecsaePin {
@@ -83,6 +83,24 @@ export interface SequenceSet {
   acts: SparseActivations;
   /** Labels per {@linkcode ConceptLabel}, in the run's label order. */
   labels: Uint8Array[];
+  /**
+   * Per label, its signature: the {@linkcode SIGNATURE_ITEMS} items whose mean probability under
+   * SASRec rises most (as a ratio, over a floor of 1 / items) where the label is present (a mask over the catalogue); empty where the
+   * label never occurs. What a concept predicts about the recommendations.
+   */
+  signatures: Uint8Array[];
+}
+
+/** Items in a concept label's signature. */
+export const SIGNATURE_ITEMS = 20;
+
+function softmax(row: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  const out = Float64Array.from(row, (v) => Math.exp(v - max));
+  const total = out.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < out.length; i++) out[i]! /= total;
+  return out;
 }
 
 /** Sequence counts of one run. */
@@ -217,6 +235,18 @@ export class RecsaeRun {
     const off = new Uint32Array(n + 1);
     const idx: number[] = [];
     const items = this.data.items.length;
+    const labels = this.#labels.map((l) => {
+      const mask = this.data.concepts[l.concept]!.itemMask;
+      return Uint8Array.from({ length: n }, (_, s) => {
+        const item = l.position === "next"
+          ? targets[s]!
+          : histories[s * WORD_HISTORY + WORD_HISTORY - 1]! - FIRST_ITEM_ID;
+        return item >= 0 && mask[item] ? 1 : 0;
+      });
+    });
+    // SASRec's mean recommendation distribution, over all sequences and per label.
+    const probAll = new Float64Array(items);
+    const probByLabel = labels.map(() => new Float64Array(items));
     const batch = 256;
     for (let at = 0; at < n; at += batch) {
       const b = Math.min(batch, n - at);
@@ -226,21 +256,34 @@ export class RecsaeRun {
       recon.set(out.recon, at * HIDDEN);
       for (let s = 0; s < b; s++) {
         const t = targets[at + s]!;
-        rankOriginal[at + s] = rankOf(h.logits.subarray(s * items, (s + 1) * items), t);
+        const row = h.logits.subarray(s * items, (s + 1) * items);
+        rankOriginal[at + s] = rankOf(row, t);
+        const p = softmax(row);
+        for (let i = 0; i < items; i++) probAll[i]! += p[i]! / n;
+        labels.forEach((l, k) => {
+          if (!l[at + s]) return;
+          const sum = probByLabel[k]!;
+          for (let i = 0; i < items; i++) sum[i]! += p[i]!;
+        });
         rankRecon[at + s] = rankOf(out.logits.subarray(s * items, (s + 1) * items), t);
         for (let j = 0; j < LATENTS; j++) if (out.latents[s * LATENTS + j]! > 0) idx.push(j);
         off[at + s + 1] = idx.length;
       }
     }
     const acts: SparseActivations = { count: n, off, idx: Uint16Array.from(idx) };
-    const labels = this.#labels.map((l) => {
-      const mask = this.data.concepts[l.concept]!.itemMask;
-      return Uint8Array.from({ length: n }, (_, s) => {
-        const item = l.position === "next"
-          ? targets[s]!
-          : histories[s * WORD_HISTORY + WORD_HISTORY - 1]! - FIRST_ITEM_ID;
-        return item >= 0 && mask[item] ? 1 : 0;
-      });
+    const signatures = labels.map((l, k) => {
+      const count = l.reduce((a, b) => a + b, 0);
+      if (count === 0) return new Uint8Array(items);
+      // Ratio, not difference: a difference would favour the most frequent words everywhere. The
+      // floor of one uniform share keeps rare words from winning on noise.
+      const floor = 1 / items;
+      const lift = Float64Array.from(
+        probByLabel[k]!,
+        (v, i) => (v / count + floor) / (probAll[i]! + floor),
+      );
+      const mask = new Uint8Array(items);
+      for (const i of topIndices(Float32Array.from(lift), SIGNATURE_ITEMS)) mask[i] = 1;
+      return mask;
     });
     return {
       positions,
@@ -252,6 +295,7 @@ export class RecsaeRun {
       rankRecon,
       acts,
       labels,
+      signatures,
     };
   }
 
