@@ -33,6 +33,19 @@ fn workgroup_sum(lid: u32, v: f32) -> f32 {
   return total;
 }
 
+// The split-K partials' sum, four loads in flight (a plain loop over a runtime count issues
+// them one after another, and the sum of 16 splits then costs 16 memory latencies).
+fn split_sum(i: u32, stride: u32) -> f32 {
+  var a = vec4<f32>(0.0);
+  var s = 0u;
+  for (; s + 4u <= p.splits; s += 4u) {
+    a += vec4<f32>(addend[s * stride + i], addend[(s + 1u) * stride + i], addend[(s + 2u) * stride + i],
+                   addend[(s + 3u) * stride + i]);
+  }
+  for (; s < p.splits; s++) { a.x += addend[s * stride + i]; }
+  return (a.x + a.y) + (a.z + a.w);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
   let n = p.n;
@@ -40,9 +53,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var j = lid; j < n; j += WG) {
     var v = x[j];
     if (ADD) {
-      var a = abias[j];
-      for (var s = 0u; s < p.splits; s++) { a += addend[s * n + j]; }
-      v += a;
+      v += abias[j] + split_sum(j, n);
       x[j] = v;
     }
     s1 += v;

@@ -164,10 +164,10 @@ export async function createAttention(
         pipeline: combine,
         bindGroup: bind(device, combine, `${options.label} attn combine`, [
           [3, options.state],
-          [4, partMl],
-          [5, partO],
           [6, out],
           [7, params],
+          [9, partMl],
+          [10, partO],
         ]),
         workgroups: [heads, 1, 1],
       },

@@ -26,6 +26,10 @@ struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 @group(0) @binding(7) var<uniform> p: P;
 // Arrivals per head (chunk_fused), back to 0 once the head is combined.
 @group(0) @binding(8) var<storage, read_write> arrivals: array<atomic<u32>>;
+// The same partials as plain f32 for the separate combine pass, which runs after the chunk pass
+// has finished and so needs no atomics (plain loads pipeline; chains of atomic loads do not).
+@group(0) @binding(9) var<storage, read> ml_done: array<f32>;
+@group(0) @binding(10) var<storage, read> o_done: array<f32>;
 
 fn put_o(i: u32, v: f32) { atomicStore(&part_o[i], bitcast<u32>(v)); }
 fn put_ml(i: u32, v: f32) { atomicStore(&part_ml[i], bitcast<u32>(v)); }
@@ -190,7 +194,8 @@ fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
 }
 
-// Rescales head h's `used` chunks to their common max and divides, `threads` threads at a time.
+// Rescales head h's `used` chunks to their common max and divides, `threads` threads at a time
+// (chunk_fused's last workgroup; `combine` is the same over the plain views).
 fn combine_head(h: u32, used: u32, lid: u32, threads: u32) {
   var m = -3.0e38;
   for (var c = 0u; c < used; c++) { m = max(m, get_ml(2u * (h * p.chunks + c))); }
@@ -211,6 +216,22 @@ fn combine_head(h: u32, used: u32, lid: u32, threads: u32) {
 
 @compute @workgroup_size(CHUNK)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
   let len = state.pos + 1u;
-  combine_head(wid.x, (len + CHUNK - 1u) / CHUNK, lid, CHUNK);
+  let used = (len + CHUNK - 1u) / CHUNK;
+  var m = -3.0e38;
+  for (var c = 0u; c < used; c++) { m = max(m, ml_done[2u * (h * p.chunks + c)]); }
+  var l = 0.0;
+  for (var c = 0u; c < used; c++) {
+    let slot = h * p.chunks + c;
+    l += ml_done[2u * slot + 1u] * exp(ml_done[2u * slot] - m);
+  }
+  for (var d = lid; d < p.hd; d += CHUNK) {
+    var o = 0.0;
+    for (var c = 0u; c < used; c++) {
+      let slot = h * p.chunks + c;
+      o += o_done[slot * p.hd + d] * exp(ml_done[2u * slot] - m);
+    }
+    out[h * p.hd + d] = o / l;
+  }
 }

@@ -1,9 +1,9 @@
 /**
  * Dense GEMV, y = act(W x + b): host for `gemv.wgsl` with f32 weights (`gemv_weights_f32.wgsl`)
  * or f16 weights (`gemv_weights_f16.wgsl`, half the bytes, when the adapter has `shader-f16`),
- * plus the CPU reference. For decoding, RMSNorm can be fused around it: the input read as
- * x · g · rstd (`normIn`), and the output added into the residual stream with the rstd of the
- * result left for the next GEMV (`residual`).
+ * plus the CPU reference. For decoding, RMSNorm can be fused around it: the input read raw with
+ * the norm's weight folded into W (`kernels/scale_columns.ts`) and each dot scaled by the input's
+ * 1/rms (`normIn`), and the output added into the residual stream (`residual`).
  *
  * @module
  */
@@ -86,15 +86,12 @@ export interface GemvOptions extends Partial<GemvTuning> {
   /** Bias buffer [rows] to read instead of uploading `bias`. */
   biasBuffer?: GPUBuffer;
   /**
-   * RMSNorm of the input fused in: x is read as x · weight · rstd, rstd being word 0 of
-   * `stats` (the `stats` of a residual GEMV that produced x).
+   * RMSNorm of the input fused in: each dot is multiplied by 1 / sqrt(mean(x²) + eps) of the
+   * input, summed in the same loop. The norm's weight must already be folded into W's columns.
    */
-  normIn?: { weight: GPUBuffer; stats: GPUBuffer };
-  /**
-   * Add the result into `into` (the residual stream, [rows]) instead of writing y, and leave
-   * rstd = 1 / sqrt(mean(into²) + eps) of the new stream in the instance's `stats`. No activation.
-   */
-  residual?: { into: GPUBuffer; eps: number };
+  normIn?: { eps: number };
+  /** Add the result into `into` (the residual stream, [rows]) instead of writing y. */
+  residual?: { into: GPUBuffer };
 }
 
 /** A dense GEMV ready to dispatch. */
@@ -105,8 +102,6 @@ export interface GemvInstance {
   x: GPUBuffer;
   /** Output buffer [rows] (the residual stream with `residual`). */
   y: GPUBuffer;
-  /** With `residual`: word 0 holds the new stream's rstd (f32), for a `normIn` consumer. */
-  stats?: GPUBuffer;
   /** Bytes of weights read per run. */
   weightBytes: number;
   /** Writes the input vector. */
@@ -195,15 +190,10 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
     storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
   const hasBias = options.bias !== undefined || options.biasBuffer !== undefined;
   const y = options.residual?.into ?? storageBuffer(device, `${options.label} y`, options.rows * 4);
+  if (options.normIn && cols !== options.cols) {
+    throw new RangeError(`gemv ${options.label}: a fused norm needs columns a multiple of 4`);
+  }
   const workgroups = grid(Math.ceil(options.rows / rowsPerWg));
-  const launched = workgroups[0] * workgroups[1] * workgroups[2];
-  const stats = options.residual
-    ? storageBuffer(device, `${options.label} rms stats`, (2 + launched) * 4)
-    : undefined;
-  // Placeholders for the bindings a form does not use; read-only and read-write ones apart,
-  // since one buffer may not be bound both ways in a dispatch.
-  const unusedRead = storageBuffer(device, `${options.label} unused (read)`, 16);
-  const unusedWrite = () => storageBuffer(device, `${options.label} unused (write)`, 16);
   const dims = uniformBuffer(
     device,
     `${options.label} dims`,
@@ -211,7 +201,7 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
       { u32: options.rows },
       { u32: cols },
       { u32: hasBias ? 1 : 0 },
-      { f32: options.residual?.eps ?? 0 },
+      { f32: options.normIn?.eps ?? 0 },
     ]),
   );
   const pipeline = await createPipeline(device, {
@@ -228,21 +218,11 @@ export async function createGemv(device: GPUDevice, options: GemvOptions): Promi
       RESID: options.residual ? 1 : 0,
     },
   });
-  const bindGroup = bindAll(device, pipeline, options.label, [
-    wBuf,
-    x,
-    bias,
-    y,
-    dims,
-    options.normIn?.weight ?? unusedRead,
-    options.normIn?.stats ?? unusedWrite(),
-    stats ?? unusedWrite(),
-  ]);
+  const bindGroup = bindAll(device, pipeline, options.label, [wBuf, x, bias, y, dims]);
   return {
     dispatch: { pipeline, bindGroup, workgroups },
     x,
     y,
-    ...(stats ? { stats } : {}),
     weightBytes: options.rows * options.cols * (f16 ? 2 : 4),
     writeInput(v: Float32Array) {
       const padded = new Float32Array(cols);

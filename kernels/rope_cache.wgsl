@@ -18,11 +18,20 @@ struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 @group(0) @binding(5) var<storage, read_write> vcache: array<f32>;
 @group(0) @binding(6) var<uniform> p: P;
 
-fn value(i: u32, n: u32) -> f32 {
-  var a = bias[i];
-  for (var s = 0u; s < p.splits; s++) { a += qkv[s * n + i]; }
-  return a;
+// The split-K partials' sum, four loads in flight (a plain loop over a runtime count issues
+// them one after another, and the sum of 16 splits then costs 16 memory latencies).
+fn split_sum(i: u32, stride: u32) -> f32 {
+  var a = vec4<f32>(0.0);
+  var s = 0u;
+  for (; s + 4u <= p.splits; s += 4u) {
+    a += vec4<f32>(qkv[s * stride + i], qkv[(s + 1u) * stride + i], qkv[(s + 2u) * stride + i],
+                   qkv[(s + 3u) * stride + i]);
+  }
+  for (; s < p.splits; s++) { a.x += qkv[s * stride + i]; }
+  return (a.x + a.y) + (a.z + a.w);
 }
+
+fn value(i: u32, n: u32) -> f32 { return bias[i] + split_sum(i, n); }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

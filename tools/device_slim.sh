@@ -27,7 +27,7 @@ case "${1:-}" in
     mkdir -p "$(dirname "$exclude")"
     echo "$begin" >> "$exclude"
     for p in "${paths[@]}"; do
-      git rm -r -q --cached "$p"
+      git rm -r -q --cached --ignore-unmatch "$p"
       # The second pattern reaches files under folders that .gitignore re-includes.
       printf '/%s\n/%s/**\n' "$p" "$p" >> "$exclude"
     done

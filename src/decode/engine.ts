@@ -35,7 +35,7 @@ import { createAttention } from "../../kernels/attention.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { createEmbed } from "../../kernels/embed.ts";
 import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
-import type { GpuLinear, GpuWeights } from "./weights.ts";
+import { foldNormsIntoRows, type GpuLinear, type GpuNorm, type GpuWeights } from "./weights.ts";
 import {
   DENSE_PLAN,
   linearShapes,
@@ -69,10 +69,11 @@ export interface DecoderOptions {
    */
   skipTuningResidual?: SkipGemvTuning;
   /**
-   * RMSNorm fused into the dense GEMVs of a dense plan (the o and down GEMVs add into the
-   * residual stream and leave its rstd; q/k/v, up/gate and the head read the stream normalised),
-   * which removes the two norm dispatches of every block. Default: on GPUs, for RMSNorm models
-   * whose plan is dense everywhere.
+   * RMSNorm fused into the dense GEMVs of a dense plan: the o and down GEMVs add into the
+   * residual stream, and q/k/v, up/gate and the head read the stream raw, the norm weights folded
+   * into theirs ({@linkcode foldNormsIntoRows}, done once per weights), and scale each dot by the
+   * stream's 1/rms, summed in their own loop. This removes every norm dispatch. Default: on GPUs,
+   * for RMSNorm models (d a multiple of 4) whose plan is dense everywhere.
    */
   fuseNorms?: boolean;
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
@@ -219,11 +220,16 @@ export async function createDecoder(
 
   const denseGemv = (rule: ProjectionRule | undefined, lin: GpuLinear) =>
     (!rule || rule.kind === "dense") && lin.row !== undefined && options.denseKernel !== "skip";
-  const fuse = spec.norm === "rms" && (options.fuseNorms ?? !cpu) &&
+  const fuse = spec.norm === "rms" && spec.d % 4 === 0 && (options.fuseNorms ?? !cpu) &&
     weights.layers.every((w, l) => PROJECTIONS.every((p) => denseGemv(plan.layers[l]?.[p], w[p])));
+  if (fuse) await foldNormsIntoRows(device, weights);
+  // Norm weights for add_norm: ones where the weights of the GEMV it feeds carry them already.
+  const ones = buf("ones", new Float32Array(spec.d).fill(1));
+  const normWeight = (norm: GpuNorm, feedsRow: boolean) =>
+    weights.normsFolded && feedsRow ? ones : norm.w;
   /** The fused norm around a dense GEMV (see {@linkcode DecoderOptions.fuseNorms}). */
   interface Fused {
-    normIn?: { weight: GPUBuffer; stats: GPUBuffer };
+    normIn?: true;
     residual?: { bias: GPUBuffer };
   }
 
@@ -241,7 +247,6 @@ export async function createDecoder(
       out: GPUBuffer;
       splits: number;
       kind: "gemv" | "skip_gemv";
-      stats?: GPUBuffer;
     }
   > => {
     if (denseGemv(rule, lin)) {
@@ -253,10 +258,8 @@ export async function createDecoder(
         weightBuffer: lin.row!,
         precision: lin.dtype,
         input,
-        ...(fused.normIn ? { normIn: fused.normIn } : {}),
-        ...(fused.residual
-          ? { residual: { into: x, eps: spec.eps }, biasBuffer: fused.residual.bias }
-          : {}),
+        ...(fused.normIn ? { normIn: { eps: spec.eps } } : {}),
+        ...(fused.residual ? { residual: { into: x }, biasBuffer: fused.residual.bias } : {}),
         ...gemvTuning,
       });
       return {
@@ -264,7 +267,6 @@ export async function createDecoder(
         out: g.y,
         splits: 1,
         kind: "gemv",
-        ...(g.stats ? { stats: g.stats } : {}),
       };
     }
     if (fused.normIn || fused.residual) throw new Error(`${name}: a fused norm needs a dense GEMV`);
@@ -364,20 +366,17 @@ export async function createDecoder(
   const caches: { k: GPUBuffer; v: GPUBuffer }[] = [];
   const kernels: Record<ProjectionName, "gemv" | "skip_gemv">[] = [];
   let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
-  // With fused norms: the rstd the last residual GEMV left, for the next normalised read.
-  let stats: GPUBuffer | undefined;
   const q = buf("q", spec.heads * spec.headDim * 4);
   for (let l = 0; l < spec.layers; l++) {
     const w = weights.layers[l]!;
     const rules = plan.layers[l] ?? {};
     const name = `${label} L${l}`;
     const slot = (p: number) => l * SLOTS_PER_LAYER + p;
-    // Fused: the stream x is normalised by the qkv GEMV itself (from block 1 on, once the
-    // previous down GEMV left its rstd).
+    // Fused: the qkv GEMV normalises the stream x itself.
     let qkv;
-    if (fuse && stats) {
+    if (fuse) {
       qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), skipTuning, {
-        normIn: { weight: w.norm1.w, stats },
+        normIn: true,
       });
     } else {
       const n1 = await createAddNorm(device, {
@@ -387,7 +386,7 @@ export async function createDecoder(
         eps: spec.eps,
         workgroupSize: wg,
         x,
-        weight: w.norm1.w,
+        weight: normWeight(w.norm1, denseGemv(rules.qkv, w.qkv)),
         ...(w.norm1.b ? { bias: w.norm1.b } : {}),
         ...(pending
           ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias }
@@ -427,9 +426,6 @@ export async function createDecoder(
       maxPositions: maxContext,
       workgroupSize: cpu ? 64 : 256,
       form: cpu ? "rows" : "lanes",
-      // GPUs: more, shorter chunks (more workgroups in flight over a short cache) and the
-      // combine done by each head's last chunk, one dispatch instead of two.
-      ...(cpu ? {} : { chunk: 32, fused: true }),
       q,
       kcache: cache.k,
       vcache: cache.v,
@@ -449,7 +445,7 @@ export async function createDecoder(
     let up;
     if (fuse) {
       up = await projection(`${name} up`, w.up, x, rules.up, slot(2), skipTuning, {
-        normIn: { weight: w.norm2.w, stats: o.stats! },
+        normIn: true,
       });
     } else {
       const n2 = await createAddNorm(device, {
@@ -459,7 +455,7 @@ export async function createDecoder(
         eps: spec.eps,
         workgroupSize: wg,
         x,
-        weight: w.norm2.w,
+        weight: normWeight(w.norm2, denseGemv(rules.up, w.up)),
         ...(w.norm2.b ? { bias: w.norm2.b } : {}),
         addend: o.out,
         splits: o.splits,
@@ -492,13 +488,12 @@ export async function createDecoder(
       fuse ? { residual: { bias: w.down.bias } } : {},
     );
     step.push(...down.dispatches);
-    if (fuse) stats = down.stats;
-    else pending = { out: down.out, splits: down.splits, bias: w.down.bias };
+    if (!fuse) pending = { out: down.out, splits: down.splits, bias: w.down.bias };
     kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
   }
-  let headInput: { input: GPUBuffer; normIn?: { weight: GPUBuffer; stats: GPUBuffer } };
-  if (fuse && stats) {
-    headInput = { input: x, normIn: { weight: weights.finalNorm.w, stats } };
+  let headInput: { input: GPUBuffer; normIn?: { eps: number } };
+  if (fuse) {
+    headInput = { input: x, normIn: { eps: spec.eps } };
   } else {
     const fin = await createAddNorm(device, {
       label: `${label} final norm`,
@@ -507,7 +502,7 @@ export async function createDecoder(
       eps: spec.eps,
       workgroupSize: wg,
       x,
-      weight: weights.finalNorm.w,
+      weight: normWeight(weights.finalNorm, true),
       ...(weights.finalNorm.b ? { bias: weights.finalNorm.b } : {}),
       ...(pending ? { addend: pending.out, splits: pending.splits, addendBias: pending.bias } : {}),
     });

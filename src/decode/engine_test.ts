@@ -165,8 +165,8 @@ Deno.test({
     }
     dec.destroy();
   }
-  // Fused, every norm but block 0's first goes: two per block.
-  assert.equal(dispatches[0]! - dispatches[1]!, 2 * spec.layers);
+  // Fused, every norm goes: two per block and the final one.
+  assert.equal(dispatches[0]! - dispatches[1]!, 2 * spec.layers + 1);
   weights.destroy();
 });
 

@@ -11,6 +11,7 @@ import { storageBuffer } from "../../kernels/host.ts";
 import { fillBytes, fillRandom } from "../../kernels/fill.ts";
 import type { DecoderSpec, HostLinear, HostNorm, HostWeights } from "./spec.ts";
 import { linearShapes, type ProjectionName, PROJECTIONS } from "./spec.ts";
+import { scaleColumns } from "../../kernels/scale_columns.ts";
 
 /** Weight layouts a decoder can need. */
 export type Layout = "row" | "transposed";
@@ -66,8 +67,45 @@ export interface GpuWeights {
   head: GpuLinear;
   /** Whether the weights are random (speed only). */
   synthetic: boolean;
+  /**
+   * Whether {@linkcode foldNormsIntoRows} has folded the RMSNorm weights into the row-major
+   * weights of q/k/v, up/gate and the head (decoders then normalise those inputs without it).
+   */
+  normsFolded?: boolean;
   /** Frees every buffer. */
   destroy(): void;
+}
+
+/**
+ * Folds each RMSNorm's weight into the columns of the row-major weights that read the norm's
+ * output (q/k/v ← norm1, up/gate ← norm2, head ← final norm), once, so that the dense GEMVs can
+ * normalise their input themselves (`kernels/gemv.ts` normIn). The transposed copies, which the
+ * input-sparse GEMVs read after a separate norm, stay as they are.
+ *
+ * @param device The device.
+ * @param weights Weights with row-major q/k/v, up/gate and head, of an RMSNorm model.
+ * @throws {Error} When the model is not RMSNorm or a row-major weight is missing.
+ */
+export async function foldNormsIntoRows(device: GPUDevice, weights: GpuWeights): Promise<void> {
+  if (weights.normsFolded) return;
+  const spec = weights.spec;
+  if (spec.norm !== "rms") throw new Error(`${spec.id}: only RMSNorm weights fold into the GEMVs`);
+  const fold = async (label: string, lin: GpuLinear, norm: GpuNorm) => {
+    if (!lin.row) throw new Error(`${spec.id} ${label}: folding needs the row-major weight`);
+    await scaleColumns(device, lin.row, {
+      label: `${spec.id} ${label}`,
+      rows: lin.n,
+      cols: lin.k,
+      dtype: lin.dtype,
+      scale: norm.w,
+    });
+  };
+  for (const [l, w] of weights.layers.entries()) {
+    await fold(`L${l} qkv`, w.qkv, w.norm1);
+    await fold(`L${l} up`, w.up, w.norm2);
+  }
+  await fold("head", weights.head, weights.finalNorm);
+  weights.normsFolded = true;
 }
 
 function transposeHost(m: Float32Array, rows: number, cols: number): Float32Array {
