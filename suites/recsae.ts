@@ -331,7 +331,9 @@ class Study {
         (async () => {
           const c = await this.decoderCase(ctx);
           ctx.progress(`recsae: decoder dense vs sparse on ${target}`);
-          if (target === "wgsl") return await timeWgslDecoder(c, { rounds: ctx.quick ? 5 : 11 });
+          const rounds = ctx.quick ? 5 : 11;
+          if (target === "wgsl") return await timeWgslDecoder(c, { rounds });
+          if (target === "wgsl-list") return await timeWgslDecoder(c, { rounds, input: "list" });
           return await timeOrtDecoder(target, c, policyFor(target, ctx.quick));
         })(),
       );
@@ -346,6 +348,11 @@ class Study {
   ): Promise<Partial<CellResult>> {
     const t = await this.timing(target, ctx);
     if (typeof t === "string") return { status: "skipped", error: t };
+    if (t.denseMs.length === 0) {
+      throw new Error(
+        `decoder on ${target}: no round gave positive samples; rerun on a quieter machine`,
+      );
+    }
     const s = decoderSpeedup(t);
     const own = sparse ? s.sparse : s.dense;
     const active = (await this.decoderCase(ctx)).z.filter((v) => v !== 0).length;
@@ -377,6 +384,7 @@ class Study {
         timing: t.source,
         rel_error: r6(sparse ? t.errors.sparse : t.errors.dense),
         ideal_speedup: r4(LATENTS / active),
+        ...(t.droppedRounds ? { dropped_rounds: t.droppedRounds } : {}),
       },
     };
   }
@@ -495,6 +503,15 @@ export default defineSuite({
         `decoder sparse ${t}`,
         (c) => study.decoderCell(t, true, c),
       );
+      if (t === "wgsl") {
+        add(
+          "decoder/wgsl/sparse-list",
+          t,
+          "decoder-input-sparse-list",
+          "decoder sparse wgsl (active list)",
+          (c) => study.decoderCell("wgsl-list", true, c),
+        );
+      }
     }
     return Promise.resolve(cells);
   },

@@ -9,7 +9,8 @@
  * - wgsl: the project's dense GEMV (its fastest launch shape from a short screening, like the
  *   kernels suite's) against the active-list input-sparse GEMV (`createActiveSparseGemv`, the
  *   kernel compacting z > 0 itself, one dispatch), both validated against their CPU references
- *   on this z before any timing; timed as {@linkcode DECODES_PER_REP} decodes per repetition
+ *   on this z before any timing (and, as a second row, the same kernel reading the active list as
+ *   the SAE's top-k leaves it, with no compaction); timed as {@linkcode DECODES_PER_REP} decodes per repetition
  *   (per-decode figures are the repetition's time divided by that count).
  *
  * @module
@@ -27,7 +28,12 @@ import { createDispatchSampler, timeDispatches } from "../kernels/gpu_timing.ts"
 import { createGemv, gemvCpu } from "../kernels/gemv.ts";
 import { GEMV_SWEEP, GEMV_SWEEP_CPU, gemvTuningLabel } from "../kernels/tuning.ts";
 import { activeSparseTuning, activeSparseTuningLabel } from "../kernels/tuning.ts";
-import { createActiveSparseGemv, sparseGemvCpu, transpose } from "../kernels/sparse_gemv.ts";
+import {
+  type ActiveInput,
+  createActiveSparseGemv,
+  sparseGemvCpu,
+  transpose,
+} from "../kernels/sparse_gemv.ts";
 import { relativeError } from "../kernels/relative_error.ts";
 
 /** Decoder GEMVs in one timed repetition on the WGSL target. */
@@ -55,6 +61,8 @@ export interface DecoderTiming {
   sparseMs: number[];
   /** How the samples were taken. */
   source: string;
+  /** Rounds left out because a sample was not positive (wall-slope samples under load). */
+  droppedRounds?: number;
   /** The kernels or graphs used, in words. */
   forms: { dense: string; sparse: string };
   /** Relative error of each form against the CPU reference. */
@@ -203,7 +211,7 @@ export async function timeOrtDecoder(
  */
 export async function timeWgslDecoder(
   c: DecoderCase,
-  options: { rounds: number },
+  options: { rounds: number; input?: "threshold" | "list" },
 ): Promise<DecoderTiming> {
   const { device, facts } = await acquireGpu();
   const want = decoderCpu(c);
@@ -246,14 +254,28 @@ export async function timeWgslDecoder(
     precision: "f32",
     density: active / c.latents,
   });
-  const zBuf = storageBuffer(device, "sae decoder z", c.z);
+  // The threshold form compacts z > 0 in the kernel; the list form reads the active list as the
+  // SAE's top-k leaves it (indices and values), so nothing scans the 2,048 inputs.
+  const list = activeList(c.z);
+  const input: ActiveInput = options.input === "list"
+    ? {
+      kind: "list",
+      idx: storageBuffer(device, "sae decoder idx", list.idx),
+      vals: storageBuffer(device, "sae decoder vals", list.vals),
+      count: storageBuffer(device, "sae decoder count", Uint32Array.of(list.idx.length)),
+    }
+    : {
+      kind: "threshold",
+      x: storageBuffer(device, "sae decoder z", c.z),
+      rule: { kind: "value", threshold: 0 },
+    };
   const sparse = await createActiveSparseGemv(device, {
     label: "sae decoder sparse",
     k: c.latents,
     n: c.width,
     weightT: c.decT,
     bias: c.bias,
-    input: { kind: "threshold", x: zBuf, rule: { kind: "value", threshold: 0 } },
+    input,
     tuning,
   });
   await runOnce(device, sparse.dispatches);
@@ -285,13 +307,19 @@ export async function timeWgslDecoder(
       (s === dS ? denseMs : sparseMs).push(got.ms / DECODES_PER_REP);
     }
   }
+  // A wall-slope sample of 0 (the larger batch no slower than the smaller, under load) measures
+  // nothing: its round is left out, and counted.
+  const kept = denseMs.map((d, i) => d > 0 && sparseMs[i]! > 0);
   return {
-    denseMs,
-    sparseMs,
+    denseMs: denseMs.filter((_, i) => kept[i]),
+    sparseMs: sparseMs.filter((_, i) => kept[i]),
+    droppedRounds: kept.filter((k) => !k).length,
     source,
     forms: {
       dense: `gemv ${dense!.label}`,
-      sparse: `input-sparse ${activeSparseTuningLabel(sparse.tuning)}`,
+      sparse: `input-sparse${options.input === "list" ? " (list)" : ""} ${
+        activeSparseTuningLabel(sparse.tuning)
+      }`,
     },
     errors: { dense: dense!.err, sparse: sparseErr },
   };

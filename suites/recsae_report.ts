@@ -95,7 +95,9 @@ function findings(cells: readonly CellResult[]): Finding[] {
         }.`,
     });
   }
-  for (const c of sc.filter((c) => c.method === "decoder-input-sparse" && c.speedup !== null)) {
+  for (
+    const c of sc.filter((c) => c.method.startsWith("decoder-input-sparse") && c.speedup !== null)
+  ) {
     out.push({
       text:
         `${suite} on ${c.target} (${c.device}): the SAE decoder as an input-sparse GEMV (${c.extra.active_inputs} of 2048 inputs, ${
@@ -169,13 +171,13 @@ function sections(cells: readonly CellResult[]): ReportSection[] {
 function charts(cells: readonly CellResult[]): ChartSpec[] {
   const sc = completed(cells);
   const suite = sc[0]?.suite ?? "recsae";
-  const dec = sc.filter((c) => c.method === "decoder-input-sparse" && c.speedup !== null);
+  const dec = sc.filter((c) => c.method.startsWith("decoder-input-sparse") && c.speedup !== null);
   if (dec.length === 0) return [];
   return [{
     id: `${suite}-decoder-speedup`,
     title: `${suite}: SAE decoder, input-sparse over dense, per target (95 % interval)`,
     kind: "bar",
-    labels: dec.map((c) => c.target),
+    labels: dec.map((c) => c.method.endsWith("-list") ? `${c.target} (active list)` : c.target),
     datasets: [{
       label: "speedup",
       data: dec.map((c) => c.speedup),
