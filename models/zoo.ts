@@ -111,6 +111,32 @@ export const ZOO: readonly ZooModel[] = [
     metric: "bpc",
     evalSamples: 1236,
   },
+  ...["", "-turbo-vbi", "-magnitude", "-structured", "-group-lasso"].map((m) => ({
+    id: `lenet5-fmnist${m}`,
+    file: `models/lenet5-fmnist${m}.onnx${m ? ".gz" : ""}`,
+    dataset: "fashion-mnist" as const,
+    task: {
+      kind: "image-classification" as const,
+      input: "input",
+      inputShape: [1, 28, 28],
+      output: "logits",
+    },
+    metric: "accuracy" as const,
+    evalSamples: 10000,
+  })),
+  ...["-turbo-vbi", "-magnitude", "-structured", "-group-lasso"].map((m) => ({
+    id: `mlp-relu-mnist${m}`,
+    file: `models/mlp-relu-mnist${m}.onnx.gz`,
+    dataset: "mnist" as const,
+    task: {
+      kind: "image-classification" as const,
+      input: "input",
+      inputShape: [784],
+      output: "logits",
+    },
+    metric: "accuracy" as const,
+    evalSamples: 2000,
+  })),
 ];
 
 /**
@@ -131,7 +157,15 @@ export const SUITE_MEASURED: readonly { id: string; path: string; sha256: string
 export async function measureZooModel(
   model: ZooModel,
 ): Promise<{ metric: number; samples: number; sha256: string; bytes: number }> {
-  const bytes = await Deno.readFile(`${REPO_ROOT}${model.file}`);
+  const raw = await Deno.readFile(`${REPO_ROOT}${model.file}`);
+  // Compressed models whose matrices are mostly zeros are stored gzipped (`.onnx.gz`).
+  const bytes = model.file.endsWith(".gz")
+    ? new Uint8Array(
+      await new Response(
+        new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip")),
+      ).arrayBuffer(),
+    )
+    : raw;
   const dataset = await loadDataset(model.dataset);
   const backend = await createBackend("ort-wasm");
   const feeds = model.task.kind === "char-lm"
@@ -158,8 +192,8 @@ export async function measureZooModel(
     return {
       metric: ev.metric,
       samples: ev.samples,
-      sha256: await sha256Hex(bytes),
-      bytes: bytes.length,
+      sha256: await sha256Hex(raw),
+      bytes: raw.length,
     };
   } finally {
     await loaded.release();

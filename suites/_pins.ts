@@ -78,6 +78,26 @@ export const MODELS = {
     path: "models/mlp-relu-mnist-group-lasso.onnx.gz",
     sha256: "b529b3e7f2e08e8a589de44550363d7814cc8f26e2afa84c3aba21295442b37c",
   },
+  lenet5FmnistTurboVbi: {
+    id: "lenet5-fmnist-turbo-vbi",
+    path: "models/lenet5-fmnist-turbo-vbi.onnx.gz",
+    sha256: "2a1ec90f5e5162bada1ec2c0d0009466f4b5d7ccc20808b8c202775a6b91be26",
+  },
+  lenet5FmnistMagnitude: {
+    id: "lenet5-fmnist-magnitude",
+    path: "models/lenet5-fmnist-magnitude.onnx.gz",
+    sha256: "ecc406fadaba5397e2fa972352517f185a1455a677ea80cfdc42c9ed623be261",
+  },
+  lenet5FmnistStructured: {
+    id: "lenet5-fmnist-structured",
+    path: "models/lenet5-fmnist-structured.onnx.gz",
+    sha256: "0d5baa0c1fa5f14804cb251ace2a878adff668a22d8b42026150103ed7e346c1",
+  },
+  lenet5FmnistGroupLasso: {
+    id: "lenet5-fmnist-group-lasso",
+    path: "models/lenet5-fmnist-group-lasso.onnx.gz",
+    sha256: "aa145c67d5b591e1697145c3e48c9a16702abae8336ca752e2fc323a3a87d69c",
+  },
 } as const satisfies Record<string, ModelPin>;
 
 /** Content hashes of the decoded datasets (see datasets/). */

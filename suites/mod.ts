@@ -21,6 +21,7 @@ import {
 } from "./activation_sparsity.ts";
 import ocrRec from "./ocr_rec.ts";
 import ocrDet from "./ocr_det.ts";
+import turboVbi from "./turbo_vbi.ts";
 import recsae from "./recsae.ts";
 import { sparkDecode, sparkK25, sparkK8, sparkTwin } from "./spark.ts";
 import { USER_SUITES } from "./user/mod.ts";
@@ -53,6 +54,7 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: decode, file: "suites/decode.ts" },
   { suite: ocrRec, file: "suites/ocr_rec.ts" },
   { suite: ocrDet, file: "suites/ocr_det.ts" },
+  { suite: turboVbi, file: "suites/turbo_vbi.ts" },
   { suite: recsae, file: "suites/recsae.ts" },
   { suite: sparkTwin, file: "suites/spark.ts" },
   { suite: sparkK8, file: "suites/spark.ts" },

@@ -16,6 +16,7 @@ import { ocrReport } from "./ocr_report.ts";
 import { pruningReport } from "./pruning_report.ts";
 import { recsaeReport } from "./recsae_report.ts";
 import { sdrReport } from "./sdr_report.ts";
+import { turboVbiReport } from "./turbo_vbi_report.ts";
 import { sparkReport } from "./spark_report.ts";
 
 /** Every study report, in the order their sections appear. */
@@ -31,5 +32,6 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   decodeReport,
   sparkReport,
   recsaeReport,
+  turboVbiReport,
   deadNeuronReport,
 ];
