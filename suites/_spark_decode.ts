@@ -13,8 +13,9 @@
  * Weights and inputs are seeded random at the model's shape (time depends on the shape and the
  * number of neurons kept, which is recorded, not on the trained values); thresholds are set on
  * the cell's own input so each keeps the target fraction. Every pipeline is checked against its
- * CPU reference before it is timed; speedups are against the dense FFN of the same shape timed
- * in the same run, with a bootstrap interval over the samples.
+ * CPU reference before it is timed; each of its samples is taken right after one of the dense
+ * FFN of the same shape, and the speedup is the ratio of the paired medians with a paired
+ * bootstrap interval (empty wall-slope samples are left out and counted).
  *
  * @module
  */
@@ -22,7 +23,7 @@
 import { acquireGpu } from "../kernels/gpu_device.ts";
 import { createGated, gatedCpu, type GatedFfn } from "../kernels/ffn.ts";
 import { gemvCpu } from "../kernels/gemv.ts";
-import { timeDispatches } from "../kernels/gpu_timing.ts";
+import { createDispatchSampler } from "../kernels/gpu_timing.ts";
 import { type Dispatch, runOnce } from "../kernels/host.ts";
 import {
   createPredictedFfn,
@@ -83,7 +84,15 @@ interface Built {
 /** One run of the suite: weights per shape and the dense times. */
 export class SparkDecodeRun {
   #weights: { id: string; gate: Float32Array; up: Float32Array; down: Float32Array } | undefined;
-  readonly #dense = new Map<string, number[]>();
+  #dense: { id: string; built: Built } | undefined;
+
+  /** The dense FFN of a shape, built once and checked by its own cell. */
+  async #denseOf(shape: FfnShape): Promise<Built> {
+    if (this.#dense?.id !== shape.id) {
+      this.#dense = { id: shape.id, built: await this.#build(shape, "dense", 1) };
+    }
+    return this.#dense.built;
+  }
 
   #of(shape: FfnShape) {
     if (this.#weights?.id !== shape.id) {
@@ -236,19 +245,37 @@ export class SparkDecodeRun {
         `${cell.method} at ${shape.id} differs from its CPU reference by ${err}; fix the kernel before timing it`,
       );
     }
-    const time = await timeDispatches(device, [built.dispatches], {
-      samples: cell.quick ? 5 : 9,
-      timestamps: true,
-    });
-    const s = summarize(time.samplesMs);
-    const denseKey = shape.id;
-    if (cell.method === "dense") this.#dense.set(denseKey, time.samplesMs);
-    const dense = this.#dense.get(denseKey) ??
-      cell.finished?.find((c) => c.key.endsWith(`|${shape.id}/dense`) && c.status === "completed")
-        ?.samples_ms;
-    const ci = dense && dense.length > 0
-      ? bootstrapRatioCi(dense, time.samplesMs, { paired: false })
+    // Each sample of the method is taken right after one of the dense FFN of the same shape,
+    // so the ratio pairs samples that shared the machine's load (cells run minutes apart).
+    const dense = cell.method === "dense" ? undefined : await this.#denseOf(shape);
+    const own = await createDispatchSampler(device, [built.dispatches], { timestamps: true });
+    const base = dense
+      ? await createDispatchSampler(device, [dense.dispatches], { timestamps: true })
       : undefined;
+    const mine: number[] = [];
+    const theirs: number[] = [];
+    let dropped = 0;
+    let source = "";
+    for (let i = 0; i < (cell.quick ? 5 : 9); i++) {
+      const b = base ? await base.sample() : undefined;
+      const m = await own.sample();
+      source = m.source;
+      // A wall-slope sample of zero is a batch the ~10 ms sleep swallowed: no measurement.
+      if (!(m.ms > 0) || (b && !(b.ms > 0))) {
+        dropped++;
+        continue;
+      }
+      mine.push(m.ms);
+      if (b) theirs.push(b.ms);
+    }
+    if (mine.length === 0) {
+      throw new Error(`${cell.method} at ${shape.id}: every timing sample was empty; rerun it`);
+    }
+    const s = summarize(mine);
+    const ci = theirs.length > 0
+      ? bootstrapRatioCi(theirs, mine, { paired: true })
+      : { estimate: 1, low: null, high: null };
+    const time = { ms: s.medianMs, samplesMs: [...mine].sort((a, b) => a - b), source };
     return {
       model: `ffn-${shape.id}`,
       sparsity_target: cell.method === "dense" ? null : 1 - cell.keep,
@@ -263,16 +290,19 @@ export class SparkDecodeRun {
       runs: s.count,
       outliers: s.outliers,
       samples_ms: time.samplesMs,
-      ...(dense ? { dense_samples_ms: dense } : {}),
-      speedup: ci?.estimate ?? null,
-      speedup_ci_low: ci?.low ?? null,
-      speedup_ci_high: ci?.high ?? null,
+      dense_samples_ms: theirs,
+      ...(theirs.length > 0 ? { dense_paired_median_ms: summarize(theirs).medianMs } : {}),
+      time_basis: dense ? "interleaved" : "alone",
+      speedup: ci.estimate,
+      speedup_ci_low: ci.low,
+      speedup_ci_high: ci.high,
       extra: {
         shape: `d=${shape.d},h=${shape.h},r=${shape.r},p=${shape.p}`,
         kept_neurons: built.kept,
         dispatches: built.dispatches.length,
         timing: time.source,
         relative_error: Number(err.toExponential(2)),
+        empty_samples: dropped,
       },
     };
   }
