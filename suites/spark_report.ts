@@ -134,7 +134,7 @@ function findings(cells: readonly CellResult[], run: RunData): Finding[] {
           beyond.length
             ? `; ${
               beyond.join(", ")
-            } beat their FLOP ratio, so the dense baseline ran slow there (a software adapter on shared cores): re-measure on a quiet machine or the H200`
+            } beat their FLOP ratio (the dense FFN's GEMVs and the gathered kernels do not run at one efficiency on this adapter; a software adapter on shared cores is noisy: re-measure on a quiet machine or the H200)`
             : ""
         }.`,
       });
