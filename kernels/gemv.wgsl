@@ -38,9 +38,12 @@ var<workgroup> partial: array<vec4<f32>, 512>;
 var<workgroup> partial_ss: array<f32, 512>;
 
 // One vec4 step at column c (in vec4 units) for the thread's rows, whose starts are in b.
-fn step(c: u32, b: vec4<u32>, ss: ptr<function, f32>) -> vec4<f32> {
+// With NORM_IN, `sums` says whether this thread accumulates x² into ss: every thread row reads
+// all of x, so one row of threads suffices (the f16 GEMV is issue-bound enough on the H200 that
+// an extra dot in every thread's step cost it ~20 %).
+fn step(c: u32, b: vec4<u32>, ss: ptr<function, f32>, sums: bool) -> vec4<f32> {
   let xv = x[c];
-  if (NORM_IN) { *ss += dot(xv, xv); }
+  if (NORM_IN && sums) { *ss += dot(xv, xv); }
   var r = vec4<f32>(dot(wload(b.x + c), xv), 0.0, 0.0, 0.0);
   if (RPT >= 2u) { r.y = dot(wload(b.y + c), xv); }
   if (RPT >= 4u) {
@@ -90,21 +93,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var a2 = vec4<f32>(0.0);
   var a3 = vec4<f32>(0.0);
   var ss = 0.0;
+  // One thread per row sums its own x²; otherwise the first thread row sums for the workgroup.
+  let sums = TX == 1u || l.y == 0u;
   // i runs over [0, cols4); the column read is i + shift, wrapped.
   var i = l.x;
   if (UNROLL >= 4u) {
     for (; i + 3u * TX < cols4; i += 4u * TX) {
-      a0 += step(wrap(i, shift, cols4), b, &ss);
-      a1 += step(wrap(i + TX, shift, cols4), b, &ss);
-      a2 += step(wrap(i + 2u * TX, shift, cols4), b, &ss);
-      a3 += step(wrap(i + 3u * TX, shift, cols4), b, &ss);
+      a0 += step(wrap(i, shift, cols4), b, &ss, sums);
+      a1 += step(wrap(i + TX, shift, cols4), b, &ss, sums);
+      a2 += step(wrap(i + 2u * TX, shift, cols4), b, &ss, sums);
+      a3 += step(wrap(i + 3u * TX, shift, cols4), b, &ss, sums);
     }
   }
   for (; i + TX < cols4; i += 2u * TX) {
-    a0 += step(wrap(i, shift, cols4), b, &ss);
-    a1 += step(wrap(i + TX, shift, cols4), b, &ss);
+    a0 += step(wrap(i, shift, cols4), b, &ss, sums);
+    a1 += step(wrap(i + TX, shift, cols4), b, &ss, sums);
   }
-  if (i < cols4) { a0 += step(wrap(i, shift, cols4), b, &ss); }
+  if (i < cols4) { a0 += step(wrap(i, shift, cols4), b, &ss, sums); }
   let sum = (a0 + a1) + (a2 + a3);
   if (TX == 1u) {
     // One thread per row (best on CPU adapters such as llvmpipe): no workgroup reduction.
@@ -118,11 +123,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var stride = TX / 2u; stride > 0u; stride /= 2u) {
     if (l.x < stride) {
       partial[slot] += partial[slot + stride];
-      if (NORM_IN) { partial_ss[slot] += partial_ss[slot + stride]; }
+      if (NORM_IN && sums) { partial_ss[slot] += partial_ss[slot + stride]; }
     }
     workgroupBarrier();
   }
-  if (l.x == 0u) { write_rows(row0, partial[slot], partial_ss[slot]); }
+  // partial_ss[0]: the first thread row's total, Σ x² over all of x.
+  if (l.x == 0u) { write_rows(row0, partial[slot], partial_ss[0]); }
 }
 
 fn wrap(i: u32, shift: u32, cols4: u32) -> u32 {
