@@ -186,7 +186,9 @@ export async function startServer(
         const dir = await RunDir.createNew(options.out);
         try {
           for (const c of run.cells) await dir.record(c);
-          const files = browserRunFiles(run, { runId: dir.id, environment, suiteRecords: records });
+          // The records of the suites the page ran, not of every suite it could have.
+          const suiteRecords = records.filter((r) => run.suites.includes(String(r.id)));
+          const files = browserRunFiles(run, { runId: dir.id, environment, suiteRecords });
           for (const name of ["results.csv", "results.json", "run.json"]) {
             await dir.writeAtomic(name, files[name]!);
           }
