@@ -25,7 +25,7 @@ def build_parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=".cache/export/mnist")
     p.add_argument("--out", default="models/dit-mnist.onnx")
-    p.add_argument("--steps", type=int, default=3000, help="optimizer steps (batch 128)")
+    p.add_argument("--steps", type=int, default=1800, help="optimizer steps (batch 128)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     return p

@@ -33,6 +33,11 @@ export const MODELS = {
     path: "models/lm-char-decode.onnx",
     sha256: "e6985264049dae992f0dbe9f49998f76134a29835488bbb7440686c35065fed3",
   },
+  ditMnist: {
+    id: "dit-mnist",
+    path: "models/dit-mnist.onnx",
+    sha256: "1450e4c2334a68a9375ed668eac2bad526ccd71cff73e754ea30f16db9ebb2b0",
+  },
   lmCharSwiglu: {
     id: "lm-char-swiglu",
     path: "models/lm-char-swiglu.onnx",
