@@ -12,6 +12,7 @@ import { coreMatchingReport } from "./corematching_report.ts";
 import { decodeReport } from "./decode_report.ts";
 import { kernelsReport } from "./kernels_report.ts";
 import { lazyNeuronReport } from "./lazy_neuron_report.ts";
+import { obsDiffReport } from "./obs_diff_report.ts";
 import { ocrReport } from "./ocr_report.ts";
 import { pruningReport } from "./pruning_report.ts";
 import { recsaeReport } from "./recsae_report.ts";
@@ -31,6 +32,7 @@ export const STUDY_REPORTS: readonly StudyReport[] = [
   ocrReport,
   decodeReport,
   sparkReport,
+  obsDiffReport,
   recsaeReport,
   turboVbiReport,
   deadNeuronReport,
