@@ -29,6 +29,8 @@ function settingOf(c: CellResult): string {
   const s = c.sparsity_target ?? 0;
   if (g === "none") return "dense";
   if (g === "2:4") return "2:4";
+  // A series label (the reporter clears the sparsity): the granularity alone.
+  if (c.sparsity_target === null) return g;
   const pct = `${Math.round(100 * s)} %`;
   return g === "unstructured" ? `unstructured ${pct}` : `${g} ${pct}`;
 }
