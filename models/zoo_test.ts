@@ -42,12 +42,15 @@ Deno.test("every model card's sha256 matches its file and the suites' pins", asy
   }
 });
 
-Deno.test("the zoo fits in 30 MB", async () => {
+// A budget for the repository, not a property of the models: the three Spark LMs (19 MB) took the
+// zoo past the earlier 30 MB. Device runs leave the models a suite does not need out of the copy
+// (tools/device_slim.sh), so the 64 MiB device transfer does not bound this.
+Deno.test("the zoo's top-level models fit in 60 MB", async () => {
   let total = 0;
   for await (const e of Deno.readDir(`${REPO_ROOT}models`)) {
     if (e.name.endsWith(".onnx")) total += (await Deno.stat(`${REPO_ROOT}models/${e.name}`)).size;
   }
-  assert.ok(total <= 30e6, `${total} bytes`);
+  assert.ok(total <= 60e6, `${total} bytes`);
 });
 
 Deno.test("the dense metric recomputed on ORT wasm equals each card's figure", async () => {
