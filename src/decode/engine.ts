@@ -14,6 +14,11 @@
  * by the kernel that reads the output next (rope_cache, add_norm, glu), so sparsity adds no
  * reduce dispatch. {@linkcode projection} is the one place that chooses the GEMV kernel.
  *
+ * On GPUs a dense plan over an RMSNorm model runs no norm dispatch at all
+ * ({@linkcode DecoderOptions.fuseNorms}): the norm weights are folded into the row-major weights
+ * once, the GEMVs that read a norm scale their dots by 1/rms of the stream, and o and down add into
+ * the stream (LLaMA-7B: 259 dispatches per token instead of 324).
+ *
  * @module
  */
 
