@@ -1,13 +1,14 @@
 /**
  * The report of one run: findings first, then the generic charts and each study's, the papers'
- * claims beside this run's measurements, each study's sections, the environment with its pins and
- * every cell. It reads only what the run folder holds.
+ * claims beside this run's measurements, each study's sections, for a browser run the browser and
+ * its substitutions, the environment with its pins and every cell. It reads only what the run folder holds.
  *
  * @module
  */
 
 import { writeFileAtomic } from "../../lib/atomic_write.ts";
 import { REPO_ROOT } from "../../lib/repo_root.ts";
+import { browserFindings, browserSections } from "./browser_section.ts";
 import { chartsFor, DENSE } from "./charts.ts";
 import { runFindings, runStatus, speedupText } from "./findings.ts";
 import { variantLabel } from "./labels.ts";
@@ -161,12 +162,14 @@ export async function renderRunReport(
     intro: html`<p>${run.cells.length} cells (${counts}); status ${
       runStatus(run, options.published)
     }. Speedups are dense time / variant time on the same target from interleaved runs; ORT runs masked graphs with dense matmuls, the wgsl target skips inactive weight rows.</p>`,
-    findings: runFindings(run, options),
+    // The browser banner stays out of runFindings, which also gives the index its headlines.
+    findings: [...browserFindings(run.run), ...runFindings(run, options)],
     charts: chartsFor(run.cells, { studies }),
     sections: [
       ...summarySections(run, studies),
       ...claimSections(run, studies),
       ...studySections(run, studies),
+      ...browserSections(run.run),
       { title: "Environment and pins", body: environmentTable(run.run) },
       { title: "All cells", body: cellTable(run.cells) },
     ],
