@@ -27,6 +27,9 @@ import { defineMethod } from "./_method_spec.ts";
 import { symmetricEigen } from "./_sym_eigen.ts";
 import { readWeight } from "./_weights.ts";
 
+/** The rank R-Sparse takes by default, as a fraction of each weight's smaller dimension. */
+export const DEFAULT_RANK_FRACTION = 0.125;
+
 /** A rank-r factorisation W ≈ A·B of an [in, out] weight. */
 export interface LowRank {
   /** Rank. */
@@ -161,7 +164,7 @@ export const rSparseMethod = defineMethod({
       kind: "number",
       min: 0,
       max: 1,
-      default: 0.125,
+      default: DEFAULT_RANK_FRACTION,
       doc: "rank r as a fraction of min(in, out) of each weight (0: no low-rank path)",
     },
   },

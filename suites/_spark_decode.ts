@@ -8,7 +8,13 @@
  *   top-k → the same gathered path;
  * - `stat-topk` (post-hoc): the full gate GEMV → statistical top-k → gathered up → sparse down;
  * - `cats`: the full gate GEMV → |act(g)| threshold → gathered up → sparse down;
- * - `teal`: input-sparse GEMVs of gate, up (|x| threshold) and down (|h| threshold).
+ * - `teal`: input-sparse GEMVs of gate, up (|x| threshold) and down (|h| threshold);
+ * - `r-sparse`: per linear, an input-sparse GEMV over the channels with |x_j|·‖W[:, j]‖ above
+ *   the threshold plus the rank-r GEMV pair x·A → ·B added into it (`kernels/r_sparse_ffn.ts`),
+ *   r the method's default fraction of each weight's smaller dimension (rounded down to a
+ *   multiple of 4); A and B are seeded random like the other predictors' weights (the time
+ *   depends on r, not on the factors' values; the `spark` suite measures the method's quality
+ *   with its true factors).
  *
  * Weights and inputs are seeded random at the model's shape (time depends on the shape and the
  * number of neurons kept, which is recorded, not on the trained values); thresholds are set on
@@ -32,7 +38,15 @@ import {
 } from "../kernels/predicted_ffn.ts";
 import { relativeError } from "../kernels/relative_error.ts";
 import { activateCpu } from "../kernels/activation.ts";
+import {
+  channelScoresCpu,
+  createRSparseFfn,
+  type RSparseFfn,
+  rSparseFfnCpu,
+  type RSparseLinear,
+} from "../kernels/r_sparse_ffn.ts";
 import { defaultTuning } from "../kernels/tuning.ts";
+import { DEFAULT_RANK_FRACTION } from "../methods/r_sparse.ts";
 import { createRng } from "../lib/prng.ts";
 import type { CellResult } from "../src/result.ts";
 import { bootstrapRatioCi, normalQuantile, summarize } from "../src/stats.ts";
@@ -53,7 +67,14 @@ export interface FfnShape {
 }
 
 /** The methods a decode cell can run. */
-export type DecodeMethod = "dense" | "spark" | "deja-vu" | "stat-topk" | "cats" | "teal";
+export type DecodeMethod =
+  | "dense"
+  | "spark"
+  | "deja-vu"
+  | "stat-topk"
+  | "cats"
+  | "teal"
+  | "r-sparse";
 
 function random(n: number, seed: number, scale = 1): Float32Array {
   const rng = createRng(seed);
@@ -63,12 +84,14 @@ function random(n: number, seed: number, scale = 1): Float32Array {
 }
 
 /**
- * A threshold keeping the entries of |v| above the q-quantile: midway between two neighbouring
- * sorted values, so no entry sits on it and the kernel's float32 sums cannot flip one across.
+ * A threshold keeping the round((1 − q)·n) largest entries of |v|: midway between two
+ * neighbouring sorted values, so no entry sits on it and the kernel's float32 sums cannot flip
+ * one across.
  */
 function quantileAbs(v: Float32Array, q: number): number {
   const a = Float32Array.from(v, Math.abs).sort();
-  const i = Math.min(a.length - 2, Math.floor(q * a.length));
+  const kept = Math.round((1 - q) * a.length);
+  const i = Math.max(0, Math.min(a.length - 2, a.length - kept - 1));
   return (a[i]! + a[i + 1]!) / 2;
 }
 
@@ -79,6 +102,17 @@ interface Built {
   want: Float32Array;
   kept: number;
   flops: number;
+  /** Method-specific figures for the cell's `extra`. */
+  extra?: Record<string, number | string>;
+}
+
+/**
+ * R-Sparse's rank for an [in, out] weight: the method's default fraction of the smaller
+ * dimension, rounded down to a multiple of 4 (the low-rank GEMVs read vec4s), at least 4.
+ */
+function rSparseRank(inFeatures: number, outFeatures: number): number {
+  const r = Math.floor(DEFAULT_RANK_FRACTION * Math.min(inFeatures, outFeatures));
+  return Math.max(4, 4 * Math.floor(r / 4));
 }
 
 /** One run of the suite: weights per shape and the dense times. */
@@ -170,6 +204,7 @@ export class SparkDecodeRun {
         flops: 6 * d * h,
       };
     }
+    if (method === "r-sparse") return await this.#rSparse(shape, x, keep);
     const g = gemvCpu(w.gate, x, { rows: h, cols: d });
     if (method === "teal") {
       const tx = quantileAbs(x, 1 - keep);
@@ -221,6 +256,61 @@ export class SparkDecodeRun {
       want: gatedCpu(f, x),
       kept,
       flops: 2 * (d * h + 2 * kept * d) + (method === "stat-topk" ? 5 : 2) * h,
+    };
+  }
+
+  /**
+   * R-Sparse's plan, each linear's threshold set on the cell's own input (the down's on the
+   * hidden vector the approximated gate and up give, as the method calibrates in graph order).
+   */
+  async #rSparse(shape: FfnShape, x: Float32Array, keep: number): Promise<Built> {
+    const { device, facts } = await acquireGpu();
+    const { d, h } = shape;
+    const w = this.#of(shape);
+    const linear = (weight: Float32Array, rows: number, cols: number, seed: number) => {
+      const rank = rSparseRank(cols, rows);
+      return {
+        weight,
+        rank,
+        a: random(cols * rank, seed, 1 / Math.sqrt(cols)),
+        b: random(rank * rows, seed + 1, 1 / Math.sqrt(rank)),
+        threshold: 0,
+      } satisfies RSparseLinear;
+    };
+    const f: RSparseFfn = {
+      d,
+      h,
+      act: "silu",
+      gate: linear(w.gate, h, d, 7),
+      up: linear(w.up, h, d, 9),
+      down: linear(w.down, d, h, 11),
+    };
+    f.gate.threshold = quantileAbs(channelScoresCpu(w.gate, x, { rows: h, cols: d }), 1 - keep);
+    f.up.threshold = quantileAbs(channelScoresCpu(w.up, x, { rows: h, cols: d }), 1 - keep);
+    const hidden = rSparseFfnCpu(f, x).hidden;
+    f.down.threshold = quantileAbs(
+      channelScoresCpu(w.down, hidden, { rows: d, cols: h }),
+      1 - keep,
+    );
+    const ref = rSparseFfnCpu(f, x);
+    const pipe = await createRSparseFfn(device, "spark-decode r-sparse", f, defaultTuning(facts));
+    pipe.writeInput(x);
+    const [keptGate, keptUp, keptDown] = ref.kept;
+    // Per linear: the exact part over its kept channels, x·A (rank r over every input), z·B,
+    // the add into the exact part's output, and 3 FLOPs per input to select (|x|, scale, test).
+    const lowRank = (l: RSparseLinear, rows: number, cols: number) =>
+      2 * l.rank * (cols + rows) + rows + 3 * cols;
+    return {
+      dispatches: pipe.dispatches,
+      read: () => pipe.read(),
+      want: ref.y,
+      kept: keptDown,
+      flops: 2 * ((keptGate + keptUp) * h + keptDown * d) + lowRank(f.gate, h, d) +
+        lowRank(f.up, h, d) + lowRank(f.down, d, h),
+      extra: {
+        ranks: `${f.gate.rank},${f.up.rank},${f.down.rank}`,
+        kept_inputs: `${keptGate},${keptUp},${keptDown}`,
+      },
     };
   }
 
@@ -303,6 +393,7 @@ export class SparkDecodeRun {
         timing: time.source,
         relative_error: Number(err.toExponential(2)),
         empty_samples: dropped,
+        ...built.extra,
       },
     };
   }

@@ -9,7 +9,7 @@
  *   `spark` variant that declares the predictor FFN's skipped work.
  * - `spark-decode`: one token through one FFN on the WGSL kernels at the LM's shape and a larger
  *   one: dense, Spark's plan (predictor GEMV on r dims → selection → gathered rows), Deja Vu's,
- *   and the post-hoc methods' kernel plans, each checked against its CPU reference, then timed.
+ *   and the post-hoc methods' kernel plans (R-Sparse's: sparse GEMV + low-rank GEMV pair), each checked against its CPU reference, then timed.
  *
  * Run together: `deno task bench --suite spark --suite spark-k8 --suite spark-k25 --suite spark-decode`.
  *
@@ -93,7 +93,14 @@ export const DECODE_SHAPES: FfnShape[] = [
   { id: "wide-1024x4096", d: 1024, h: 4096, r: 512, p: 408 },
 ];
 
-const DECODE_METHODS: DecodeMethod[] = ["spark", "deja-vu", "stat-topk", "cats", "teal"];
+const DECODE_METHODS: DecodeMethod[] = [
+  "spark",
+  "deja-vu",
+  "stat-topk",
+  "cats",
+  "teal",
+  "r-sparse",
+];
 
 interface DecodeCell extends CustomCell {
   measure(ctx: CustomSuiteContext): Promise<Partial<CellResult>>;
@@ -105,7 +112,7 @@ export const sparkDecode = defineSuite({
   id: "spark-decode",
   title: "Spark study: one FFN decode step on the WGSL kernels, per method's kernel plan",
   description:
-    "Dense gated FFN vs Spark (predictor GEMV on r dims → statistical top-k → gathered gate/up → sparse down), Deja Vu (MLP predictor of equal cost → top-k → same path), post-hoc stat-top-k and CATS (full gate GEMV → selection → gathered up/down) and TEAL (input-sparse GEMVs), at 8 % and 25 % active; seeded random weights at the LM's shape and a wider one; each checked against its CPU reference before timing.",
+    "Dense gated FFN vs Spark (predictor GEMV on r dims → statistical top-k → gathered gate/up → sparse down), Deja Vu (MLP predictor of equal cost → top-k → same path), post-hoc stat-top-k and CATS (full gate GEMV → selection → gathered up/down) TEAL (input-sparse GEMVs) and R-Sparse (per linear a sparse GEMV over the large channels plus a rank-r GEMV pair added into it), at 8 % and 25 % active; seeded random weights at the LM's shape and a wider one; each checked against its CPU reference before timing.",
   targets: ["wgsl"],
   inDefault: false,
   seed: 18,
@@ -116,6 +123,8 @@ export const sparkDecode = defineSuite({
     "kernels/select.wgsl",
     "kernels/gather_gemv.wgsl",
     "kernels/sparse_gemv.wgsl",
+    "kernels/r_sparse_ffn.ts",
+    "kernels/act_mul.wgsl",
     "suites/_spark_decode.ts",
   ],
   plan(ctx): Promise<DecodeCell[]> {
