@@ -75,9 +75,65 @@ const bpc = (c: CellResult | undefined) =>
 const flops = (c: CellResult | undefined) =>
   c?.flops_reduction ? `${c.flops_reduction.toFixed(2)}x` : "—";
 
+/** The decode methods, in the order the findings list them. */
+const DECODE = ["spark", "deja-vu", "stat-topk", "cats", "teal", "r-sparse"];
+
+/**
+ * The findings of the decode cells at one active fraction, one per shape. The study's speed
+ * question, as in the twin's findings; R-Sparse's low-rank pair runs on every input, so its
+ * FLOP ratio is stated beside its time.
+ */
+function decodeFindings(all: readonly CellResult[], a: number): Finding[] {
+  const out: Finding[] = [];
+  for (const shape of shapesOf(all)) {
+    const decode = DECODE.map((m) => ({ m, c: decodeCell(all, m, a, shape) })).filter((r) =>
+      r.c?.speedup !== null && r.c !== undefined
+    );
+    if (decode.length === 0) continue;
+    const device = decode[0]!.c!.device;
+    const dense = all.find((c) =>
+      done(c) && c.suite === "spark-decode" && c.key.endsWith(`|${shape}/dense`)
+    );
+    const beyond = decode.filter((r) =>
+      r.c!.speedup_ci_low !== null && r.c!.flops_reduction !== null &&
+      r.c!.speedup_ci_low > r.c!.flops_reduction
+    ).map((r) => r.m);
+    const rSparse = decode.find((r) => r.m === "r-sparse")?.c;
+    out.push({
+      text: `${percentLabel(a)} active, one FFN decode step on the WGSL kernels (${shape}${
+        device ? `, ${device}` : ""
+      }), speedup over the dense FFN${
+        dense?.time_median_ms ? ` (${dense.time_median_ms.toPrecision(3)} ms)` : ""
+      }: ${decode.map((r) => `${r.m} ${speed(r.c)} (${r.c!.extra.kept_neurons} kept)`).join(", ")}${
+        rSparse
+          ? `; R-Sparse (sparse GEMV + rank ${
+            String(rSparse.extra.ranks ?? "").split(",")[0]
+          } GEMV pair per linear, ${rSparse.extra.dispatches} dispatches) does ${
+            flops(rSparse)
+          } fewer FLOPs and runs at ${speed(rSparse)}`
+          : ""
+      }${
+        beyond.length
+          ? `; ${
+            beyond.join(", ")
+          } beat their FLOP ratio (the dense FFN's GEMVs and the gathered kernels do not run at one efficiency on this adapter; a software adapter on shared cores is noisy: re-measure on a quiet machine or the H200)`
+          : ""
+      }.`,
+    });
+  }
+  return out;
+}
+
 function findings(cells: readonly CellResult[], run: RunData): Finding[] {
-  if (!cells.some((c) => c.suite === "spark")) return [];
   const all = run.cells;
+  // A run of the decode suite alone states its decode findings on that suite's cells; with the
+  // twin's suite in the run they come with the model comparisons there.
+  if (!all.some((c) => c.suite === "spark")) {
+    return cells.some((c) => c.suite === "spark-decode")
+      ? ACTIVE.flatMap((a) => decodeFindings(all, a))
+      : [];
+  }
+  if (!cells.some((c) => c.suite === "spark")) return [];
   const t = accuracyTarget(all);
   const twin = all.find((c) =>
     done(c) && c.suite === "spark" && c.method === "dense" && c.target === t
@@ -109,36 +165,7 @@ function findings(cells: readonly CellResult[], run: RunData): Finding[] {
         percentLabel(a)
       } active FFN neurons on ${t}: ${sparkText}; post-hoc on the twin: ${post}${gap}.`,
     });
-    for (const shape of shapesOf(all)) {
-      const decode = ["spark", "deja-vu", "stat-topk", "cats", "teal"].map((m) => ({
-        m,
-        c: decodeCell(all, m, a, shape),
-      })).filter((r) => r.c?.speedup !== null && r.c !== undefined);
-      if (decode.length === 0) continue;
-      const device = decode[0]!.c!.device;
-      const dense = all.find((c) =>
-        done(c) && c.suite === "spark-decode" && c.key.endsWith(`|${shape}/dense`)
-      );
-      const beyond = decode.filter((r) =>
-        r.c!.speedup_ci_low !== null && r.c!.flops_reduction !== null &&
-        r.c!.speedup_ci_low > r.c!.flops_reduction
-      ).map((r) => r.m);
-      out.push({
-        text: `${percentLabel(a)} active, one FFN decode step on the WGSL kernels (${shape}${
-          device ? `, ${device}` : ""
-        }), speedup over the dense FFN${
-          dense?.time_median_ms ? ` (${dense.time_median_ms.toPrecision(3)} ms)` : ""
-        }: ${
-          decode.map((r) => `${r.m} ${speed(r.c)} (${r.c!.extra.kept_neurons} kept)`).join(", ")
-        }${
-          beyond.length
-            ? `; ${
-              beyond.join(", ")
-            } beat their FLOP ratio (the dense FFN's GEMVs and the gathered kernels do not run at one efficiency on this adapter; a software adapter on shared cores is noisy: re-measure on a quiet machine or the H200)`
-            : ""
-        }.`,
-      });
-    }
+    out.push(...decodeFindings(all, a));
     // The Spark graph against itself with nothing declared: ORT computes every neuron and
     // masks either way. Times of different suites are not compared: on shared cores they
     // were taken minutes apart.
@@ -169,9 +196,49 @@ function shapesOf(cells: readonly CellResult[]): string[] {
   return [...shapes];
 }
 
+/** A run of the decode suite alone: per method and fraction, each shape's speedup and FLOPs. */
+function decodeSection(all: readonly CellResult[]): ReportSection[] {
+  const shapes = shapesOf(all);
+  const rows = ACTIVE.flatMap((a) =>
+    DECODE.map((m) => ({ m, cs: shapes.map((s) => decodeCell(all, m, a, s)) }))
+      .filter((r) => r.cs.some((c) => c)).map(({ m, cs }) =>
+        html`<tr><td>${m}</td><td>${percentLabel(a)}</td>${
+          cs.map((c) =>
+            html`
+              <td>${speed(c)}</td>
+              <td>${flops(c)}</td>
+            `
+          )
+        }</tr>`
+      )
+  );
+  return [{
+    title: "One FFN decode step per method's kernel plan",
+    body: html`
+      <p>Each plan against the dense FFN of its shape on the WGSL kernels, samples paired with
+            the dense FFN's, 95 % bootstrap intervals; FLOPs fewer counts each plan's own work
+            (predictors, selection and R-Sparse's low-rank GEMVs included).</p>
+      <table>
+        <thead>
+          <tr><th>method</th><th>target active</th>${shapes.map((s) =>
+            html`
+              <th>speedup ${s}</th>
+              <th>FLOPs fewer ${s}</th>
+            `
+          )}</tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    `,
+  }];
+}
+
 function sections(cells: readonly CellResult[], run: RunData): ReportSection[] {
-  if (!cells.some((c) => c.suite === "spark")) return [];
   const all = run.cells;
+  if (!all.some((c) => c.suite === "spark")) {
+    return cells.some((c) => c.suite === "spark-decode") ? decodeSection(all) : [];
+  }
+  if (!cells.some((c) => c.suite === "spark")) return [];
   const t = accuracyTarget(all);
   const twin = all.find((c) =>
     done(c) && c.suite === "spark" && c.method === "dense" && c.target === t

@@ -64,3 +64,32 @@ Deno.test("the spark study writes its findings once, on the twin's suite", () =>
   assert.deepEqual(sparkReport.findings!(cells.filter((c) => c.suite === "spark-k8"), run), []);
   assert.ok(sparkReport.covers("spark-decode") && !sparkReport.covers("decode"));
 });
+
+Deno.test("a run of spark-decode alone states each plan's decode speedup, R-Sparse's FLOPs beside its time", () => {
+  const decode: CellResult[] = [
+    cell("spark-decode", "dense", {
+      key: "spark-decode|lm-192x384/dense",
+      target: "wgsl",
+      time_median_ms: 0.9,
+      speedup: 1,
+    }),
+    cell("spark-decode", "r-sparse", {
+      key: "spark-decode|lm-192x384/r-sparse@0.08",
+      target: "wgsl",
+      sparsity_target: 0.92,
+      speedup: 0.4,
+      speedup_ci_low: 0.35,
+      speedup_ci_high: 0.45,
+      flops_reduction: 3.1,
+      extra: { kept_neurons: 31, ranks: "24,24,24", dispatches: 13 },
+    }),
+  ];
+  const decodeRun = { id: "d", run: {}, cells: decode };
+  const text = sparkReport.findings!(decode, decodeRun).map((f) => f.text).join("\n");
+  assert.match(text, /\(0\.900 ms\): r-sparse 0\.40x \[0\.35, 0\.45\] \(31 kept\)/);
+  assert.match(
+    text,
+    /R-Sparse \(sparse GEMV \+ rank 24 GEMV pair per linear, 13 dispatches\) does 3\.10x fewer FLOPs and runs at 0\.40x/,
+  );
+  assert.equal(sparkReport.sections!(decode, decodeRun).length, 1);
+});
