@@ -208,11 +208,13 @@ export class SparkDecodeRun {
     const g = gemvCpu(w.gate, x, { rows: h, cols: d });
     if (method === "teal") {
       const tx = quantileAbs(x, 1 - keep);
-      const hidden = Float32Array.from(g, (v, i) => {
-        let u = 0;
-        for (let c = 0; c < d; c++) u += w.up[i * d + c]! * x[c]!;
-        return activateCpu("silu", v) * u;
-      });
+      // The down's threshold is set on the hidden vector the sparse gate and up give (as TEAL
+      // calibrates each layer on the sparsified model): the dense one is larger, and a threshold
+      // set on it kept a tenth of the target.
+      const xs = x.map((v) => (Math.abs(v) > tx ? v : 0));
+      const gs = gemvCpu(w.gate, xs, { rows: h, cols: d });
+      const us = gemvCpu(w.up, xs, { rows: h, cols: d });
+      const hidden = gs.map((v, i) => activateCpu("silu", v) * us[i]!);
       const th = quantileAbs(hidden, 1 - keep);
       const f: GatedFfn = {
         ...gated,

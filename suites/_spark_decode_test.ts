@@ -38,3 +38,14 @@ Deno.test({
   assert.equal(cell.time_basis, "interleaved");
   assert.ok(cell.speedup! > 0 && cell.dense_samples_ms!.length === cell.runs);
 });
+
+Deno.test({
+  name:
+    "SparkDecodeRun keeps TEAL's target fraction of hidden neurons, its threshold set on the sparse hidden vector",
+  ignore: !gpu,
+}, async () => {
+  const run = new SparkDecodeRun();
+  const shape = { id: "t-48x160", d: 48, h: 160, r: 24, p: 16 };
+  const cell = await run.measure(shape, { ...context, method: "teal", keep: 0.25 });
+  assert.equal(cell.extra!.kept_neurons, 40);
+});
