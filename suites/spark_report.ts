@@ -291,10 +291,13 @@ export const sparkReport: StudyReport = {
     id === "spark" || id === "spark-k8" || id === "spark-k25" || id === "spark-decode",
   findings,
   sections,
+  // A decode cell runs a plan on seeded random weights, so Spark's is not the trained model.
   label: (c) =>
-    c.method === "spark"
-      ? "Spark (trained)"
-      : c.suite === "spark-decode" && c.sparsity_target !== null
+    c.suite !== "spark-decode"
+      ? c.method === "spark" ? "Spark (trained)" : undefined
+      : c.sparsity_target !== null
       ? `${c.method} ${percentLabel(1 - c.sparsity_target)} active`
+      : c.method === "spark"
+      ? "Spark's plan"
       : undefined,
 };

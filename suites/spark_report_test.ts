@@ -93,3 +93,10 @@ Deno.test("a run of spark-decode alone states each plan's decode speedup, R-Spar
   );
   assert.equal(sparkReport.sections!(decode, decodeRun).length, 1);
 });
+
+Deno.test("the spark study labels a decode plan by its method, not as the trained model", () => {
+  const plan = cell("spark-decode", "spark", { target: "wgsl", sparsity_target: 0.92 });
+  assert.equal(sparkReport.label!(plan), "spark 8 % active");
+  assert.equal(sparkReport.label!({ ...plan, sparsity_target: null }), "Spark's plan");
+  assert.equal(sparkReport.label!(cell("spark-k8", "spark", {})), "Spark (trained)");
+});
