@@ -11,7 +11,7 @@ import { storageBuffer } from "../../kernels/host.ts";
 import { fillBytes, fillRandom } from "../../kernels/fill.ts";
 import type { DecoderSpec, HostLinear, HostNorm, HostWeights } from "./spec.ts";
 import { linearShapes, type ProjectionName, PROJECTIONS } from "./spec.ts";
-import { scaleColumns } from "../../kernels/scale_columns.ts";
+import { scaleColumns, type ScaleColumnsJob } from "../../kernels/scale_columns.ts";
 
 /** Weight layouts a decoder can need. */
 export type Layout = "row" | "transposed";
@@ -90,10 +90,12 @@ export async function foldNormsIntoRows(device: GPUDevice, weights: GpuWeights):
   if (weights.normsFolded) return;
   const spec = weights.spec;
   if (spec.norm !== "rms") throw new Error(`${spec.id}: only RMSNorm weights fold into the GEMVs`);
-  const fold = async (label: string, lin: GpuLinear, norm: GpuNorm) => {
+  const jobs: ScaleColumnsJob[] = [];
+  const fold = (label: string, lin: GpuLinear, norm: GpuNorm) => {
     if (!lin.row) throw new Error(`${spec.id} ${label}: folding needs the row-major weight`);
-    await scaleColumns(device, lin.row, {
+    jobs.push({
       label: `${spec.id} ${label}`,
+      weight: lin.row,
       rows: lin.n,
       cols: lin.k,
       dtype: lin.dtype,
@@ -101,10 +103,11 @@ export async function foldNormsIntoRows(device: GPUDevice, weights: GpuWeights):
     });
   };
   for (const [l, w] of weights.layers.entries()) {
-    await fold(`L${l} qkv`, w.qkv, w.norm1);
-    await fold(`L${l} up`, w.up, w.norm2);
+    fold(`L${l} qkv`, w.qkv, w.norm1);
+    fold(`L${l} up`, w.up, w.norm2);
   }
-  await fold("head", weights.head, weights.finalNorm);
+  fold("head", weights.head, weights.finalNorm);
+  await scaleColumns(device, jobs);
   weights.normsFolded = true;
 }
 
