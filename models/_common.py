@@ -70,7 +70,10 @@ def write_training_record(path, record):
         f.write("\n")
 
 
-def device_name():
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
+def device_name(device=None):
+    """The machine a run trained on: the GPU's name when `device` is a CUDA device (or, given no
+    device, whenever one is visible), else the CPU."""
+    cuda = torch.cuda.is_available() if device is None else torch.device(device).type == "cuda"
+    if cuda:
+        return torch.cuda.get_device_name(torch.device(device or "cuda"))
     return f"CPU ({os.cpu_count()} cores), torch {torch.__version__}"
