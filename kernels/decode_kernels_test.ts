@@ -312,7 +312,14 @@ Deno.test({
       // The fraction rule selects an element exactly; the statistic sums in another order.
       if (rule.kind === "fraction") assert.equal(t, tRef, `threshold fraction k=${k}`);
       else assert.ok(Math.abs(t - tRef) < 1e-5, `threshold stat k=${k}: ${t} vs ${tRef}`);
-      for (const [dtype, compact] of [["f32", true], ["f16", true], ["f32", false]] as const) {
+      for (
+        const [dtype, compact, stage] of [
+          ["f32", true, false],
+          ["f16", true, false],
+          ["f32", false, true],
+          ["f16", false, false],
+        ] as const
+      ) {
         const wt = random(k * n, n + 1);
         const stored = dtype === "f16" ? Float32Array.from(new Float16Array(wt)) : wt;
         const skipRule = rule.kind === "stat"
@@ -334,6 +341,7 @@ Deno.test({
           slot: 2,
           rowsPerSplit: 100,
           compact,
+          stage,
           counts,
         });
         writeArray(device, counts, new Uint32Array(4));
@@ -344,8 +352,13 @@ Deno.test({
         const ref = skipGemvCpu(stored, x, { n, rule: skipRule, threshold: t });
         if (rule.kind === "fraction") assert.equal(ref.kept, k - rule.drop);
         const counted = new Uint32Array(await readBuffer(device, counts, 16))[2];
-        assert.equal(counted, ref.kept, `kept count ${dtype} compact=${compact}`);
-        close(y, ref.y, 1e-5, `skip_gemv ${dtype} compact=${compact} ${rule.kind} ${k}x${n}`);
+        assert.equal(counted, ref.kept, `kept count ${dtype} compact=${compact} stage=${stage}`);
+        close(
+          y,
+          ref.y,
+          1e-5,
+          `skip_gemv ${dtype} compact=${compact} stage=${stage} ${rule.kind} ${k}x${n}`,
+        );
       }
     }
   }

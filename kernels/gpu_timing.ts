@@ -68,13 +68,15 @@ const tickCalibration = new WeakMap<GPUDevice, number>();
  * @param device The device.
  * @param reps Repetitions; each is a list of dispatches (several rotate buffers).
  * @param options `targetMs` for a batch (default 50), `timestamps` to use GPU timestamps where
- *   the device has them.
+ *   the device has them, `preRoll` to run an untimed batch of the same repetitions just before
+ *   each timed one (in the same submission, so the GPU is at speed when timing starts; only for
+ *   repetitions that can run more often than asked).
  * @returns The sampler.
  */
 export async function createDispatchSampler(
   device: GPUDevice,
   reps: readonly (readonly Dispatch[])[],
-  options: { targetMs?: number; timestamps?: boolean } = {},
+  options: { targetMs?: number; timestamps?: boolean; preRoll?: boolean } = {},
 ): Promise<DispatchSampler> {
   const encodeBatch = (count: number, timestampWrites?: GPUComputePassTimestampWrites) => {
     const encoder = device.createCommandEncoder({ label: "timed batch" });
@@ -103,7 +105,14 @@ export async function createDispatchSampler(
   const slopeOnly: DispatchSampler = { batch: added, sample: (now = wall) => wallSlope(now) };
   if (!options.timestamps || !device.features.has("timestamp-query")) return slopeOnly;
 
-  const timed = async (count: number) => {
+  // A GPU left idle for a few milliseconds (every sync sleeps ~10 ms in Deno; the host may have
+  // spent seconds preparing the next shape) lowers its clocks, and a batch of tens of
+  // microseconds per repetition ends before they are back up: the H200 read the same f16 GEMV at
+  // 26 µs in one call and 87 µs in the next. So a sample's batch is preceded, in the same
+  // submission, by an untimed batch of the same work (`preRoll`), and the timed pass starts on a
+  // busy GPU. Only for repetitions that may run twice as often as asked (a kernel, not a
+  // decode step that advances a cache).
+  const timed = async (count: number, preRoll = false) => {
     const querySet = device.createQuerySet({
       label: "kernel timestamps",
       type: "timestamp",
@@ -120,9 +129,9 @@ export async function createDispatchSampler(
       endOfPassWriteIndex: 1,
     });
     encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
-    const commands = encoder.finish();
+    const commands = preRoll ? [encodeBatch(count).finish(), encoder.finish()] : [encoder.finish()];
     const t0 = performance.now();
-    device.queue.submit([commands]);
+    device.queue.submit(commands);
     await device.queue.onSubmittedWorkDone();
     const wallMs = performance.now() - t0;
     const t = new BigUint64Array(await readBuffer(device, resolve, 16));
@@ -150,7 +159,7 @@ export async function createDispatchSampler(
     batch: added,
     nsPerTick: tick,
     async sample(now = wall): Promise<DispatchSample> {
-      const { ticks } = await timed(added);
+      const { ticks } = await timed(added, options.preRoll ?? false);
       // A batch whose timestamps did not advance (a driver that drops them) falls back.
       if (!(ticks > 0)) return await wallSlope(now);
       return { ms: (ticks / added) * tick / 1e6, source: "timestamps", ticksPerRep: ticks / added };
@@ -165,13 +174,14 @@ export async function createDispatchSampler(
  * @param device The device.
  * @param reps Repetitions to time; each is a list of dispatches (several allow rotating buffers).
  * @param options `samples` (default 5), `targetMs` for a batch (default 50), `timestamps` to
- *   use GPU timestamps where the device has them.
+ *   use GPU timestamps where the device has them, `preRoll` (see
+ *   {@linkcode createDispatchSampler}).
  * @returns The time per repetition.
  */
 export async function timeDispatches(
   device: GPUDevice,
   reps: readonly (readonly Dispatch[])[],
-  options: { samples?: number; targetMs?: number; timestamps?: boolean } = {},
+  options: { samples?: number; targetMs?: number; timestamps?: boolean; preRoll?: boolean } = {},
 ): Promise<KernelTime> {
   const sampler = await createDispatchSampler(device, reps, options);
   const taken: DispatchSample[] = [];

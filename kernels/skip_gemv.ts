@@ -18,6 +18,9 @@ import {
   uniformBuffer,
 } from "./host.ts";
 
+/** Rows a staged split may hold (8 KiB of workgroup memory). */
+const STAGE_MAX = 2048;
+
 /** The rule on an input: `magnitude` keeps |x_j|·s_j > t, `value` keeps x_j > t. */
 export type SkipRule = { kind: "magnitude"; scale?: Float32Array } | { kind: "value" };
 
@@ -66,6 +69,48 @@ export interface SkipGemvTuning {
    * form for GPUs); false tests each row as it is read (CPU adapters: no barriers, no atomics).
    */
   compact?: boolean;
+  /**
+   * Without compaction: copy each split's inputs into workgroup memory before the sweep
+   * (default true; applies when a split holds at most 2,048 rows). CPU adapters leave it off.
+   */
+  stage?: boolean;
+}
+
+/**
+ * The launch shape the suites use for a standalone input-sparse GEMV, fixed per adapter kind and
+ * k so that two runs time the same kernel. GPUs: no compaction, 32 column lanes (a warp shares a
+ * row, so skipping is uniform across it), and about 340 rows per split, which on the H200 gave
+ * the dense GEMV's bandwidth with every row kept at both LLaMA-7B shapes (12 splits for k =
+ * 4096, 32 for 11008). CPU adapters: one split, no staging.
+ *
+ * @param facts What the adapter says about itself.
+ * @param shape The input width k.
+ * @returns The tuning.
+ */
+export function skipGemvTuning(
+  facts: { isFallbackAdapter: boolean },
+  shape: { k: number },
+): SkipGemvTuning {
+  if (facts.isFallbackAdapter) {
+    return { workgroupSize: 64, lanes: 64, splits: 1, compact: false, stage: false };
+  }
+  return {
+    workgroupSize: 256,
+    lanes: 32,
+    splits: Math.max(1, Math.min(64, Math.round(shape.k / 340))),
+    compact: false,
+  };
+}
+
+/**
+ * A short label of a launch shape, for result rows.
+ *
+ * @param t The tuning.
+ * @returns For example `WG=256,L=32,S=12,skip`.
+ */
+export function skipGemvTuningLabel(t: SkipGemvTuning): string {
+  const form = t.compact === false ? (t.stage === false ? "skip" : "skip,staged") : "compact";
+  return `WG=${t.workgroupSize ?? 256},L=${t.lanes ?? 64},S=${t.splits ?? "k/128"},${form}`;
 }
 
 /** An input-sparse GEMV ready to dispatch. */
@@ -122,6 +167,8 @@ export async function createSkipGemv(
       options.splits ?? Math.ceil(options.k / (options.rowsPerSplit ?? 128)),
     ),
   );
+  const share = Math.ceil(options.k / splits);
+  const stage = options.compact === false && options.stage !== false && share <= STAGE_MAX;
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const pipeline = await createPipeline(device, {
     label: `${options.label} skip_gemv_${options.dtype}`,
@@ -131,6 +178,9 @@ export async function createSkipGemv(
       MODE: options.rule.kind === "value" ? 1 : 0,
       SCALED: scale ? 1 : 0,
       COMPACT: options.compact === false ? 0 : 1,
+      STAGE: stage ? 1 : 0,
+      // Unstaged kernels keep a token array, so they claim no workgroup memory for it.
+      STAGE_MAX: stage ? STAGE_MAX : 4,
     },
   });
   const partials = storageBuffer(device, `${options.label} partials`, splits * options.n * 4);

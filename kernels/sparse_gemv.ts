@@ -329,8 +329,17 @@ function splitLayout(
   return { wg, data, cols, lanes, tiles, splits: splitCount(options.k, tiles, scaled) };
 }
 
-/** The reduction of the split-K partials (plus bias and activation) that both sparse GEMVs end with. */
-async function createReduce(
+/**
+ * The reduction of split-K partials [splits, cols] (plus bias and activation) that the sparse
+ * GEMVs end with (`reduce.wgsl`); also what a timed input-sparse GEMV that leaves partials
+ * (`skip_gemv.ts`) is finished with when no later kernel sums them.
+ *
+ * @param device The device.
+ * @param label Label.
+ * @param options Width, split count, the partials buffer (and a window of it), bias, activation.
+ * @returns The dispatch and the output buffer.
+ */
+export async function createReduce(
   device: GPUDevice,
   label: string,
   options: {

@@ -212,6 +212,7 @@ function customContext(suite: CustomSuite, options: RunOptions): CustomSuiteCont
     progress: (m: string) => options.progress.status(m),
     finished: options.runDir.cells,
     backend: options.backend,
+    ...(options.sparsities ? { sparsities: options.sparsities } : {}),
   };
 }
 

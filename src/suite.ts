@@ -179,6 +179,11 @@ export interface CustomSuiteContext {
   /** Cells the run has already finished (on --resume, those of the interrupted run). */
   finished?: readonly CellResult[];
   /**
+   * Sparsities selected on the command line (`--sparsity`); a suite with a sparsity grid of its
+   * own keeps only these points of it. Absent when none were given.
+   */
+  sparsities?: readonly number[];
+  /**
    * Creates a backend: the run's own factory (Deno's `createBackend`, or a browser page's), so
    * a suite that compares with a runtime reaches it without importing a Deno-only module.
    */

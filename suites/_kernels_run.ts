@@ -11,7 +11,7 @@ import type { CellResult } from "../src/result.ts";
 import { acquireGpu } from "../kernels/gpu_device.ts";
 import { createRng } from "../lib/prng.ts";
 import { summarize } from "../src/stats.ts";
-import { cloneBuffer, type Dispatch, runOnce, storageBuffer } from "../kernels/host.ts";
+import { cloneBuffer, type Dispatch, readBuffer, runOnce, storageBuffer } from "../kernels/host.ts";
 import { type KernelTime, timeDispatches } from "../kernels/gpu_timing.ts";
 import { createGemv, gemvCpu, gemvWeightBuffer, roundToHalf } from "../kernels/gemv.ts";
 import { createSelect, selectCpu } from "../kernels/select.ts";
@@ -19,6 +19,7 @@ import {
   type ActiveSparseGemvInstance,
   activeWeightBuffer,
   createActiveSparseGemv,
+  createReduce,
   sparseGemvCpu,
   transpose,
 } from "../kernels/sparse_gemv.ts";
@@ -35,6 +36,7 @@ import {
 } from "../kernels/tuning.ts";
 import { wallClock } from "../src/timing.ts";
 import { relativeError } from "../kernels/relative_error.ts";
+import { createSkipGemv, skipGemvTuning, skipGemvTuningLabel } from "../kernels/skip_gemv.ts";
 import { matMulModel } from "./_matmul_model.ts";
 
 /** A GEMV shape: `k` inputs (the sparse side), `n` outputs. */
@@ -103,9 +105,12 @@ async function fastest<T extends { reps: Dispatch[][] }>(
 ): Promise<{ best: T; time: KernelTime; screened: (T & { ms: number })[] }> {
   const screened: (T & { ms: number })[] = [];
   for (const c of candidates) {
-    const ms = candidates.length === 1
-      ? 0
-      : (await timeDispatches(device, c.reps, { samples: 1, targetMs: 20 })).ms;
+    const ms = candidates.length === 1 ? 0 : (await timeDispatches(device, c.reps, {
+      samples: 1,
+      targetMs: 20,
+      timestamps: true,
+      preRoll: true,
+    })).ms;
     screened.push({ ...c, ms });
   }
   screened.sort((a, b) => a.ms - b.ms);
@@ -114,6 +119,7 @@ async function fastest<T extends { reps: Dispatch[][] }>(
     const time = await timeDispatches(device, c.reps, {
       samples: options.samples,
       timestamps: true,
+      preRoll: true,
     });
     if (!winner || time.ms < winner.time.ms) winner = { best: c, time };
   }
@@ -403,7 +409,12 @@ export class KernelsRun {
       for (const b of built) {
         screened.push({
           tuning: b.tuning,
-          ms: (await timeDispatches(device, b.reps, { samples: 1, targetMs: 20 })).ms,
+          ms: (await timeDispatches(device, b.reps, {
+            samples: 1,
+            targetMs: 20,
+            timestamps: true,
+            preRoll: true,
+          })).ms,
         });
       }
       screened.sort((a, b) => a.ms - b.ms);
@@ -411,6 +422,7 @@ export class KernelsRun {
     const time = await timeDispatches(device, built[0]!.reps, {
       samples: ctx.quick ? 3 : 5,
       timestamps: true,
+      preRoll: true,
     });
     const t = timing(time, bytes, ceil);
     const dense = this.denseMs(shape, ctx, precision);
@@ -442,6 +454,113 @@ export class KernelsRun {
   }
 
   /**
+   * The decode engine's input-sparse GEMV at one sparsity (`skip_gemv.wgsl`, the form without
+   * compaction: each warp tests one row and a skipped row issues no load), f32 or f16, in its
+   * deterministic launch shape (`skipGemvTuning`). It leaves split-K partials, which in a decode
+   * step the next kernel sums; here a `reduce.wgsl` pass finishes them, and the row's time is
+   * both dispatches (the kernel alone is in `extra.kernel_only_ms`). Checked against the CPU
+   * reference before it is timed.
+   *
+   * @param shape The shape.
+   * @param ctx Run context, the sparsity and the weight precision.
+   * @returns The row.
+   */
+  async skipCell(
+    shape: Shape,
+    ctx: CustomSuiteContext & { sparsity: number; precision: "f32" | "f16" },
+  ): Promise<Partial<CellResult>> {
+    const { sparsity, precision } = ctx;
+    const { device, facts } = await acquireGpu();
+    const ceil = await this.ceiling();
+    const weightsOf = this.#weightsOf(shape);
+    const x = random(shape.k, 3 + Math.round(sparsity * 100));
+    const sorted = Float32Array.from(x, Math.abs).sort();
+    const threshold = sparsity === 0
+      ? -1
+      : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+    const kept = selectCpu(x, { kind: "magnitude", threshold });
+    const want = sparseGemvCpu(precision === "f16" ? weightsOf.wtHalf() : weightsOf.wt(), kept, {
+      n: shape.n,
+    });
+    const active = kept.idx.length;
+    const elementBytes = precision === "f16" ? 2 : 4;
+    const copies = copiesFor(
+      shape.n * shape.k * elementBytes * Math.max(0.05, 1 - sparsity),
+      facts.isFallbackAdapter,
+    );
+    const xBuf = storageBuffer(device, `${shape.id} skip x`, x);
+    const thresholds = storageBuffer(device, `${shape.id} skip t`, new Float32Array([threshold]));
+    const weights = this.#sparseWeightCopies(device, shape, { copies, precision });
+    const tuning = skipGemvTuning(facts, { k: shape.k });
+    ctx.progress(
+      `kernels: skip ${precision} ${shape.id} s=${sparsity} ${skipGemvTuningLabel(tuning)}`,
+    );
+    const full: Dispatch[][] = [];
+    const kernelOnly: Dispatch[][] = [];
+    let firstY: GPUBuffer | undefined;
+    for (const [c, weightT] of weights.entries()) {
+      const g = await createSkipGemv(device, {
+        label: `${shape.id} skip ${precision} #${c}`,
+        k: shape.k,
+        n: shape.n,
+        dtype: precision,
+        weightT,
+        x: xBuf,
+        rule: { kind: "magnitude" },
+        thresholds,
+        slot: 0,
+        ...tuning,
+      });
+      const r = await createReduce(device, `${shape.id} skip ${precision} #${c}`, {
+        cols: shape.n,
+        splits: g.splits,
+        partials: g.partials,
+      });
+      full.push([g.dispatch, r.dispatch]);
+      kernelOnly.push([g.dispatch]);
+      firstY ??= r.y;
+    }
+    await runOnce(device, full[0]!);
+    const got = new Float32Array(await readBuffer(device, firstY!, shape.n * 4));
+    const err = relativeError(got, want);
+    if (!(err <= 1e-5)) {
+      throw new Error(
+        `skip gemv ${precision} ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
+      );
+    }
+    const samples = ctx.quick ? 3 : 5;
+    const time = await timeDispatches(device, full, { samples, timestamps: true, preRoll: true });
+    const alone = await timeDispatches(device, kernelOnly, {
+      samples,
+      timestamps: true,
+      preRoll: true,
+    });
+    const bytes = active * shape.n * elementBytes + (shape.k + shape.n) * 4;
+    const t = timing(time, bytes, ceil);
+    const dense = this.denseMs(shape, ctx, precision);
+    return {
+      ...t,
+      sparsity_target: sparsity,
+      sparsity_realized: 1 - active / shape.k,
+      speedup: dense !== undefined ? dense / time.ms : null,
+      flops_dense: 2 * shape.n * shape.k,
+      flops_effective: 2 * shape.n * active + 2 * shape.k,
+      flops_reduction: (shape.n * shape.k) / (shape.n * active + shape.k),
+      weight_bytes_effective: active * shape.n * elementBytes,
+      extra: {
+        ...t.extra,
+        kernel: `input-sparse-skip${precision === "f16" ? "-f16" : ""}`,
+        shape: `${shape.k}x${shape.n}`,
+        tuning: skipGemvTuningLabel(tuning),
+        dispatches: 2,
+        ideal_speedup: Number((1 / Math.max(1e-9, 1 - sparsity)).toFixed(3)),
+        kernel_only_ms: alone.ms,
+        kernel_only_speedup: dense !== undefined ? Number((dense / alone.ms).toFixed(3)) : null,
+      },
+    };
+  }
+
+  /**
    * The fixed cost of one dispatch in a chain: a one-workgroup GEMV (4 inputs, 1 output) timed
    * like the kernels. The input-sparse GEMV is one dispatch (two with select or a reduce pass),
    * so this bounds how much of a short dense GEMV it can save.
@@ -467,6 +586,7 @@ export class KernelsRun {
     const time = await timeDispatches(device, [[g.dispatch]], {
       samples: ctx.quick ? 3 : 5,
       timestamps: true,
+      preRoll: true,
     });
     const s = summarize(time.samplesMs);
     return {

@@ -59,6 +59,9 @@ export default defineSuite({
     "kernels/sparse_weights_f32.wgsl",
     "kernels/sparse_weights_f16.wgsl",
     "kernels/reduce.wgsl",
+    "kernels/skip_gemv.wgsl",
+    "kernels/skip_gemv_f32.wgsl",
+    "kernels/skip_gemv_f16.wgsl",
     "kernels/copy.wgsl",
   ],
   async plan(ctx): Promise<KernelCell[]> {
@@ -86,13 +89,23 @@ export default defineSuite({
           (c) => run.denseGemvCell(shape, { ...c, precision: "f16" }),
         );
       }
-      const sparsities = ctx.quick ? QUICK_SPARSITIES : SPARSITIES;
+      const grid = ctx.quick ? QUICK_SPARSITIES : SPARSITIES;
+      const sparsities = ctx.sparsities ? grid.filter((s) => ctx.sparsities!.includes(s)) : grid;
       for (const s of sparsities) {
         wgsl(
           `${shape.id}/input-sparse@${s}`,
           "input-sparse",
           `sparse ${shape.id} s=${s}`,
           (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: false, precision: "f32" }),
+        );
+      }
+      // The decode engine's kernel (no compaction) beside the active-list one.
+      for (const s of sparsities) {
+        wgsl(
+          `${shape.id}/input-sparse-skip@${s}`,
+          "input-sparse-skip",
+          `skip ${shape.id} s=${s}`,
+          (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f32" }),
         );
       }
       // f16 sparse rows where they matter: LLaMA's shapes, beside the f16 dense GEMV.
@@ -105,8 +118,18 @@ export default defineSuite({
             (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: false, precision: "f16" }),
           );
         }
+        for (const s of sparsities) {
+          wgsl(
+            `${shape.id}/input-sparse-skip-f16@${s}`,
+            "input-sparse-skip-f16",
+            `skip f16 ${shape.id} s=${s}`,
+            (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f16" }),
+          );
+        }
       }
-      for (const s of QUICK_SPARSITIES) {
+      for (
+        const s of QUICK_SPARSITIES.filter((s) => !ctx.sparsities || ctx.sparsities.includes(s))
+      ) {
         wgsl(
           `${shape.id}/input-sparse-indexed@${s}`,
           "input-sparse-indexed",

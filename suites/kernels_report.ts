@@ -12,7 +12,13 @@ import { percentLabel } from "../src/report/labels.ts";
 import type { Finding, StudyReport } from "../src/report/study.ts";
 import { completed, maxBy } from "./_study_figures.ts";
 
-const SPARSE = ["input-sparse", "input-sparse-indexed"];
+const SPARSE = [
+  "input-sparse",
+  "input-sparse-indexed",
+  "input-sparse-skip",
+  "input-sparse-f16",
+  "input-sparse-skip-f16",
+];
 const DENSE_GEMV = "gemv";
 const COPY = "copy";
 
