@@ -212,9 +212,11 @@ export async function createDecoder(
   const skipTuning = options.skipTuning ??
     (cpu
       ? { workgroupSize: 64, lanes: 64, splits: 1, compact: false, stage: false }
-      : { workgroupSize: 256, lanes: 32, splits: 16, compact: false });
+      : { workgroupSize: 256, lanes: 32, splits: 16, compact: false, stage: false });
   const skipTuningResidual = options.skipTuningResidual ??
-    (cpu ? skipTuning : { workgroupSize: 256, lanes: 16, splits: 16, compact: false });
+    (cpu
+      ? skipTuning
+      : { workgroupSize: 256, lanes: 16, splits: 16, compact: false, stage: false });
   // The one-workgroup kernels (norms, thresholds, argmax) take as many threads as allowed.
   const wg = cpu ? 64 : Math.min(1024, device.limits.maxComputeInvocationsPerWorkgroup);
   const denseF16 = weights.head.dtype === "f16" ||

@@ -34,17 +34,21 @@ export const GEMV_PICKS: readonly GemvTuning[] = (
 }));
 
 /** Input-sparse GEMV shapes tried on GPUs: for q/k/v and up, and for o and down. */
-export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuning }[] = (
-  [[32, 16, 16, 8], [32, 16, 8, 4], [32, 16, 32, 16], [64, 16, 16, 8], [32, 8, 16, 8], [
-    16,
-    16,
-    16,
-    4,
-  ]] as const
-).map(([l, s, rl, rs]) => ({
-  main: { workgroupSize: 256, lanes: l, splits: s },
-  residual: { workgroupSize: 256, lanes: rl, splits: rs },
-}));
+export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuning }[] = [
+  // The form without compaction (a warp per row, a skipped row issues no load) first: the
+  // engine's default on GPUs.
+  ...([[32, 16, 16, 16], [64, 12, 32, 16], [32, 16, 16, 8], [32, 8, 16, 8]] as const).map((
+    [l, s, rl, rs],
+  ) => ({
+    main: { workgroupSize: 256, lanes: l, splits: s, compact: false, stage: false },
+    residual: { workgroupSize: 256, lanes: rl, splits: rs, compact: false, stage: false },
+  })),
+  // The compacting form, which can win at high sparsity.
+  ...([[32, 16, 16, 8], [32, 16, 8, 4], [64, 16, 16, 8]] as const).map(([l, s, rl, rs]) => ({
+    main: { workgroupSize: 256, lanes: l, splits: s },
+    residual: { workgroupSize: 256, lanes: rl, splits: rs },
+  })),
+];
 
 /**
  * A label of a sparse launch shape.
@@ -53,7 +57,8 @@ export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuni
  * @returns e.g. `lanes 32 splits 16 / o,down lanes 16 splits 8`.
  */
 export function skipLabel(t: { main: SkipGemvTuning; residual: SkipGemvTuning }): string {
-  return `lanes ${t.main.lanes} splits ${t.main.splits} / o,down lanes ${t.residual.lanes} splits ${t.residual.splits}`;
+  const form = t.main.compact === false ? "skip" : "compact";
+  return `${form} lanes ${t.main.lanes} splits ${t.main.splits} / o,down lanes ${t.residual.lanes} splits ${t.residual.splits}`;
 }
 
 /** One timed candidate. */
