@@ -110,8 +110,10 @@ export async function createDispatchSampler(
   // microseconds per repetition ends before they are back up: the H200 read the same f16 GEMV at
   // 26 µs in one call and 87 µs in the next. So a sample's batch is preceded, in the same
   // submission, by an untimed batch of the same work (`preRoll`), and the timed pass starts on a
-  // busy GPU. Only for repetitions that may run twice as often as asked (a kernel, not a
+  // busy GPU, for at least ~100 ms (a 20 ms pre-roll after seconds of host work still left the
+  // H200 timing a pass with its reduce faster than the pass alone). Only for repetitions that may run twice as often as asked (a kernel, not a
   // decode step that advances a cache).
+  const preRollReps = Math.max(4, Math.min(200000, Math.round(100 / probe)));
   const timed = async (count: number, preRoll = false) => {
     const querySet = device.createQuerySet({
       label: "kernel timestamps",
@@ -129,7 +131,9 @@ export async function createDispatchSampler(
       endOfPassWriteIndex: 1,
     });
     encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
-    const commands = preRoll ? [encodeBatch(count).finish(), encoder.finish()] : [encoder.finish()];
+    const commands = preRoll
+      ? [encodeBatch(Math.max(count, preRollReps)).finish(), encoder.finish()]
+      : [encoder.finish()];
     const t0 = performance.now();
     device.queue.submit(commands);
     await device.queue.onSubmittedWorkDone();
