@@ -6,6 +6,7 @@
  */
 
 import gemmSource from "./gemm.wgsl" with { type: "text" };
+import { ACT_CODE, activateCpu, type Activation, withActivation } from "./activation.ts";
 import {
   bindAll,
   createPipeline,
@@ -17,17 +18,24 @@ import {
 } from "./host.ts";
 
 /**
- * CPU reference: Y[m] = X[rows[m]] · Wᵀ + b (rows[m] = m when not gathered).
+ * CPU reference: Y[m] = act(X[rows[m]] · Wᵀ + b) (rows[m] = m when not gathered).
  *
  * @param x X [mTotal, k].
  * @param w W [n, k].
- * @param options Shape, bias, gathered rows.
+ * @param options Shape, bias, gathered rows, activation (default none).
  * @returns Y [rows.length or m, n].
  */
 export function gemmCpu(
   x: Float32Array,
   w: Float32Array,
-  options: { m: number; n: number; k: number; bias?: Float32Array; rows?: Uint32Array },
+  options: {
+    m: number;
+    n: number;
+    k: number;
+    bias?: Float32Array;
+    rows?: Uint32Array;
+    act?: Activation;
+  },
 ): Float32Array {
   const rows = options.rows ?? Uint32Array.from({ length: options.m }, (_, i) => i);
   const y = new Float32Array(rows.length * options.n);
@@ -35,7 +43,7 @@ export function gemmCpu(
     for (let j = 0; j < options.n; j++) {
       let s = 0;
       for (let c = 0; c < options.k; c++) s += x[src * options.k + c]! * w[j * options.k + c]!;
-      y[m * options.n + j] = s + (options.bias?.[j] ?? 0);
+      y[m * options.n + j] = activateCpu(options.act ?? "none", s + (options.bias?.[j] ?? 0));
     }
   });
   return y;
@@ -57,7 +65,8 @@ export interface GemmInstance {
  * Creates a GEMM; with `rows`/`count` buffers it computes only the listed rows of X.
  *
  * @param device The device.
- * @param options Label, shape, weight, bias, gather buffers.
+ * @param options Label, shape, weight, bias, gather buffers, activation of the output (default
+ *   none), and X and Y buffers to use instead of new ones (to chain GEMMs with other kernels).
  * @returns The instance.
  */
 export async function createGemm(
@@ -70,20 +79,23 @@ export async function createGemm(
     weight: Float32Array;
     bias?: Float32Array;
     gather?: { rows: GPUBuffer; count: GPUBuffer };
+    act?: Activation;
+    x?: GPUBuffer;
+    y?: GPUBuffer;
   },
 ): Promise<GemmInstance> {
   const pipeline = await createPipeline(device, {
     label: `${options.label} gemm`,
-    code: gemmSource,
-    constants: { GATHER: options.gather ? 1 : 0 },
+    code: withActivation(gemmSource),
+    constants: { GATHER: options.gather ? 1 : 0, ACT: ACT_CODE[options.act ?? "none"] },
   });
-  const x = storageBuffer(device, `${options.label} X`, options.m * options.k * 4);
+  const x = options.x ?? storageBuffer(device, `${options.label} X`, options.m * options.k * 4);
   const w = storageBuffer(device, `${options.label} W`, options.weight);
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
   const rows = options.gather?.rows ?? storageBuffer(device, `${options.label} rows (unused)`, 4);
   const count = options.gather?.count ??
     storageBuffer(device, `${options.label} count (unused)`, 4);
-  const y = storageBuffer(device, `${options.label} Y`, options.m * options.n * 4);
+  const y = options.y ?? storageBuffer(device, `${options.label} Y`, options.m * options.n * 4);
   const dims = uniformBuffer(
     device,
     `${options.label} dims`,

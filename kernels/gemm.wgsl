@@ -1,7 +1,8 @@
 // GEMM for prefill / batched tokens: Y[m, :] = X[row(m), :] · Wᵀ + b, W row-major [N, K].
 // With GATHER, row(m) = rows[m] for m < count (token pruning: only the kept tokens are computed,
 // and Y is compact); otherwise row(m) = m. 16×16 output tiles, K consumed in 16-wide slabs staged
-// in workgroup memory.
+// in workgroup memory. The `ACT` override (activation.wgsl, put in front by the host) applies an
+// activation to the biased output, so an FFN's up projection needs no pass of its own.
 
 override GATHER: bool = false;
 const T: u32 = 16u;
@@ -44,6 +45,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: 
   }
   if (m < m_total && n < dims.n) {
     if (dims.has_bias != 0u) { acc += bias[n]; }
-    y[m * dims.n + n] = acc;
+    y[m * dims.n + n] = activate(acc);
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runOnce, writeArray } from "./host.ts";
+import { runOnce, storageBuffer, writeArray } from "./host.ts";
 import { createSelect } from "./select.ts";
 import { createGemm, gemmCpu } from "./gemm.ts";
 import { gpu, poison, random, relError } from "./_testing.ts";
@@ -46,6 +46,36 @@ Deno.test(
           gemmCpu(x, w, { m, n, k, bias, rows: sorted }),
         ) <= 1e-5,
       );
+    }
+  },
+);
+
+Deno.test(
+  { name: "gemm applies its activation and writes into the buffers it is given", ignore: !gpu },
+  async () => {
+    const { device } = gpu!;
+    const [m, n, k] = [19, 40, 24];
+    const x = random(m * k, 8);
+    const w = random(n * k, 9);
+    const bias = random(n, 10);
+    for (const act of ["relu", "gelu"] as const) {
+      const xb = storageBuffer(device, "given X", x);
+      const yb = storageBuffer(device, "given Y", m * n * 4);
+      poison(yb, m * n * 4);
+      const g = await createGemm(device, {
+        label: act,
+        m,
+        n,
+        k,
+        weight: w,
+        bias,
+        act,
+        x: xb,
+        y: yb,
+      });
+      assert.equal(g.y, yb);
+      await runOnce(device, [g.dispatch]);
+      assert.ok(relError(await g.read(m), gemmCpu(x, w, { m, n, k, bias, act })) <= 1e-5, act);
     }
   },
 );
