@@ -87,6 +87,10 @@ export async function createGatherGemv(
     bias?: Float32Array;
     act?: Activation;
     gateWeight?: Float32Array;
+    /** W uploaded earlier ([rows, cols] f32, cols a multiple of 4); `weight` is then unused. */
+    weightBuffer?: GPUBuffer;
+    /** The gate's weights uploaded earlier, as `weightBuffer`; makes the GEMV gated. */
+    gateWeightBuffer?: GPUBuffer;
     mulVals?: boolean;
     /** With `mulVals`: apply the activation to each value first. */
     actOnVals?: boolean;
@@ -100,9 +104,19 @@ export async function createGatherGemv(
     count: GPUBuffer;
   },
 ): Promise<GatherGemvInstance> {
-  const { data, cols } = padColumns(options.weight, options.rows, options.cols);
-  const w = storageBuffer(device, `${options.label} W`, data);
-  const wg = storageBuffer(
+  const given = options.weightBuffer !== undefined || options.gateWeightBuffer !== undefined;
+  if (given && options.cols % 4 !== 0) {
+    throw new RangeError(`${options.label}: uploaded weights need cols a multiple of 4`);
+  }
+  const cols = Math.ceil(options.cols / 4) * 4;
+  const w = options.weightBuffer ??
+    storageBuffer(
+      device,
+      `${options.label} W`,
+      padColumns(options.weight, options.rows, options.cols).data,
+    );
+  const gated = options.gateWeight !== undefined || options.gateWeightBuffer !== undefined;
+  const wg = options.gateWeightBuffer ?? storageBuffer(
     device,
     `${options.label} Wg`,
     options.gateWeight
@@ -129,7 +143,7 @@ export async function createGatherGemv(
     constants: {
       WG: wgSize,
       ACT: ACT_CODE[options.act ?? "none"],
-      GATED: options.gateWeight ? 1 : 0,
+      GATED: gated ? 1 : 0,
       MUL_VALS: options.mulVals ? 1 : 0,
       ACT_VALS: options.actOnVals ? 1 : 0,
     },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runOnce, writeArray } from "./host.ts";
+import { runOnce, storageBuffer, writeArray } from "./host.ts";
 import { createGemv } from "./gemv.ts";
 import { createSelect, selectCpu } from "./select.ts";
 import { createGatherGemv, gatherGemvCpu } from "./gather_gemv.ts";
@@ -67,5 +67,44 @@ Deno.test({
         `${rows}x${cols} ${mode} rowPerThread=${rowPerThread}`,
       );
     }
+  }
+});
+
+Deno.test({
+  name: "gathered gemv reads weights uploaded earlier as it reads its own (gated)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const rows = 96, cols = 64;
+  const x = random(cols, 11);
+  const w = random(rows * cols, 12);
+  const gate = random(rows * cols, 13);
+  const h = random(rows, 14);
+  const rule = { kind: "magnitude" as const, threshold: 0.8 };
+  const sel = await createSelect(device, { label: "gg buffers", n: rows, rule });
+  writeArray(device, sel.x, h);
+  const xBuf = storageBuffer(device, "gg buffers x", x);
+  const want = selectCpu(h, rule);
+  for (const rowPerThread of [false, true]) {
+    const gg = await createGatherGemv(device, {
+      label: "gg buffers",
+      rowPerThread,
+      rows,
+      cols,
+      weight: new Float32Array(0),
+      weightBuffer: storageBuffer(device, "gg buffers W", w),
+      gateWeightBuffer: storageBuffer(device, "gg buffers Wg", gate),
+      act: "silu",
+      x: xBuf,
+      idx: sel.idx,
+      count: sel.count,
+    });
+    poison(gg.y, rows * 4);
+    await runOnce(device, [sel.dispatch, gg.dispatch]);
+    const ref = gatherGemvCpu(w, x, want.idx, { cols, act: "silu", gate });
+    assert.ok(
+      relError(await gg.read(want.idx.length), ref) <= 1e-5,
+      `rowPerThread=${rowPerThread}`,
+    );
   }
 });

@@ -14,6 +14,13 @@
  * by the kernel that reads the output next (rope_cache, add_norm, glu), so sparsity adds no
  * reduce dispatch. {@linkcode projection} is the one place that chooses the GEMV kernel.
  *
+ * A block whose plan puts Spark's `predicted` rule on `up` runs its FFN as
+ * `kernels/predicted_ffn.ts` does: the predictor GEMV over the first r inputs (the gate's first r
+ * columns), statistical top-k selection of the neurons (`select`), the gathered gate and up rows
+ * of the kept neurons with the activation and product in the same pass (`gather_gemv`), and down
+ * over the kept rows only (`sparse_gemv` + its reduce); five dispatches instead of three, and the
+ * kept count never leaves the GPU.
+ *
  * On GPUs a dense plan over an RMSNorm model runs no norm dispatch at all
  * ({@linkcode DecoderOptions.fuseNorms}): the norm weights are folded into the row-major weights
  * once, the GEMVs that read a norm scale their dots by 1/rms of the stream, and o and down add into
@@ -40,10 +47,20 @@ import { createAttention } from "../../kernels/attention.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { createEmbed } from "../../kernels/embed.ts";
 import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
-import { foldNormsIntoRows, type GpuLinear, type GpuNorm, type GpuWeights } from "./weights.ts";
+import { createSelect } from "../../kernels/select.ts";
+import { createGatherGemv } from "../../kernels/gather_gemv.ts";
+import { createSparseGemv } from "../../kernels/sparse_gemv.ts";
+import {
+  foldNormsIntoRows,
+  type GpuLayer,
+  type GpuLinear,
+  type GpuNorm,
+  type GpuWeights,
+} from "./weights.ts";
 import {
   DENSE_PLAN,
   linearShapes,
+  type PredictedRule,
   type ProjectionName,
   type ProjectionRule,
   PROJECTIONS,
@@ -102,8 +119,11 @@ export interface Decoder {
   step: Dispatch[];
   /** Dispatches per token. */
   dispatchesPerToken: number;
-  /** Per block and projection: the kernel chosen (gemv or skip_gemv). */
-  kernels: Record<ProjectionName, "gemv" | "skip_gemv">[];
+  /**
+   * Per block and projection: the kernel chosen (gemv, skip_gemv, or `predicted` for up and
+   * down of Spark's FFN).
+   */
+  kernels: Record<ProjectionName, ProjectionKernel>[];
   /** The KV caches, per block (for filling with random contents in speed runs). */
   caches: { k: GPUBuffer; v: GPUBuffer }[];
   /** Sets the position and wrap. */
@@ -124,7 +144,8 @@ export interface Decoder {
   resetCounts(): void;
   /**
    * Measured fraction of inputs kept per block and projection since the last reset, over
-   * `tokens` tokens (1 for dense projections).
+   * `tokens` tokens (1 for dense projections; NaN for a predicted FFN, whose kept neurons are not
+   * counted on the GPU: the CPU reference's `kept` hook counts them).
    */
   readDensity(tokens: number): Promise<Record<ProjectionName, number>[]>;
   /** Reads ids 0..n−1. */
@@ -141,6 +162,9 @@ export interface Decoder {
   /** Frees the decoder's own buffers (not the weights). */
   destroy(): void;
 }
+
+/** The kernel a projection runs on. */
+export type ProjectionKernel = "gemv" | "skip_gemv" | "predicted";
 
 /** Threshold and counter slots per block. */
 const SLOTS_PER_LAYER = 8;
@@ -322,6 +346,8 @@ export async function createDecoder(
           }),
         );
         break;
+      case "predicted":
+        throw new Error(`${name}: the predicted rule belongs on up (it runs the whole FFN)`);
       case "stat-topk":
         skip = { kind: "value" };
         pre.push(
@@ -360,6 +386,87 @@ export async function createDecoder(
     };
   };
 
+  const sparseTuning = defaultTuning({ isFallbackAdapter: cpu });
+  /** Spark's FFN of one block (see the module doc): its dispatches and its output [d]. */
+  const predictedFfn = async (
+    name: string,
+    w: GpuLayer,
+    input: GPUBuffer,
+    rule: PredictedRule,
+  ): Promise<{ dispatches: Dispatch[]; y: GPUBuffer }> => {
+    const { d, ff } = spec;
+    if (spec.ffn !== "gated" || spec.act !== "silu") {
+      throw new Error(`${name}: the predicted FFN rule needs a gated SiLU FFN`);
+    }
+    if (!w.up.row || w.up.dtype !== "f32" || !w.down.transposed || w.down.dtype !== "f32") {
+      throw new Error(
+        `${name}: the predicted FFN needs f32 weights in both layouts; upload with dtype f32 and layouts row and transposed`,
+      );
+    }
+    if (w.up.hostBias || w.down.hostBias) {
+      throw new Error(`${name}: the predicted FFN takes no bias`);
+    }
+    if (weights.normsFolded) {
+      throw new Error(`${name}: the predicted FFN needs weights whose norms were not folded`);
+    }
+    if (d % 4 !== 0 || rule.r % 4 !== 0 || rule.r < 4 || rule.r > d) {
+      throw new RangeError(`${name}: d = ${d} and r = ${rule.r} must be multiples of 4, r ≤ d`);
+    }
+    // The predictor's [ff, r] weight and the up half of the fused [gate; up] rows, copied once on
+    // the GPU; the gate half is read in place (it starts the fused buffer).
+    const predW = buf(`${name} predictor W`, ff * rule.r * 4);
+    const upW = buf(`${name} up W`, ff * d * 4);
+    const enc = device.createCommandEncoder({ label: `${name} predicted FFN weights` });
+    for (let i = 0; i < ff; i++) {
+      enc.copyBufferToBuffer(w.up.row, i * d * 4, predW, i * rule.r * 4, rule.r * 4);
+    }
+    enc.copyBufferToBuffer(w.up.row, ff * d * 4, upW, 0, ff * d * 4);
+    device.queue.submit([enc.finish()]);
+    const scores = await createGemv(device, {
+      label: `${name} predictor`,
+      rows: ff,
+      cols: rule.r,
+      weight: new Float32Array(0),
+      weightBuffer: predW,
+      input,
+      ...gemvTuning,
+    });
+    const sel = await createSelect(device, {
+      label: `${name} select`,
+      n: ff,
+      rule: { kind: "stat-topk", z: rule.z },
+      input: scores.y,
+    });
+    const gated = await createGatherGemv(device, {
+      ...sparseTuning.gather,
+      label: `${name} gate+up`,
+      rows: ff,
+      cols: d,
+      weight: new Float32Array(0),
+      weightBuffer: upW,
+      gateWeightBuffer: w.up.row,
+      act: spec.act,
+      x: input,
+      idx: sel.idx,
+      count: sel.count,
+    });
+    const down = await createSparseGemv(device, {
+      label: `${name} down`,
+      k: ff,
+      n: d,
+      weightT: new Float32Array(0),
+      weightBuffer: w.down.transposed,
+      idx: sel.idx,
+      vals: gated.y,
+      count: sel.count,
+      ...sparseTuning.sparse,
+    });
+    return {
+      dispatches: [scores.dispatch, sel.dispatch, gated.dispatch, ...down.dispatches],
+      y: down.y,
+    };
+  };
+
   const step: Dispatch[] = [];
   step.push(
     await createEmbed(device, {
@@ -373,7 +480,7 @@ export async function createDecoder(
     }),
   );
   const caches: { k: GPUBuffer; v: GPUBuffer }[] = [];
-  const kernels: Record<ProjectionName, "gemv" | "skip_gemv">[] = [];
+  const kernels: Record<ProjectionName, ProjectionKernel>[] = [];
   let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
   const q = buf("q", spec.heads * spec.headDim * 4);
   for (let l = 0; l < spec.layers; l++) {
@@ -471,6 +578,13 @@ export async function createDecoder(
         addendBias: w.o.bias,
       });
       step.push(n2.dispatch);
+      if (rules.up?.kind === "predicted") {
+        const f = await predictedFfn(name, w, n2.h, rules.up);
+        step.push(...f.dispatches);
+        pending = { out: f.y, splits: 1, bias: w.down.bias };
+        kernels.push({ qkv: qkv.kind, o: o.kind, up: "predicted", down: "predicted" });
+        continue;
+      }
       up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
     }
     step.push(...up.dispatches);
@@ -553,6 +667,9 @@ export async function createDecoder(
         const rho = density?.(l, p) ?? plannedDensity(plan.layers[l]?.[p]) ?? 1;
         bytes += rho * shapes.block[p].k * shapes.block[p].n * wb;
       }
+      const up = plan.layers[l]?.up;
+      // Spark's predictor reads the gate's first r columns of every neuron.
+      if (up?.kind === "predicted") bytes += up.r * spec.ff * wb;
     }
     return bytes;
   };
@@ -599,7 +716,11 @@ export async function createDecoder(
         Object.fromEntries(
           PROJECTIONS.map((p) => [
             p,
-            kinds[p] === "gemv" ? 1 : c[thresholdSlot(l, p)]! / (tokens * shapes.block[p].k),
+            kinds[p] === "gemv"
+              ? 1
+              : kinds[p] === "predicted"
+              ? NaN
+              : c[thresholdSlot(l, p)]! / (tokens * shapes.block[p].k),
           ]),
         ) as Record<ProjectionName, number>
       );

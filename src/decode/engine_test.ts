@@ -330,3 +330,70 @@ Deno.test({
     weights.destroy();
   }
 });
+
+Deno.test({
+  name:
+    "Spark's trained LM imports with its predicted FFN, and the engine's logits and bpc on lm-char-spark-k8 equal ORT's (f32 ≤ 1e-4, bpc within 1e-3)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const file = "models/lm-char-spark-k8.onnx";
+  const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
+  // train_spark.py: r = 96 of 192 input dims, z = Φ⁻¹(1 − 0.08), in every block.
+  assert.equal(imported.plan?.layers.length, 4);
+  for (const rules of imported.plan!.layers) {
+    assert.equal(rules.up?.kind, "predicted");
+    if (rules.up?.kind === "predicted") {
+      assert.equal(rules.up.r, 96);
+      assert.ok(Math.abs(rules.up.z - 1.4051) < 1e-4, `z ${rules.up.z}`);
+    }
+  }
+  const ref = await ortLogits(file, IDS);
+  const vocab = imported.spec.vocab;
+  // The CPU reference computes the same model (its dense run is another model).
+  const cpu = referenceDecode(imported.spec, imported.weights, IDS.slice(0, 4), {
+    plan: imported.plan!,
+  });
+  for (let t = 0; t < 4; t++) {
+    const e = relativeError(cpu[t]!, ref.subarray(t * vocab, (t + 1) * vocab));
+    assert.ok(e <= 1e-4, `CPU reference position ${t}: relative error ${e.toExponential(2)}`);
+  }
+  const weights = uploadWeights(device, imported.spec, imported.weights, {
+    dtype: "f32",
+    layouts: ["row", "transposed"],
+  });
+  const dec = await createDecoder(device, weights, {
+    adapter: gpu!.facts,
+    plan: imported.plan!,
+    withNll: true,
+  });
+  assert.deepEqual(dec.kernels[0], { qkv: "gemv", o: "gemv", up: "predicted", down: "predicted" });
+  dec.writeIds(Uint32Array.from(IDS));
+  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: imported.spec.maxPositions, prompt: IDS.length });
+  let done = 0;
+  for (const t of [0, 1, 7, 15]) {
+    await dec.run(t + 1 - done);
+    done = t + 1;
+    const e = relativeError(await dec.readLogits(), ref.subarray(t * vocab, (t + 1) * vocab));
+    assert.ok(e <= 1e-4, `position ${t}: relative error ${e.toExponential(2)}`);
+  }
+  const text = (await loadDataset("english-text")) as TextDataset;
+  const evalIds = text.splits.evaluation.ids;
+  const windows = [0, 1].map((w) => Uint32Array.from(evalIds.subarray(w * 128, w * 128 + 129)));
+  const got = await evaluateWindows(device, dec, windows);
+  let nll = 0;
+  for (const w of windows) {
+    const logits = await ortLogits(file, Array.from(w.subarray(0, 128)));
+    for (let p = 0; p < 128; p++) {
+      const row = logits.subarray(p * vocab, (p + 1) * vocab);
+      const m = Math.max(...row);
+      let e = 0;
+      for (const v of row) e += Math.exp(v - m);
+      nll += m + Math.log(e) - row[w[p + 1]!]!;
+    }
+  }
+  const ortBpc = nll / (windows.length * 128) / Math.LN2;
+  assert.ok(Math.abs(got.bpc - ortBpc) < 1e-3, `engine bpc ${got.bpc} vs ORT ${ortBpc}`);
+  dec.destroy();
+  weights.destroy();
+});

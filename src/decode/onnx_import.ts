@@ -17,7 +17,15 @@ import { analyzeGraph, type Linear } from "../onnx/blocks.ts";
 import { attrFloat, type GraphIndex } from "../onnx/graph.ts";
 import type { ModelProto, NodeProto } from "../onnx/model.ts";
 import type { FfnActivation } from "../../kernels/glu.ts";
-import type { DecoderSpec, HostLayer, HostLinear, HostNorm, HostWeights } from "./spec.ts";
+import type {
+  DecoderSpec,
+  HostLayer,
+  HostLinear,
+  HostNorm,
+  HostWeights,
+  PredictedRule,
+  SparsityPlan,
+} from "./spec.ts";
 
 /** What the importer recognised: the architecture, the weights, and which linear is which. */
 export interface ImportedDecoder {
@@ -27,6 +35,27 @@ export interface ImportedDecoder {
   weights: HostWeights;
   /** Per block: the graph's linear names behind each projection (q, k, v fused as qkv). */
   linearNames: Record<"q" | "k" | "v" | "o" | "up" | "gate" | "down", string | undefined>[];
+  /**
+   * The sparsity the model computes itself (Spark's predicted FFN): every decoder of this model
+   * must run it, or it runs another model. Absent for dense models.
+   */
+  plan?: SparsityPlan;
+}
+
+/** An FFN block as the importer maps it: up [+ gate] → activation → down, maybe predicted. */
+interface MappedFfn {
+  up: Linear;
+  down: Linear;
+  gated: boolean;
+  activation: string;
+  hiddenSize: number;
+  /** The [gate; up] (or up) weights. */
+  weights: HostLinear;
+  gateName?: string;
+  /** The gate's linears (one, or Spark's two slices). */
+  gateLinears: Linear[];
+  /** Spark's rule, when the gate is a predictor slice plus the rest. */
+  predicted?: PredictedRule;
 }
 
 /** A constant's floats, through the Identity nodes exporters put on deduplicated initializers. */
@@ -256,6 +285,108 @@ function findKv(
   return k && v ? { k, v } : {};
 }
 
+/** The constant Slice of `node` along the last axis: [start, end), or undefined. */
+function lastAxisSlice(
+  idx: GraphIndex,
+  node: NodeProto | undefined,
+  width: number,
+): { data: string; start: number; end: number } | undefined {
+  if (node?.opType !== "Slice") return undefined;
+  const [data, starts, ends, axes, steps] = node.input ?? [];
+  const s = starts ? idx.constantInts(starts) : undefined;
+  const e = ends ? idx.constantInts(ends) : undefined;
+  const a = axes ? idx.constantInts(axes) : undefined;
+  const st = steps ? idx.constantInts(steps) : [1];
+  if (!data || s?.length !== 1 || e?.length !== 1 || st?.[0] !== 1) return undefined;
+  // The last axis is -1 or the rank's last index (2 for [batch, seq, d]).
+  if (a && a[0] !== -1 && a[0] !== 2) return undefined;
+  return { data, start: s[0]!, end: Math.min(e[0]!, width) };
+}
+
+/**
+ * Spark's FFN blocks (see the module doc), in graph order: for each predictor linear over
+ * x[..., :r], the remaining gate columns over x[..., r:], the up linear over x, the statistical
+ * top-k mask on the predictor's scores and the down linear reading the masked hidden values.
+ */
+function findSparkFfns(idx: GraphIndex, linears: readonly Linear[]): MappedFfn[] {
+  const out: MappedFfn[] = [];
+  const sliceOf = (l: Linear, width: number) =>
+    lastAxisSlice(idx, idx.producer.get(l.input), width);
+  for (const pred of linears) {
+    const ps = sliceOf(pred, 1 << 30);
+    if (!ps || ps.start !== 0) continue;
+    const r = pred.inFeatures;
+    const rest = linears.find((l) => {
+      const s = sliceOf(l, 1 << 30);
+      return l !== pred && s?.data === ps.data && s.start === r &&
+        l.outFeatures === pred.outFeatures;
+    });
+    if (!rest) continue;
+    const d = r + rest.inFeatures;
+    const ff = pred.outFeatures;
+    const consumers = idx.consumers.get(pred.output) ?? [];
+    const greater = consumers.find((c) => c.opType === "Greater" && c.input![0] === pred.output);
+    const gateSum = consumers.find((c) =>
+      c.opType === "Add" && c.input!.includes(rest.output) && c.input!.includes(pred.output)
+    );
+    if (!greater || !gateSum) continue;
+    // θ = mean(u) + std(u)·z: the Add behind Greater's threshold holds the Mul by the scalar z.
+    const add = idx.producer.get(greater.input![1]!);
+    let z: number | undefined;
+    for (const i of add?.opType === "Add" ? add.input! : []) {
+      const m = idx.producer.get(i);
+      if (m?.opType !== "Mul") continue;
+      const c = m.input!.map((v) => constFloats(idx, v)).find((t) => t?.data.length === 1);
+      if (c) z = c.data[0];
+    }
+    if (z === undefined) fail(`Spark FFN at ${pred.name}: no scalar z in its threshold`);
+    const up = linears.find((l) =>
+      l.input === ps.data && l.inFeatures === d && l.outFeatures === ff
+    ) ?? fail(`Spark FFN at ${pred.name}: no up projection over the same input`);
+    // The down linear reads the hidden values behind the mask: walk back from each linear's
+    // input through element-wise ops to the Greater node.
+    const reaches = (from: string) => {
+      const stack = [from];
+      const seen = new Set<string>();
+      while (stack.length && seen.size < 16) {
+        const cur = stack.pop()!;
+        if (seen.has(cur)) continue;
+        seen.add(cur);
+        const p = idx.producer.get(cur);
+        if (p === greater) return true;
+        if (!p || !["Mul", "Cast", "Sigmoid", "Where"].includes(p.opType ?? "")) continue;
+        for (const i of p.input ?? []) if (i && !idx.constant(i)) stack.push(i);
+      }
+      return false;
+    };
+    const down = linears.find((l) =>
+      l.inFeatures === ff && l.outFeatures === d && reaches(l.input)
+    ) ??
+      fail(`Spark FFN at ${pred.name}: no down projection reading the masked hidden values`);
+    const silu = (idx.consumers.get(gateSum.output![0]!) ?? []).some((c) => c.opType === "Sigmoid");
+    const pw = linearWeights(idx, pred);
+    const rw = linearWeights(idx, rest);
+    if (pw.b || rw.b) fail(`Spark FFN at ${pred.name}: a gate with a bias`);
+    const gate = new Float32Array(ff * d);
+    for (let i = 0; i < ff; i++) {
+      gate.set(pw.w.subarray(i * r, (i + 1) * r), i * d);
+      gate.set(rw.w.subarray(i * (d - r), (i + 1) * (d - r)), i * d + r);
+    }
+    out.push({
+      up,
+      down,
+      gated: true,
+      activation: silu ? "silu" : "other",
+      hiddenSize: ff,
+      weights: fuse([{ w: gate }, linearWeights(idx, up)], d),
+      gateName: `${pred.name}+${rest.name}`,
+      gateLinears: [pred, rest],
+      predicted: { kind: "predicted", r, z },
+    });
+  }
+  return out;
+}
+
 const ACTIVATIONS: Record<string, FfnActivation | undefined> = {
   relu: "relu",
   gelu: "gelu",
@@ -273,8 +404,21 @@ const ACTIVATIONS: Record<string, FfnActivation | undefined> = {
  */
 export function importDecoder(model: ModelProto, options: { id: string }): ImportedDecoder {
   const graph = model.graph ?? fail("the model has no graph");
-  const { idx, linears, ffn, attention } = analyzeGraph(graph);
+  const { idx, linears, ffn: plainFfn, attention } = analyzeGraph(graph);
   if (attention.length === 0) fail("no attention block (Q·Kᵀ → Softmax → ·V) found");
+  const spark = plainFfn.length === 0 ? findSparkFfns(idx, linears) : [];
+  const ffn: MappedFfn[] = spark.length ? spark : plainFfn.map((f) => ({
+    up: f.up,
+    down: f.down,
+    gated: f.gated,
+    activation: f.activation,
+    hiddenSize: f.hiddenSize,
+    weights: f.gated
+      ? fuse([linearWeights(idx, f.gate!), linearWeights(idx, f.up)], f.up.inFeatures)
+      : linearWeights(idx, f.up),
+    ...(f.gate ? { gateName: f.gate.name } : {}),
+    gateLinears: f.gate ? [f.gate] : [],
+  }));
   if (ffn.length !== attention.length) {
     fail(`${attention.length} attention blocks but ${ffn.length} FFN blocks`);
   }
@@ -327,7 +471,7 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     const f = ffn[l]!;
     if (a.q && (!a.k || !a.v)) Object.assign(a, findKv(idx, linears, a));
     if (!a.q || !a.k || !a.v || !a.out) fail(`attention block ${l} lacks its q/k/v/o projections`);
-    for (const lin of [a.q, a.k, a.v, a.out, f.up, f.down, ...(f.gate ? [f.gate] : [])]) {
+    for (const lin of [a.q, a.k, a.v, a.out, f.up, f.down, ...f.gateLinears]) {
       blockLinears.add(lin);
     }
     // GPT-2's c_attn computes [q; k; v] in one linear, split afterwards.
@@ -353,9 +497,6 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
     act = ACTIVATIONS[f.activation] ??
       fail(`block ${l}: FFN activation ${f.activation} is not supported`);
     ff = f.hiddenSize;
-    const up = f.gated
-      ? fuse([linearWeights(idx, f.gate!), linearWeights(idx, f.up)], d)
-      : linearWeights(idx, f.up);
     layers.push({
       norm1: n1.weights,
       qkv: fusedQkv
@@ -363,7 +504,7 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
         : fuse([linearWeights(idx, a.q), linearWeights(idx, a.k), linearWeights(idx, a.v)], d),
       o: linearWeights(idx, a.out),
       norm2: n2.weights,
-      up,
+      up: f.weights,
       down: linearWeights(idx, f.down),
     });
     names.push({
@@ -372,7 +513,7 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
       v: a.v.name,
       o: a.out.name,
       up: f.up.name,
-      gate: f.gate?.name,
+      gate: f.gateName,
       down: f.down.name,
     });
   }
@@ -406,5 +547,8 @@ export function importDecoder(model: ModelProto, options: { id: string }): Impor
       head: linearWeights(idx, head),
     },
     linearNames: names,
+    ...(spark.length
+      ? { plan: { method: "spark", layers: spark.map((f) => ({ up: f.predicted! })) } }
+      : {}),
   };
 }

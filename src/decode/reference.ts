@@ -11,7 +11,16 @@ import { ropeCacheCpu } from "../../kernels/rope_cache.ts";
 import { attentionCpu } from "../../kernels/attention.ts";
 import { gluCpu } from "../../kernels/glu.ts";
 import { embedCpu } from "../../kernels/embed.ts";
-import type { DecoderSpec, HostLinear, HostWeights, ProjectionName } from "./spec.ts";
+import { type PredictedFfn, predictedFfnCpu } from "../../kernels/predicted_ffn.ts";
+import type {
+  DecoderSpec,
+  HostLayer,
+  HostLinear,
+  HostWeights,
+  PredictedRule,
+  ProjectionName,
+  SparsityPlan,
+} from "./spec.ts";
 
 function linear(l: HostLinear, x: Float32Array, n: number): Float32Array {
   const k = x.length;
@@ -31,6 +40,38 @@ export interface ReferenceHooks {
   input?(layer: number, p: ProjectionName, x: Float32Array): void;
   /** Sees the gate activations act(g) of a gated FFN (before the product with u). */
   gate?(layer: number, actG: Float32Array): void;
+  /** Sees the neurons a predicted FFN kept (ascending). */
+  kept?(layer: number, idx: Uint32Array): void;
+}
+
+/** Options of {@linkcode referenceDecode}: hooks, and the model's own plan. */
+export interface ReferenceOptions extends ReferenceHooks {
+  /**
+   * The plan whose `predicted` rules (Spark's FFN, part of the model) the reference computes;
+   * its other rules are the engine's business (calibration masks inputs through the hooks).
+   */
+  plan?: SparsityPlan;
+}
+
+/** A block's gated FFN as `kernels/predicted_ffn.ts` takes it, for Spark's rule. */
+function predictedFfnOf(spec: DecoderSpec, L: HostLayer, rule: PredictedRule): PredictedFfn {
+  const { d, ff } = spec;
+  if (spec.ffn !== "gated" || spec.act !== "silu") {
+    throw new Error(`${spec.id}: the predicted FFN rule needs a gated SiLU FFN`);
+  }
+  if (L.up.b || L.down.b) throw new Error(`${spec.id}: the predicted FFN rule takes no biases`);
+  const gate = L.up.w.subarray(0, ff * d);
+  const weight = new Float32Array(ff * rule.r);
+  for (let i = 0; i < ff; i++) weight.set(gate.subarray(i * d, i * d + rule.r), i * rule.r);
+  return {
+    d,
+    h: ff,
+    gate,
+    up: L.up.w.subarray(ff * d),
+    down: L.down.w,
+    predictor: { kind: "slice", r: rule.r, weight },
+    rule: { kind: "stat-topk", z: rule.z },
+  };
 }
 
 /**
@@ -39,15 +80,19 @@ export interface ReferenceHooks {
  * @param spec Architecture.
  * @param w Weights.
  * @param ids Token ids.
- * @param hooks Optional hooks.
+ * @param hooks Optional hooks and the model's plan.
  * @returns Logits per position.
  */
 export function referenceDecode(
   spec: DecoderSpec,
   w: HostWeights,
   ids: readonly number[],
-  hooks: ReferenceHooks = {},
+  hooks: ReferenceOptions = {},
 ): Float32Array[] {
+  const predicted = w.layers.map((L, l) => {
+    const rule = hooks.plan?.layers[l]?.up;
+    return rule?.kind === "predicted" ? predictedFfnOf(spec, L, rule) : undefined;
+  });
   const kvd = spec.kvHeads * spec.headDim;
   const caches = w.layers.map(() => ({
     k: new Float32Array(ids.length * kvd),
@@ -101,6 +146,13 @@ export function referenceDecode(
         addend: o,
       });
       hooks.input?.(l, "up", h2);
+      const pf = predicted[l];
+      if (pf) {
+        const r = predictedFfnCpu(pf, h2);
+        hooks.kept?.(l, r.idx);
+        pending = r.y;
+        continue;
+      }
       const gated = spec.ffn === "gated";
       const gu = linear(L.up, h2, (gated ? 2 : 1) * spec.ff);
       if (gated && hooks.gate) {

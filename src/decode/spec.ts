@@ -105,7 +105,14 @@ export type ProjectionName = (typeof PROJECTIONS)[number];
  *   target exactly);
  * - `stat-topk`: keep x_j > mean(x) + z·std(x) per token (Spark's statistical top-k);
  * - `gate`: the down projection of a gated FFN: h_j = 0 where |act(g_j)| ≤ threshold (CATS), and
- *   the zeros are skipped.
+ *   the zeros are skipped;
+ * - `predicted`: the up/gate projection of a gated FFN trained with Spark's predictor (set on
+ *   `up`; `down` then reads only the kept neurons): the first r input dimensions and the gate's
+ *   first r columns score every neuron, u = Wg[:, :r]·x[:r]; statistical top-k keeps u_i > θ,
+ *   θ = mean(u) + z·std(u) (population std, z = Φ⁻¹(1 − k/ff)); only the kept neurons' gate and
+ *   up rows are computed, act(Wg[i]·x)·(Wu[i]·x), and down reads only their rows. This is the
+ *   model's own computation (a Spark model run densely is another model), so the importer
+ *   returns it as the model's plan.
  */
 export type ProjectionRule =
   | { kind: "dense" }
@@ -113,7 +120,11 @@ export type ProjectionRule =
   | { kind: "value"; threshold: number }
   | { kind: "fraction"; sparsity: number; scale?: Float32Array }
   | { kind: "stat-topk"; z: number }
-  | { kind: "gate"; threshold: number };
+  | { kind: "gate"; threshold: number }
+  | { kind: "predicted"; r: number; z: number };
+
+/** Spark's predicted-FFN rule (see {@linkcode ProjectionRule}). */
+export type PredictedRule = Extract<ProjectionRule, { kind: "predicted" }>;
 
 /** The sparsity of every projection of every block (absent layers or projections: dense). */
 export interface SparsityPlan {
