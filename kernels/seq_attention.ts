@@ -58,6 +58,12 @@ export function seqAttentionCpu(qkv: Float32Array, shape: SeqAttentionShape): Fl
   return out;
 }
 
+/** A dispatch whose token count can change between runs (after token pruning). */
+export interface TokenDispatch extends Dispatch {
+  /** Sets the tokens of the next runs (at most those it was created for): uniform and grid. */
+  setTokens(tokens: number): void;
+}
+
 /**
  * Creates a sequence attention reading `qkv` and writing `out`.
  *
@@ -69,7 +75,7 @@ export function seqAttentionCpu(qkv: Float32Array, shape: SeqAttentionShape): Fl
 export async function createSeqAttention(
   device: GPUDevice,
   options: SeqAttentionShape & { label: string; qkv: GPUBuffer; out: GPUBuffer },
-): Promise<Dispatch> {
+): Promise<TokenDispatch> {
   if (options.tokens > SEQ_ATTENTION_MAX_TOKENS) {
     throw new RangeError(
       `${options.label}: ${options.tokens} tokens exceed the sequence attention's ${SEQ_ATTENTION_MAX_TOKENS}; shorten the sequence`,
@@ -79,14 +85,13 @@ export async function createSeqAttention(
     label: `${options.label} seq-attention`,
     code: seqAttentionSource,
   });
-  const dims = uniformBuffer(
-    device,
-    `${options.label} attention dims`,
-    packUniform([{ u32: options.tokens }, { u32: options.heads }, { u32: options.headDim }, {
+  const words = (tokens: number) =>
+    packUniform([{ u32: tokens }, { u32: options.heads }, { u32: options.headDim }, {
       f32: options.scale,
-    }]),
-  );
-  return {
+    }]);
+  const dims = uniformBuffer(device, `${options.label} attention dims`, words(options.tokens));
+  const made = options.tokens;
+  const dispatch: TokenDispatch = {
     pipeline,
     bindGroup: bindAll(device, pipeline, `${options.label} attention`, [
       options.qkv,
@@ -94,5 +99,13 @@ export async function createSeqAttention(
       dims,
     ]),
     workgroups: [options.tokens, options.heads, 1],
+    setTokens(tokens) {
+      if (!(tokens >= 1 && tokens <= made)) {
+        throw new RangeError(`${options.label}: ${tokens} tokens (want 1 to ${made})`);
+      }
+      device.queue.writeBuffer(dims, 0, words(tokens));
+      dispatch.workgroups[0] = tokens;
+    },
   };
+  return dispatch;
 }

@@ -6,14 +6,8 @@
  */
 
 import seqNormSource from "./seq_norm.wgsl" with { type: "text" };
-import {
-  bindAll,
-  createPipeline,
-  type Dispatch,
-  packUniform,
-  storageBuffer,
-  uniformBuffer,
-} from "./host.ts";
+import type { TokenDispatch } from "./seq_attention.ts";
+import { bindAll, createPipeline, packUniform, storageBuffer, uniformBuffer } from "./host.ts";
 
 /** What one sequence norm computes. */
 export interface SeqNormShape {
@@ -65,7 +59,7 @@ export function seqNormCpu(
  * @param device The device.
  * @param options Label, shape, LayerNorm weight and bias, and the buffers: `xIn`, `xOut`, `h`,
  *   optional `addend` (same layout as `xIn`) and `keep` (u32 indices of the kept tokens).
- * @returns The dispatch (one workgroup per output row).
+ * @returns The dispatch (one workgroup per output row; `setTokens` changes the rows).
  */
 export async function createSeqNorm(
   device: GPUDevice,
@@ -79,19 +73,18 @@ export async function createSeqNorm(
     addend?: GPUBuffer;
     keep?: GPUBuffer;
   },
-): Promise<Dispatch> {
+): Promise<TokenDispatch> {
   const pipeline = await createPipeline(device, {
     label: `${options.label} seq-norm`,
     code: seqNormSource,
     constants: { ADD: options.addend ? 1 : 0, GATHER: options.keep ? 1 : 0 },
   });
   const unused = (what: string) => storageBuffer(device, `${options.label} ${what} (unused)`, 4);
-  const dims = uniformBuffer(
-    device,
-    `${options.label} norm dims`,
-    packUniform([{ u32: options.rows }, { u32: options.width }, { f32: options.eps }, { u32: 0 }]),
-  );
-  return {
+  const words = (rows: number) =>
+    packUniform([{ u32: rows }, { u32: options.width }, { f32: options.eps }, { u32: 0 }]);
+  const dims = uniformBuffer(device, `${options.label} norm dims`, words(options.rows));
+  const made = options.rows;
+  const dispatch: TokenDispatch = {
     pipeline,
     bindGroup: bindAll(device, pipeline, `${options.label} norm`, [
       options.xIn,
@@ -104,5 +97,13 @@ export async function createSeqNorm(
       dims,
     ]),
     workgroups: [Math.max(1, options.rows), 1, 1],
+    setTokens(rows) {
+      if (!(rows >= 1 && rows <= made)) {
+        throw new RangeError(`${options.label}: ${rows} rows (want 1 to ${made})`);
+      }
+      device.queue.writeBuffer(dims, 0, words(rows));
+      dispatch.workgroups[0] = rows;
+    },
   };
+  return dispatch;
 }
