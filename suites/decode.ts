@@ -27,7 +27,8 @@ import { calibrateOnGpu, planFor } from "../src/decode/calibrate.ts";
 import { importDecoder, type ImportedDecoder } from "../src/decode/onnx_import.ts";
 import { uploadWeights } from "../src/decode/weights.ts";
 import { agreementOf, evaluateWindows, type WindowEvaluation } from "../src/decode/evaluate.ts";
-import { decodeModel } from "../src/onnx/model.ts";
+import { decodeModel, encodeModel } from "../src/onnx/model.ts";
+import { maskedDecoderGraph } from "./_decode_masked.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import type { TextDataset } from "../datasets/types.ts";
 import { repoPath } from "../lib/repo_root.ts";
@@ -464,16 +465,41 @@ async function ceilingOf(gpu: GpuContext): Promise<Ceiling> {
   return run.ceiling;
 }
 
+/** The sparsity of the masked ORT peer rows (the zoo rows' TEAL sparsity). */
+const PEER_SPARSITY = 0.5;
+
 /**
  * ORT running the decode-step graph of lm-char (`models/lm-char-decode.onnx`) for one token over
  * a 64-position KV cache (the engine's zoo rows time the same context): the peer a user has today.
+ * With `masked`, the graph carries TEAL's thresholds as masks (`_decode_masked.ts`; the engine's
+ * calibration on lm-char, whose weights the decode graph shares), timed interleaved with the
+ * dense graph: what masking buys on ORT.
  */
-async function measurePeer(target: string, ctx: CustomSuiteContext): Promise<Partial<CellResult>> {
+async function measurePeer(
+  target: string,
+  ctx: CustomSuiteContext,
+  options: { masked?: boolean } = {},
+): Promise<Partial<CellResult>> {
   const pin = MODELS.lmCharDecode;
-  const bytes = await Deno.readFile(repoPath(pin.path));
-  const got = await sha256Hex(bytes);
+  const denseBytes = await Deno.readFile(repoPath(pin.path));
+  const got = await sha256Hex(denseBytes);
   if (got !== pin.sha256) {
     throw new Error(`${pin.path}: sha256 ${got} is not the pinned ${pin.sha256}; restore the file`);
+  }
+  let bytes: Uint8Array = denseBytes;
+  if (options.masked) {
+    const gpu = await acquireGpu();
+    const z = await prepareZoo(
+      gpu,
+      { zoo: "lmChar", method: "teal", sparsity: PEER_SPARSITY },
+      ctx,
+    );
+    const plan = planFor("teal", PEER_SPARSITY, {
+      spec: z.imported.spec,
+      host: z.imported.weights,
+      gpu: z.weights,
+    }, z.calibration);
+    bytes = encodeModel(maskedDecoderGraph(decodeModel(denseBytes), plan));
   }
   const past = 64;
   const cache = () => ({
@@ -489,16 +515,42 @@ async function measurePeer(target: string, ctx: CustomSuiteContext): Promise<Par
   const backend = await createBackend(target);
   const model = await backend.load(bytes, { label: pin.id, feeds });
   const sampler = model.sampler(feeds, `${pin.id} ${target}`);
-  for (let i = 0; i < 3; i++) await sampler.sample(wallClock);
+  const dense = options.masked
+    ? await backend.load(denseBytes, { label: `${pin.id} dense`, feeds })
+    : undefined;
+  const denseSampler = dense?.sampler(feeds, `${pin.id} ${target} dense`);
+  for (let i = 0; i < 3; i++) {
+    await sampler.sample(wallClock);
+    await denseSampler?.sample(wallClock);
+  }
   const ms: number[] = [];
-  for (let i = 0; i < (ctx.quick ? 9 : 21); i++) ms.push(await sampler.sample(wallClock));
+  const denseMs: number[] = [];
+  for (let i = 0; i < (ctx.quick ? 9 : 21); i++) {
+    // Interleaved, so drifts of the machine fall on both.
+    if (denseSampler && i % 2 === 1) denseMs.push(await denseSampler.sample(wallClock));
+    ms.push(await sampler.sample(wallClock));
+    if (denseSampler && i % 2 === 0) denseMs.push(await denseSampler.sample(wallClock));
+  }
   const sync = await model.syncLatencyMs(feeds);
   await model.release();
+  await dense?.release();
   const t = summarize(ms);
+  const ci = denseSampler ? bootstrapRatioCi(denseMs, ms, { seed: 1 }) : undefined;
   return {
     model: pin.id,
     model_sha256: pin.sha256,
-    method: "dense",
+    method: options.masked ? "teal" : "dense",
+    ...(options.masked
+      ? {
+        params: JSON.stringify({ form: "masked graph" }),
+        sparsity_target: PEER_SPARSITY,
+        speedup: summarize(denseMs).medianMs / t.medianMs,
+        speedup_ci_low: ci!.low,
+        speedup_ci_high: ci!.high,
+        dense_paired_median_ms: summarize(denseMs).medianMs,
+        dense_samples_ms: denseMs,
+      }
+      : {}),
     time_median_ms: t.medianMs,
     time_p10_ms: t.p10Ms,
     time_p90_ms: t.p90Ms,
@@ -539,14 +591,25 @@ export default defineSuite({
     "kernels/attention.wgsl",
   ],
   async plan(ctx): Promise<CustomCell[]> {
-    // The ORT peers run the zoo LM's decode-step graph (one token over a KV cache), dense.
+    // The ORT peers run the zoo LM's decode-step graph (one token over a KV cache), dense and
+    // with TEAL's masks (which need the engine's calibration, so the wgsl target's adapter).
     const peers = (["ort-node", "ort-webgpu"] as const).filter((t) => ctx.targets.includes(t))
-      .map((t) => ({
-        key: `peer/${t}/lm-char-decode`,
-        target: t,
-        method: "dense",
-        label: `lm-char decode step on ${t}`,
-      }));
+      .flatMap((t) => [
+        {
+          key: `peer/${t}/lm-char-decode`,
+          target: t,
+          method: "dense",
+          label: `lm-char decode step on ${t}`,
+        },
+        ...(ctx.targets.includes("wgsl")
+          ? [{
+            key: `peer/${t}/lm-char-decode/teal/s${PEER_SPARSITY}`,
+            target: t,
+            method: "teal",
+            label: `lm-char decode step on ${t}, TEAL ${PEER_SPARSITY} masked`,
+          }]
+          : []),
+      ]);
     if (!ctx.targets.includes("wgsl")) return peers;
     const gpu = await acquireGpu();
     const zoo = zooJobs().map((j) => ({
@@ -570,7 +633,9 @@ export default defineSuite({
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {
     const gpu = await acquireGpu();
-    if (cell.key.startsWith("peer/")) return await measurePeer(cell.target, ctx);
+    if (cell.key.startsWith("peer/")) {
+      return await measurePeer(cell.target, ctx, { masked: cell.key.includes("/teal/") });
+    }
     const zj = zooJobs().find((j) => zooKey(j) === cell.key);
     if (zj) return await measureZoo(zj, ctx);
     const job = jobs(gpu, ctx.quick).find((j) => keyOf(j) === cell.key);
