@@ -101,15 +101,27 @@ export interface SelectInstance {
  */
 export async function createSelect(
   device: GPUDevice,
-  options: { label: string; n: number; rule: SelectRule; input?: GPUBuffer },
+  options: {
+    label: string;
+    n: number;
+    rule: SelectRule;
+    input?: GPUBuffer;
+    /** Threads of the one workgroup (WG, a power of two ≤ 256; default 256). */
+    workgroupSize?: number;
+  },
 ): Promise<SelectInstance> {
   const { n, rule } = options;
+  const wgSize = options.workgroupSize ?? 256;
+  if (wgSize > 256 || (wgSize & (wgSize - 1)) !== 0) {
+    throw new RangeError(`${options.label}: workgroup size ${wgSize} must be a power of 2 ≤ 256`);
+  }
   const mode = { magnitude: 0, value: 1, "stat-topk": 2, topk: 3 }[rule.kind];
   const scale = "scale" in rule && rule.scale ? rule.scale : undefined;
   const pipeline = await createPipeline(device, {
     label: `${options.label} select(${rule.kind})`,
     code: selectSource,
     constants: {
+      WG: wgSize,
       MODE: mode,
       SCALED: scale ? 1 : 0,
       SOFT: rule.kind === "stat-topk" && rule.soft ? 1 : 0,

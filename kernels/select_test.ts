@@ -38,3 +38,26 @@ Deno.test({
     }
   }
 });
+
+Deno.test({
+  name: "select keeps the same list with a smaller workgroup",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  for (const [n, wg] of [[384, 16], [101, 32]] as const) {
+    const x = random(n, 7 * n);
+    for (const rule of RULES(n, x)) {
+      const s = await createSelect(device, {
+        label: `sel${n} wg${wg}`,
+        n,
+        rule,
+        workgroupSize: wg,
+      });
+      writeArray(device, s.x, x);
+      poison(s.idx, n * 4);
+      await runOnce(device, [s.dispatch]);
+      const got = await s.read();
+      assert.deepEqual([...got.idx], [...selectCpu(x, rule).idx], `${rule.kind} n=${n} wg=${wg}`);
+    }
+  }
+});

@@ -37,7 +37,7 @@ import {
   writeArray,
 } from "../../kernels/host.ts";
 import { createGemv } from "../../kernels/gemv.ts";
-import { defaultTuning, type GemvTuning } from "../../kernels/tuning.ts";
+import { defaultTuning, type GemvTuning, type Tuning } from "../../kernels/tuning.ts";
 import type { AdapterFacts } from "../../kernels/gpu_device.ts";
 import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
 import { createThreshold } from "../../kernels/threshold.ts";
@@ -98,6 +98,11 @@ export interface DecoderOptions {
    * for RMSNorm models (d a multiple of 4) whose plan is dense everywhere.
    */
   fuseNorms?: boolean;
+  /**
+   * Launch shapes of a predicted FFN's gathered gate/up and sparse down GEMVs (default: the
+   * adapter's `defaultTuning`).
+   */
+  predictedTuning?: Partial<Pick<Tuning, "gather" | "sparse">> & { selectWorkgroupSize?: number };
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
   hasF16?: boolean;
   /**
@@ -124,6 +129,12 @@ export interface Decoder {
    * down of Spark's FFN).
    */
   kernels: Record<ProjectionName, ProjectionKernel>[];
+  /**
+   * Per block, the u32 count of neurons its predicted FFN kept at the last token (a buffer the
+   * selection writes every token; undefined for other blocks). Copy it after each token to
+   * measure the realised fraction.
+   */
+  keptCounts: (GPUBuffer | undefined)[];
   /** The KV caches, per block (for filling with random contents in speed runs). */
   caches: { k: GPUBuffer; v: GPUBuffer }[];
   /** Sets the position and wrap. */
@@ -386,14 +397,27 @@ export async function createDecoder(
     };
   };
 
-  const sparseTuning = defaultTuning({ isFallbackAdapter: cpu });
+  // CPU adapters pay a context switch per workgroup barrier: the selection's one workgroup takes
+  // 16 threads, the sparse down one split (no partial rows to reduce), the gather 16 rows per
+  // workgroup (on llvmpipe, lm-char-spark-k8: 4.2 ms per token against 5.6 with the FFN suite's
+  // shapes; a few trials on shared cores, so a starting point, not a tuned optimum).
+  const cpuPredicted = {
+    gather: { rowPerThread: true, workgroupSize: 16 },
+    sparse: { workgroupSize: 64, splits: 1, reduceSlices: 1 },
+  };
+  const sparseTuning = {
+    ...defaultTuning({ isFallbackAdapter: cpu }),
+    ...(cpu ? cpuPredicted : {}),
+    ...options.predictedTuning,
+  };
+  const selectWg = options.predictedTuning?.selectWorkgroupSize ?? (cpu ? 16 : 256);
   /** Spark's FFN of one block (see the module doc): its dispatches and its output [d]. */
   const predictedFfn = async (
     name: string,
     w: GpuLayer,
     input: GPUBuffer,
     rule: PredictedRule,
-  ): Promise<{ dispatches: Dispatch[]; y: GPUBuffer }> => {
+  ): Promise<{ dispatches: Dispatch[]; y: GPUBuffer; count: GPUBuffer }> => {
     const { d, ff } = spec;
     if (spec.ffn !== "gated" || spec.act !== "silu") {
       throw new Error(`${name}: the predicted FFN rule needs a gated SiLU FFN`);
@@ -436,6 +460,7 @@ export async function createDecoder(
       n: ff,
       rule: { kind: "stat-topk", z: rule.z },
       input: scores.y,
+      workgroupSize: selectWg,
     });
     const gated = await createGatherGemv(device, {
       ...sparseTuning.gather,
@@ -464,6 +489,7 @@ export async function createDecoder(
     return {
       dispatches: [scores.dispatch, sel.dispatch, gated.dispatch, ...down.dispatches],
       y: down.y,
+      count: sel.count,
     };
   };
 
@@ -481,6 +507,7 @@ export async function createDecoder(
   );
   const caches: { k: GPUBuffer; v: GPUBuffer }[] = [];
   const kernels: Record<ProjectionName, ProjectionKernel>[] = [];
+  const keptCounts: (GPUBuffer | undefined)[] = [];
   let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
   const q = buf("q", spec.heads * spec.headDim * 4);
   for (let l = 0; l < spec.layers; l++) {
@@ -583,6 +610,7 @@ export async function createDecoder(
         step.push(...f.dispatches);
         pending = { out: f.y, splits: 1, bias: w.down.bias };
         kernels.push({ qkv: qkv.kind, o: o.kind, up: "predicted", down: "predicted" });
+        keptCounts.push(f.count);
         continue;
       }
       up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
@@ -613,6 +641,7 @@ export async function createDecoder(
     step.push(...down.dispatches);
     if (!fuse) pending = { out: down.out, splits: down.splits, bias: w.down.bias };
     kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
+    keptCounts.push(undefined);
   }
   let headInput: { input: GPUBuffer; normIn?: { eps: number } };
   if (fuse) {
@@ -689,6 +718,7 @@ export async function createDecoder(
     step,
     dispatchesPerToken: step.length,
     kernels,
+    keptCounts,
     caches,
     setState(s) {
       if (s.wrapEnd > maxContext || s.pos >= maxContext) {
