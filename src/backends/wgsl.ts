@@ -1,13 +1,20 @@
 /**
- * The `wgsl` target: the project's own kernels running the feed-forward blocks of a model for one
- * token, dense or skipping what the variant's kernel plan says, so activation sparsity shows the
- * speedup that skipping buys (ORT's masked graphs still multiply every weight).
+ * The `wgsl` target: the project's own kernels running a model, in one of two forms, named in
+ * every result's warnings.
  *
- * Scope, recorded in every result's warnings: FFN blocks only (consecutive blocks that share a
- * linear, as in an MLP, form one chain), one token (the first row of the timed input), weights
- * from the dense model's initializers. Before timing, each chain's output is checked against ORT
- * on the CPU (onnxruntime-node in Deno, ORT-web's wasm build in a browser) running the variant's own
- * graph on the same input: relative error ≤ 1e-4.
+ * - Whole ViTs (`src/vit`): a model that imports as a ViT and whose kernel plan selects nothing
+ *   runs its whole forward pass per image from the variant's own graph, the whole token sequence
+ *   at once; pruned heads and neurons are smaller matrices, and after a token Gather (CoreMatching)
+ *   the later kernels run on the kept tokens only. Which tokens are kept is read from ORT's run of
+ *   the variant graph on the same image (that selection is not timed). The logits are checked
+ *   against ORT's: relative error ≤ 1e-4.
+ * - Otherwise, the feed-forward blocks of a model for one token, dense or skipping what the
+ *   variant's kernel plan says, so activation sparsity shows the speedup that skipping buys (ORT's
+ *   masked graphs still multiply every weight). Consecutive blocks that share a linear, as in an
+ *   MLP, form one chain; one token (the first row of the timed input); weights from the dense
+ *   model's initializers unless the plan says the variant's. Before timing, each chain's output is
+ *   checked against ORT on the CPU (onnxruntime-node in Deno, ORT-web's wasm build in a browser)
+ *   running the variant's own graph on the same input: relative error ≤ 1e-4.
  *
  * @module
  */
@@ -34,6 +41,9 @@ import { createDispatchSampler, type DispatchSampler } from "../../kernels/gpu_t
 import { defaultTuning } from "../../kernels/tuning.ts";
 import { relativeError } from "../../kernels/relative_error.ts";
 import { oneLine } from "../../lib/one_line.ts";
+import { createVitForward } from "../vit/forward.ts";
+import { importVit } from "../vit/import_onnx.ts";
+import type { VitSpec } from "../vit/spec.ts";
 
 /** A chain or gated block with the values that feed it and that it produces in the ONNX graph. */
 type Unit =
@@ -156,6 +166,21 @@ export function buildUnits(dense: ModelProto, plan: KernelPlan): Unit[] {
   return units;
 }
 
+/** The feeds with only the first image of the input (the ViT path runs batch 1). */
+function firstImage(feeds: TensorMap, input: string, pixels: number): TensorMap {
+  const t = feeds[input];
+  if (!t) throw new Error(`The ViT's input ${input} is not among the feeds; feed it`);
+  if ((t.dims[0] ?? 1) <= 1) return feeds;
+  return {
+    ...feeds,
+    [input]: {
+      ...t,
+      data: (t.data as Float32Array).slice(0, pixels),
+      dims: [1, ...t.dims.slice(1)],
+    },
+  };
+}
+
 function firstRow(t: { data: unknown; dims: readonly number[] }, width: number): Float32Array {
   return (t.data as Float32Array).slice(0, width);
 }
@@ -194,7 +219,8 @@ export class WgslBackend implements Backend {
     return {
       target: this.id,
       device: `${gpu.facts.description}${gpu.facts.isFallbackAdapter ? " (software adapter)" : ""}`,
-      runtime: `sparsebench WGSL kernels on ${this.#host} WebGPU (FFN blocks, one token)`,
+      runtime:
+        `sparsebench WGSL kernels on ${this.#host} WebGPU (whole ViTs; other models: FFN blocks, one token)`,
       adapter: gpu.facts,
     };
   }
@@ -214,8 +240,19 @@ export class WgslBackend implements Backend {
     const { device, facts } = await acquireGpu();
     const tuning = defaultTuning(facts);
     const decoded = options.decoded ?? decodeModel(model, { source: options.label });
-    const dense = options.kernelPlan.weightsFromVariant ? decoded : options.dense ?? decoded;
-    const units = buildUnits(dense, options.kernelPlan);
+    const plan = options.kernelPlan;
+    let whyNotVit = "";
+    if (Object.keys(plan.inputs).length + Object.keys(plan.gates).length === 0) {
+      try {
+        const spec = importVit(decoded);
+        return await this.#loadVit(spec, decoded, options, t0);
+      } catch (e) {
+        if (!(e instanceof Error) || !e.message.startsWith("Not a ViT")) throw e;
+        whyNotVit = e.message;
+      }
+    }
+    const dense = plan.weightsFromVariant ? decoded : options.dense ?? decoded;
+    const units = buildUnits(dense, plan);
 
     // Reference: the variant's own graph on ORT, with every unit's input and output exposed.
     const variant = cloneModel(decoded);
@@ -273,6 +310,9 @@ export class WgslBackend implements Backend {
       0,
     );
     const warnings = [`wgsl times ${units.length} FFN unit(s) for one token, not the whole model`];
+    if (whyNotVit && analyzeGraph(decoded.graph!).attention.length > 0) {
+      warnings.push(`wgsl cannot run this transformer whole (${whyNotVit}); FFN blocks only`);
+    }
     if (planned > covered) {
       warnings.push(`${planned - covered} sparsified linear(s) outside FFN blocks are not timed`);
     }
@@ -300,6 +340,114 @@ export class WgslBackend implements Backend {
         for (let i = 0; i < 3; i++) {
           const t = performance.now();
           await runAll();
+          times.push(performance.now() - t);
+        }
+        return times.sort((a, b) => a - b)[1]!;
+      },
+      release: () => Promise.resolve(),
+    };
+  }
+
+  /**
+   * Loads a ViT as a whole forward pass (see the module notes) and checks its logits against ORT.
+   *
+   * @param spec The imported variant.
+   * @param decoded Its graph.
+   * @param options The load options.
+   * @param t0 When loading began (for the cold time).
+   * @returns The loaded model.
+   */
+  async #loadVit(
+    spec: VitSpec,
+    decoded: ModelProto,
+    options: LoadOptions,
+    t0: number,
+  ): Promise<LoadedModel> {
+    const { device } = await acquireGpu();
+    const forward = await createVitForward(device, spec, { label: options.label });
+    const inputName = decoded.graph!.input![0]!.name!;
+    const outputName = decoded.graph!.output![0]!.name!;
+    const pixelCount = spec.image.channels * spec.image.height * spec.image.width;
+    // ORT runs the variant graph with the kept tokens exposed, when it keeps some.
+    const probe = cloneModel(decoded);
+    const indices = spec.gatherAfter?.indices;
+    if (indices) probe.graph!.output!.push({ name: indices });
+    const probeBytes = encodeModel(probe);
+    const reference = new WeakMap<
+      TensorMap,
+      Promise<{ logits: Float32Array; keep?: Uint32Array }>
+    >();
+    const referenceOf = (feeds: TensorMap) => {
+      let r = reference.get(feeds);
+      if (!r) {
+        r = this.#reference(probeBytes, firstImage(feeds, inputName, pixelCount)).then((out) => {
+          const logits = (out[outputName]!.data as Float32Array).slice(0, spec.head.outFeatures);
+          if (!indices) return { logits };
+          const raw = out[indices]!.data as ArrayLike<number | bigint>;
+          return { logits, keep: Uint32Array.from(Array.from(raw, (v) => Number(v))) };
+        });
+        reference.set(feeds, r);
+      }
+      return r;
+    };
+    const prepare = async (feeds: TensorMap) => {
+      const { keep } = await referenceOf(feeds);
+      const pixels = (feeds[inputName]!.data as Float32Array).subarray(0, pixelCount);
+      forward.write(pixels, keep ? { keep } : {});
+      return keep;
+    };
+    const runOne = async (feeds: TensorMap): Promise<TensorMap> => {
+      await prepare(feeds);
+      await runOnce(device, forward.dispatches);
+      const data = await forward.readLogits();
+      return { [outputName]: { type: "float32", data, dims: [1, data.length] } };
+    };
+    const want = await referenceOf(options.feeds);
+    const got = (await runOne(options.feeds))[outputName]!.data as Float32Array;
+    const err = relativeError(got, want.logits);
+    if (!(err <= TOLERANCE)) {
+      throw new Error(
+        `Model ${options.label}: the whole-ViT kernels differ from ORT's logits by ${
+          err.toExponential(2)
+        } (relative; limit ${TOLERANCE})`,
+      );
+    }
+    const heads = [...new Set(spec.blocks.map((b) => b.heads))].join("/");
+    const warnings = [
+      `wgsl runs the whole ViT for one image: ${forward.dispatches.length} dispatches, ${spec.tokens} tokens, ${heads} heads per block`,
+    ];
+    if (want.keep) {
+      warnings.push(
+        `${want.keep.length} of ${spec.tokens} tokens kept after block ${
+          spec.gatherAfter!.block
+        } on the checked image; which ones is taken from ORT's run of the variant graph and not timed`,
+      );
+    }
+    const batch = options.feeds[inputName]?.dims[0] ?? 1;
+    if (batch > 1) warnings.push(`wgsl runs the first of ${batch} images of each input (batch 1)`);
+    return {
+      inputNames: [inputName],
+      outputNames: [outputName],
+      coldMs: performance.now() - t0,
+      warnings,
+      run: (feeds) => runOne(feeds),
+      sampler(feeds: TensorMap, label: string): Sampler {
+        let timer: Promise<DispatchSampler> | undefined;
+        return {
+          label,
+          async sample(clock: Clock = wallClock): Promise<number> {
+            // Written before every sample: another input may have run in between.
+            await prepare(feeds);
+            timer ??= createDispatchSampler(device, [forward.dispatches], { timestamps: true });
+            return (await (await timer).sample(() => clock.now())).ms;
+          },
+        };
+      },
+      async syncLatencyMs(): Promise<number> {
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const t = performance.now();
+          await runOne(options.feeds);
           times.push(performance.now() - t);
         }
         return times.sort((a, b) => a - b)[1]!;
