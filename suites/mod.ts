@@ -23,7 +23,7 @@ import ocrRec from "./ocr_rec.ts";
 import ocrDet from "./ocr_det.ts";
 import turboVbi from "./turbo_vbi.ts";
 import recsae from "./recsae.ts";
-import { sparkDecode, sparkK25, sparkK8, sparkTwin } from "./spark.ts";
+import { sparkDecode, sparkK25, sparkK8, sparkLmDecode, sparkTwin } from "./spark.ts";
 import obsDiff from "./obs_diff.ts";
 import { USER_SUITES } from "./user/mod.ts";
 
@@ -61,6 +61,7 @@ export const SUITES: readonly RegisteredSuite[] = [
   { suite: sparkK8, file: "suites/spark.ts" },
   { suite: sparkK25, file: "suites/spark.ts" },
   { suite: sparkDecode, file: "suites/spark.ts" },
+  { suite: sparkLmDecode, file: "suites/spark.ts" },
   { suite: obsDiff, file: "suites/obs_diff.ts" },
   ...USER_SUITES,
 ];

@@ -10,8 +10,11 @@
  * - `spark-decode`: one token through one FFN on the WGSL kernels at the LM's shape and a larger
  *   one: dense, Spark's plan (predictor GEMV on r dims → selection → gathered rows), Deja Vu's,
  *   and the post-hoc methods' kernel plans (R-Sparse's: sparse GEMV + low-rank GEMV pair), each checked against its CPU reference, then timed.
+ * - `spark-lm-decode`: the trained Spark LMs decoded whole, token by token, by the decode engine
+ *   (their predicted FFNs on the gathered kernels), against the dense twin through the same
+ *   engine: ms per token, speedup, bpc computed by the engine (checked against ORT's), agreement.
  *
- * Run together: `deno task bench --suite spark --suite spark-k8 --suite spark-k25 --suite spark-decode`.
+ * Run together: `deno task bench --suite spark --suite spark-k8 --suite spark-k25 --suite spark-decode --suite spark-lm-decode`.
  *
  * @module
  */
@@ -21,6 +24,7 @@ import type { CustomCell, CustomSuiteContext, ModelSuite, VariantSpec } from "..
 import type { CellResult } from "../src/result.ts";
 import { datasetPin, MODELS } from "./_pins.ts";
 import { type DecodeMethod, type FfnShape, SparkDecodeRun } from "./_spark_decode.ts";
+import { type SparkLm, SparkLmDecodeRun } from "./_spark_lm_decode.ts";
 
 /** The active fractions of FFN neurons the study compares (Spark's 8 %, and 25 %). */
 export const ACTIVE_FRACTIONS = [0.08, 0.25] as const;
@@ -163,6 +167,49 @@ export const sparkDecode = defineSuite({
     if (!("measure" in cell)) {
       throw new Error(
         `spark-decode: cell ${cell.key} was not planned by this suite; plan the run again`,
+      );
+    }
+    return await (cell as DecodeCell).measure(ctx);
+  },
+});
+
+/** The whole-model decode suite's models, twin first (the others are timed next to it). */
+const LM_DECODE_MODELS: SparkLm[] = ["lmCharSparkDense", "lmCharSparkK8", "lmCharSparkK25"];
+
+/** Spark's trained LMs decoded whole by the engine, against the dense twin. */
+export const sparkLmDecode = defineSuite({
+  kind: "custom",
+  id: "spark-lm-decode",
+  title: "Spark study: the trained LMs decoded whole, token by token, on the WGSL kernels",
+  description:
+    "lm-char-spark-k8 and -k25 through the decode engine, every block's FFN as trained (predictor GEMV on the first 96 of 192 inputs → statistical top-k → gathered gate/up rows → down over the kept rows), attention and head dense, against the dense twin lm-char-spark-dense through the same engine; ms per token at a 64-position context with samples interleaved with the twin's, bits per character over 24 evaluation windows computed by the engine (required within 1e-3 of ORT's on the same windows), greedy agreement with the twin, neurons kept counted on the GPU.",
+  targets: ["wgsl"],
+  inDefault: false,
+  seed: 18,
+  files: [
+    "src/decode/engine.ts",
+    "src/decode/onnx_import.ts",
+    "kernels/gemv.wgsl",
+    "kernels/select.wgsl",
+    "kernels/gather_gemv.wgsl",
+    "kernels/sparse_gemv.wgsl",
+    "suites/_spark_lm_decode.ts",
+  ],
+  plan(ctx): Promise<DecodeCell[]> {
+    if (!ctx.targets.includes("wgsl")) return Promise.resolve([]);
+    const run = new SparkLmDecodeRun();
+    return Promise.resolve(LM_DECODE_MODELS.map((which) => ({
+      key: `${MODELS[which].id}/${which === "lmCharSparkDense" ? "dense" : "spark"}`,
+      target: "wgsl",
+      method: which === "lmCharSparkDense" ? "dense" : "spark",
+      label: MODELS[which].id,
+      measure: (c: CustomSuiteContext) => run.measure(which, c),
+    })));
+  },
+  async runCell(cell, ctx): Promise<Partial<CellResult>> {
+    if (!("measure" in cell)) {
+      throw new Error(
+        `spark-lm-decode: cell ${cell.key} was not planned by this suite; plan the run again`,
       );
     }
     return await (cell as DecodeCell).measure(ctx);

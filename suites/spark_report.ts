@@ -2,8 +2,9 @@
  * The Spark study's report: per active fraction of FFN neurons, the Spark-trained LM against
  * its dense twin and against the post-hoc methods on that twin (statistical top-k, TEAL, CATS,
  * Deja Vu, R-Sparse): bits per character, effective FLOPs, time on ORT, and one FFN decode step
- * on the WGSL kernels with each method's kernel plan. The findings answer the study's question:
- * what training with the predictor buys over sparsifying the dense model afterwards.
+ * on the WGSL kernels with each method's kernel plan, and the trained LMs decoded whole by the
+ * decode engine (`spark-lm-decode`). The findings answer the study's question: what training with
+ * the predictor buys over sparsifying the dense model afterwards.
  *
  * @module
  */
@@ -124,7 +125,97 @@ function decodeFindings(all: readonly CellResult[], a: number): Finding[] {
   return out;
 }
 
+/** The whole-model decode cells (`spark-lm-decode`): the twin first, then Spark's. */
+function lmDecodeCells(all: readonly CellResult[]): CellResult[] {
+  return all.filter((c) => done(c) && c.suite === "spark-lm-decode").sort((a, b) =>
+    (a.method === "dense" ? 0 : 1) - (b.method === "dense" ? 0 : 1) ||
+    (b.sparsity_target ?? 0) - (a.sparsity_target ?? 0)
+  );
+}
+
+const perToken = (c: CellResult) => `${Number(c.extra.ms_per_token).toPrecision(3)} ms/token`;
+const keptLabel = (c: CellResult) =>
+  c.sparsity_realized === null ? "all" : percentLabel(1 - c.sparsity_realized);
+
+/** One finding for the whole-model decode: each Spark LM against the twin, both engine-run. */
+function lmDecodeFindings(all: readonly CellResult[]): Finding[] {
+  const cs = lmDecodeCells(all);
+  const twin = cs.find((c) => c.method === "dense");
+  const spark = cs.filter((c) => c.method === "spark");
+  if (!twin || spark.length === 0) return [];
+  return [{
+    text:
+      `Whole-model decode on the WGSL kernels (decode engine, ${twin.device}, context ${twin.extra.context}): the dense twin ${
+        perToken(twin)
+      }, ${bpc(twin)} bpc (engine; ORT ${Number(twin.extra.bpc_ort).toFixed(3)}); ${
+        spark.map((c) =>
+          `Spark at ${percentLabel(1 - c.sparsity_target!)} (${keptLabel(c)} of neurons kept) ${
+            perToken(c)
+          }, ${speed(c)} over the twin, ${bpc(c)} bpc (${
+            signed(c.accuracy! - twin.accuracy!)
+          }; ORT ${Number(c.extra.bpc_ort).toFixed(3)}), ${
+            flops(c)
+          } fewer FLOPs, ${c.extra.dispatches_per_token} dispatches per token against ${twin.extra.dispatches_per_token}, greedy agreement with the twin ${
+            percentLabel(c.agreement ?? 0)
+          }`
+        ).join("; ")
+      }.`,
+  }];
+}
+
+/** The whole-model decode table. */
+function lmDecodeSection(all: readonly CellResult[]): ReportSection[] {
+  const cs = lmDecodeCells(all);
+  if (cs.length === 0) return [];
+  return [{
+    title: "The trained LMs decoded whole on the WGSL kernels",
+    body: html`
+      <p>Each model through the decode engine token by token (Spark's FFN as trained: predictor
+            GEMV on the first r inputs → statistical top-k → gathered gate/up rows → down over the
+            kept rows); speedup over the dense twin through the same engine, samples interleaved
+            with the twin's, 95 % bootstrap intervals; bpc computed by the engine over the
+            evaluation windows, ORT's on the same windows beside it; kept = neurons kept per token,
+            counted on the GPU.</p>
+      <table>
+        <thead>
+          <tr>
+            <th>model</th>
+            <th>ms/token</th>
+            <th>speedup</th>
+            <th>bpc (engine)</th>
+            <th>bpc (ORT)</th>
+            <th>kept</th>
+            <th>FLOPs fewer</th>
+            <th>dispatches</th>
+            <th>agreement</th>
+          </tr>
+        </thead>
+        <tbody>${cs.map((c) =>
+          html`
+            <tr>
+              <td>${c.model}</td>
+              <td>${Number(c.extra.ms_per_token).toPrecision(3)}</td>
+              <td>${speed(c)}</td>
+              <td>${bpc(c)}</td>
+              <td>${Number(c.extra.bpc_ort).toFixed(3)}</td>
+              <td>${keptLabel(c)}</td>
+              <td>${flops(c)}</td>
+              <td>${String(c.extra.dispatches_per_token)}</td>
+              <td>${c.agreement === null ? "—" : percentLabel(c.agreement)}</td>
+            </tr>
+          `
+        )}</tbody>
+      </table>
+    `,
+  }];
+}
+
 function findings(cells: readonly CellResult[], run: RunData): Finding[] {
+  const lm = cells.some((c) => c.suite === "spark-lm-decode") ? lmDecodeFindings(run.cells) : [];
+  return [...modelFindings(cells, run), ...lm];
+}
+
+function modelFindings(cells: readonly CellResult[], run: RunData): Finding[] {
   const all = run.cells;
   // A run of the decode suite alone states its decode findings on that suite's cells; with the
   // twin's suite in the run they come with the model comparisons there.
@@ -234,6 +325,11 @@ function decodeSection(all: readonly CellResult[]): ReportSection[] {
 }
 
 function sections(cells: readonly CellResult[], run: RunData): ReportSection[] {
+  const lm = cells.some((c) => c.suite === "spark-lm-decode") ? lmDecodeSection(run.cells) : [];
+  return [...modelSections(cells, run), ...lm];
+}
+
+function modelSections(cells: readonly CellResult[], run: RunData): ReportSection[] {
   const all = run.cells;
   if (!all.some((c) => c.suite === "spark")) {
     return cells.some((c) => c.suite === "spark-decode") ? decodeSection(all) : [];
@@ -288,12 +384,17 @@ function sections(cells: readonly CellResult[], run: RunData): ReportSection[] {
 export const sparkReport: StudyReport = {
   name: "spark",
   covers: (id) =>
-    id === "spark" || id === "spark-k8" || id === "spark-k25" || id === "spark-decode",
+    id === "spark" || id === "spark-k8" || id === "spark-k25" || id === "spark-decode" ||
+    id === "spark-lm-decode",
   findings,
   sections,
   // A decode cell runs a plan on seeded random weights, so Spark's is not the trained model.
   label: (c) =>
-    c.suite !== "spark-decode"
+    c.suite === "spark-lm-decode"
+      ? c.method === "spark"
+        ? `Spark (trained), ${c.model}, whole model`
+        : "dense twin, whole model"
+      : c.suite !== "spark-decode"
       ? c.method === "spark" ? "Spark (trained)" : undefined
       : c.sparsity_target !== null
       ? `${c.method} ${percentLabel(1 - c.sparsity_target)} active`
