@@ -100,3 +100,37 @@ Deno.test("the spark study labels a decode plan by its method, not as the traine
   assert.equal(sparkReport.label!({ ...plan, sparsity_target: null }), "Spark's plan");
   assert.equal(sparkReport.label!(cell("spark-k8", "spark", {})), "Spark (trained)");
 });
+
+Deno.test("a run of spark-lm-decode alone states each Spark LM's whole-model decode against the twin", () => {
+  const lm = [
+    cell("spark-lm-decode", "dense", {
+      target: "wgsl",
+      device: "llvmpipe",
+      accuracy: 3.53,
+      agreement: 1,
+      extra: { ms_per_token: 9.65, bpc_ort: 3.53, context: 64, dispatches_per_token: 44 },
+    }),
+    cell("spark-lm-decode", "spark", {
+      target: "wgsl",
+      device: "llvmpipe",
+      sparsity_target: 0.92,
+      sparsity_realized: 0.938,
+      accuracy: 3.543,
+      agreement: 0.89,
+      speedup: 1.21,
+      speedup_ci_low: 0.94,
+      speedup_ci_high: 1.6,
+      flops_reduction: 1.83,
+      extra: { ms_per_token: 6.57, bpc_ort: 3.543, context: 64, dispatches_per_token: 52 },
+    }),
+  ];
+  const lmRun = { id: "r", run: {}, cells: lm };
+  const text = sparkReport.findings!(lm, lmRun).map((f) => f.text).join("\n");
+  assert.match(text, /the dense twin 9\.65 ms\/token, 3\.530 bpc/);
+  assert.match(
+    text,
+    /Spark at 8 % \(6\.2 % of neurons kept\) 6\.57 ms\/token, 1\.21x \[0\.94, 1\.60\]/,
+  );
+  assert.match(text, /1\.83x fewer FLOPs, 52 dispatches per token against 44/);
+  assert.equal(sparkReport.sections!(lm, lmRun).length, 1);
+});
