@@ -134,6 +134,8 @@ function lmDecodeCells(all: readonly CellResult[]): CellResult[] {
 }
 
 const perToken = (c: CellResult) => `${Number(c.extra.ms_per_token).toPrecision(3)} ms/token`;
+const ortBpc = (c: CellResult) =>
+  typeof c.extra.bpc_ort === "number" ? c.extra.bpc_ort.toFixed(3) : "not run";
 const keptLabel = (c: CellResult) =>
   c.sparsity_realized === null ? "all" : percentLabel(1 - c.sparsity_realized);
 
@@ -147,13 +149,13 @@ function lmDecodeFindings(all: readonly CellResult[]): Finding[] {
     text:
       `Whole-model decode on the WGSL kernels (decode engine, ${twin.device}, context ${twin.extra.context}): the dense twin ${
         perToken(twin)
-      }, ${bpc(twin)} bpc (engine; ORT ${Number(twin.extra.bpc_ort).toFixed(3)}); ${
+      }, ${bpc(twin)} bpc (engine; ORT ${ortBpc(twin)}); ${
         spark.map((c) =>
           `Spark at ${percentLabel(1 - c.sparsity_target!)} (${keptLabel(c)} of neurons kept) ${
             perToken(c)
           }, ${speed(c)} over the twin, ${bpc(c)} bpc (${
             signed(c.accuracy! - twin.accuracy!)
-          }; ORT ${Number(c.extra.bpc_ort).toFixed(3)}), ${
+          }; ORT ${ortBpc(c)}), ${
             flops(c)
           } fewer FLOPs, ${c.extra.dispatches_per_token} dispatches per token against ${twin.extra.dispatches_per_token}, greedy agreement with the twin ${
             percentLabel(c.agreement ?? 0)
@@ -197,7 +199,7 @@ function lmDecodeSection(all: readonly CellResult[]): ReportSection[] {
               <td>${Number(c.extra.ms_per_token).toPrecision(3)}</td>
               <td>${speed(c)}</td>
               <td>${bpc(c)}</td>
-              <td>${Number(c.extra.bpc_ort).toFixed(3)}</td>
+              <td>${ortBpc(c)}</td>
               <td>${keptLabel(c)}</td>
               <td>${flops(c)}</td>
               <td>${String(c.extra.dispatches_per_token)}</td>
