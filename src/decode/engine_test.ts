@@ -362,6 +362,23 @@ Deno.test({
     dtype: "f32",
     layouts: ["row", "transposed"],
   });
+  // The GPU's launch shapes (one workgroup per gathered row, split-K down with its reduce, a
+  // 256-thread selection) give the same logits as the adapter's own.
+  const gpuShapes = await createDecoder(device, weights, {
+    adapter: gpu!.facts,
+    plan: imported.plan!,
+    predictedTuning: {
+      selectWorkgroupSize: 256,
+      gather: { rowPerThread: false, workgroupSize: 128 },
+      sparse: { workgroupSize: 256, reduceSlices: 8 },
+    },
+  });
+  gpuShapes.writeIds(Uint32Array.from(IDS));
+  gpuShapes.setState({ pos: 0, wrapStart: 0, wrapEnd: 128, prompt: IDS.length });
+  await gpuShapes.run(8);
+  const e7 = relativeError(await gpuShapes.readLogits(), ref.subarray(7 * vocab, 8 * vocab));
+  assert.ok(e7 <= 1e-4, `GPU launch shapes, position 7: relative error ${e7.toExponential(2)}`);
+  gpuShapes.destroy();
   const dec = await createDecoder(device, weights, {
     adapter: gpu!.facts,
     plan: imported.plan!,
