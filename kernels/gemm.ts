@@ -59,7 +59,12 @@ export interface GemmInstance {
   y: GPUBuffer;
   /** Reads `rows` output rows. */
   read(rows: number): Promise<Float32Array>;
+  /** Sizes the grid for the first `rows` rows (a gathered GEMM whose count shrank). */
+  setRows(rows: number): void;
 }
+
+/** Output rows and columns one workgroup computes. */
+const TILE = 32;
 
 /**
  * Creates a GEMM; with `rows`/`count` buffers it computes only the listed rows of X.
@@ -103,16 +108,20 @@ export async function createGemm(
       u32: options.bias ? 1 : 0,
     }]),
   );
-  return {
+  const instance: GemmInstance = {
     dispatch: {
       pipeline,
       bindGroup: bindAll(device, pipeline, options.label, [x, w, bias, rows, count, y, dims]),
-      workgroups: [Math.ceil(options.n / 16), Math.ceil(options.m / 16), 1],
+      workgroups: [Math.ceil(options.n / TILE), Math.ceil(options.m / TILE), 1],
     },
     x,
     y,
     async read(r: number) {
       return new Float32Array(await readBuffer(device, y, Math.max(4, r * options.n * 4)));
     },
+    setRows(r: number) {
+      instance.dispatch.workgroups[1] = Math.max(1, Math.ceil(Math.min(r, options.m) / TILE));
+    },
   };
+  return instance;
 }

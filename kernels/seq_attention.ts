@@ -8,8 +8,8 @@
 import seqAttentionSource from "./seq_attention.wgsl" with { type: "text" };
 import { bindAll, createPipeline, type Dispatch, packUniform, uniformBuffer } from "./host.ts";
 
-/** The longest sequence the kernel takes (its scores live in workgroup memory). */
-export const SEQ_ATTENTION_MAX_TOKENS = 1024;
+/** The longest sequence the kernel takes (its grid's x dimension, 64 invocations a workgroup). */
+export const SEQ_ATTENTION_MAX_TOKENS = 65535 * 8;
 
 /** Shape of one attention. */
 export interface SeqAttentionShape {
@@ -69,7 +69,7 @@ export interface TokenDispatch extends Dispatch {
  *
  * @param device The device.
  * @param options Label, shape, and the two buffers ([T, 3·D] and [T, D] floats at least).
- * @returns The dispatch (one workgroup per query token and head).
+ * @returns The dispatch (per query token and head, one invocation per 8 head dimensions).
  * @throws {RangeError} When the sequence is longer than {@linkcode SEQ_ATTENTION_MAX_TOKENS}.
  */
 export async function createSeqAttention(
@@ -91,6 +91,7 @@ export async function createSeqAttention(
     }]);
   const dims = uniformBuffer(device, `${options.label} attention dims`, words(options.tokens));
   const made = options.tokens;
+  const grid = (tokens: number) => Math.ceil((tokens * Math.ceil(options.headDim / 8)) / 64);
   const dispatch: TokenDispatch = {
     pipeline,
     bindGroup: bindAll(device, pipeline, `${options.label} attention`, [
@@ -98,13 +99,13 @@ export async function createSeqAttention(
       options.out,
       dims,
     ]),
-    workgroups: [options.tokens, options.heads, 1],
+    workgroups: [grid(options.tokens), options.heads, 1],
     setTokens(tokens) {
       if (!(tokens >= 1 && tokens <= made)) {
         throw new RangeError(`${options.label}: ${tokens} tokens (want 1 to ${made})`);
       }
       device.queue.writeBuffer(dims, 0, words(tokens));
-      dispatch.workgroups[0] = tokens;
+      dispatch.workgroups[0] = grid(tokens);
     },
   };
   return dispatch;

@@ -95,7 +95,7 @@ export async function createVitForward(
     });
     dispatches.push(g.dispatch);
     if (opts.afterGather) {
-      counted.push({ set: (n) => g.dispatch.workgroups[1] = Math.ceil(n / 16) });
+      counted.push({ set: (n) => g.setRows(n) });
     }
     return g;
   };
