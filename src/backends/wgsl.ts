@@ -243,13 +243,14 @@ export class WgslBackend implements Backend {
     const plan = options.kernelPlan;
     let whyNotVit = "";
     if (Object.keys(plan.inputs).length + Object.keys(plan.gates).length === 0) {
+      // Any model that does not import runs the FFN-block path, as before the ViT path existed.
+      let spec: VitSpec | undefined;
       try {
-        const spec = importVit(decoded);
-        return await this.#loadVit(spec, decoded, options, t0);
+        spec = importVit(decoded);
       } catch (e) {
-        if (!(e instanceof Error) || !e.message.startsWith("Not a ViT")) throw e;
-        whyNotVit = e.message;
+        whyNotVit = oneLine(e);
       }
+      if (spec) return await this.#loadVit(spec, decoded, options, t0);
     }
     const dense = plan.weightsFromVariant ? decoded : options.dense ?? decoded;
     const units = buildUnits(dense, plan);
