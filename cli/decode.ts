@@ -26,6 +26,7 @@ import {
   type HostWeights,
   linearShapes,
   PROJECTIONS,
+  type SparsityPlan,
 } from "../src/decode/spec.ts";
 import { loadDataset } from "../datasets/mod.ts";
 import type { TextDataset } from "../datasets/types.ts";
@@ -144,13 +145,24 @@ async function main(args: string[]): Promise<void> {
   let spec: DecoderSpec;
   let host: HostWeights | undefined;
   let weights: GpuWeights;
+  // A model that computes its own sparsity (Spark's predicted FFN) runs its own plan.
+  let modelPlan: SparsityPlan | undefined;
   if (values.model) {
     const imported = importDecoder(decodeModel(await Deno.readFile(values.model)), {
       id: basename(values.model),
     });
     spec = imported.spec;
     host = imported.weights;
-    weights = uploadWeights(device, spec, host, { dtype, layouts });
+    modelPlan = imported.plan;
+    if (modelPlan && sparse) {
+      throw new Error(
+        `${values.model} computes its own FFN sparsity (Spark's predictor); run it without --method`,
+      );
+    }
+    weights = uploadWeights(device, spec, host, {
+      dtype,
+      layouts: modelPlan ? ["row", "transposed"] : layouts,
+    });
   } else {
     spec = shapeByName(values.shape!);
     weights = await syntheticWeights(device, spec, { dtype, layouts, seed: 1 });
@@ -184,14 +196,15 @@ async function main(args: string[]): Promise<void> {
     );
   }
   const opts = { maxContext, hasF16: gpu.hasF16, adapter: gpu.facts };
-  const plan = values.shape && values.method === "teal" && sparse && !values["per-token"]
+  const plan = modelPlan ?? (values.shape && values.method === "teal" && sparse &&
+      !values["per-token"]
     ? await calibrateOnGpu(device, weights, { ...opts, sparsity, context })
     : planFor(
       values.method,
       sparsity,
       { spec, ...(host ? { host } : {}), gpu: weights },
       calibration,
-    );
+    ));
   const decoder = await createDecoder(device, weights, { ...opts, plan });
   decoder.writeIds(Uint32Array.from(ids));
   decoder.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });

@@ -45,3 +45,27 @@ Deno.test("decode refuses bad input with one line naming the fix", async () => {
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, /^decode: --ids: 999 is outside the vocabulary \(96\)/);
 });
+
+Deno.test({
+  name: "decode runs a Spark-trained model with its own predicted FFN and refuses a method on it",
+  ignore: !gpu,
+}, async () => {
+  const file = "models/lm-char-spark-k8.onnx";
+  const r = await decode(["--model", file, "--ids", "40,72,69,0", "--tokens", "2", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as DecodeReport;
+  assert.equal(report.method, "spark");
+  assert.equal(report.generated.length, 2);
+  const bad = await decode([
+    "--model",
+    file,
+    "--ids",
+    "40",
+    "--method",
+    "teal",
+    "--sparsity",
+    "0.5",
+  ]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /computes its own FFN sparsity .*run it without --method/);
+});
