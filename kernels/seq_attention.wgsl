@@ -29,7 +29,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let c0 = grp * 8u;
   var cs: array<u32, 8>;
   for (var c = 0u; c < 8u; c++) { cs[c] = min(c0 + c, p.dh - 1u); }
-  var mx = -3.4028235e38;
+  var mx = -3.0e38;
   var sum = 0.0;
   var lo = vec4<f32>(0.0);
   var hi = vec4<f32>(0.0);
