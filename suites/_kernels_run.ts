@@ -126,6 +126,13 @@ async function fastest<T extends { reps: Dispatch[][] }>(
   return { ...winner!, screened };
 }
 
+/** The threshold that leaves exactly the fraction `sparsity` of |x| at or below it (-1 at 0). */
+function exactThreshold(x: Float32Array, sparsity: number): number {
+  if (sparsity === 0) return -1;
+  const sorted = Float32Array.from(x, Math.abs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+}
+
 /** One run of the `kernels` suite: its shared state and the measurement of each kind of cell. */
 export class KernelsRun {
   #ceiling: Ceiling | undefined;
@@ -346,11 +353,7 @@ export class KernelsRun {
     const weightsOf = this.#weightsOf(shape);
     const wt = weightsOf.wt();
     const x = random(shape.k, 3 + Math.round(sparsity * 100));
-    // The threshold that leaves exactly the target fraction of |x| at or below it.
-    const sorted = Float32Array.from(x, Math.abs).sort();
-    const threshold = sparsity === 0
-      ? -1
-      : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+    const threshold = exactThreshold(x, sparsity);
     const rule = { kind: "magnitude" as const, threshold };
     const kept = selectCpu(x, rule);
     const want = sparseGemvCpu(precision === "f16" ? weightsOf.wtHalf() : wt, kept, { n: shape.n });
@@ -474,10 +477,7 @@ export class KernelsRun {
     const ceil = await this.ceiling();
     const weightsOf = this.#weightsOf(shape);
     const x = random(shape.k, 3 + Math.round(sparsity * 100));
-    const sorted = Float32Array.from(x, Math.abs).sort();
-    const threshold = sparsity === 0
-      ? -1
-      : sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
+    const threshold = exactThreshold(x, sparsity);
     const kept = selectCpu(x, { kind: "magnitude", threshold });
     const want = sparseGemvCpu(precision === "f16" ? weightsOf.wtHalf() : weightsOf.wt(), kept, {
       n: shape.n,

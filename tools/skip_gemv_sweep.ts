@@ -3,9 +3,12 @@
  * LLaMA-7B's FFN shapes, beside the dense GEMV and the decode engine's kernel
  * (`kernels/skip_gemv.ts`, compacting form, several split sizes). The candidate
  * (`skip_gemv_sweep.wgsl`) does not compact: each warp tests one row and a skipped row issues
- * no load; its partial sums are finished by `skip_gemv_sweep_reduce.wgsl`. Every candidate is
+ * no load; its partial sums are finished by the project's `reduce.wgsl` (`createReduce`). Every candidate is
  * checked against a CPU reference before it is timed (GPU timestamps, a pre-roll batch before
- * each sample). The H200's output of 2026-12-01 is `results/probes/h200-skip-gemv-sweep.log` (stopped by its time limit in the f16 11008x4096 rows, before it wrote the JSON).
+ * each sample). The H200's output of 2026-12-01 is `results/probes/h200-skip-gemv-sweep.log`
+ * (stopped by its time limit in the f16 11008x4096 rows, before it wrote the JSON); that run
+ * finished the partials with a plain per-column sum of its own (commit 4fc0e4a), so its
+ * "+reduce" figures time that kernel, not `reduce.wgsl`.
  *
  * Usage: deno run -A --unstable-webgpu tools/skip_gemv_sweep.ts [--quick]
  *
@@ -17,9 +20,11 @@ import {
   type Dispatch,
   packUniform,
   readBuffer,
+  runOnce,
   storageBuffer,
   uniformBuffer,
 } from "../kernels/host.ts";
+import { createReduce } from "../kernels/sparse_gemv.ts";
 import { timeDispatches } from "../kernels/gpu_timing.ts";
 import { createGemv } from "../kernels/gemv.ts";
 import { createSkipGemv } from "../kernels/skip_gemv.ts";
@@ -27,7 +32,6 @@ import f32Prelude from "../kernels/skip_gemv_f32.wgsl" with { type: "text" };
 import f16Prelude from "../kernels/skip_gemv_f16.wgsl" with { type: "text" };
 
 const src = await Deno.readTextFile(new URL("./skip_gemv_sweep.wgsl", import.meta.url));
-const redSrc = await Deno.readTextFile(new URL("./skip_gemv_sweep_reduce.wgsl", import.meta.url));
 const { device, hasF16 } = await acquireGpu();
 const quick = Deno.args.includes("--quick");
 const shapes: [number, number][] = quick ? [[512, 1024]] : [[4096, 11008], [11008, 4096]];
@@ -162,34 +166,12 @@ for (const [k, n] of shapes) {
             slot: 0,
             rowsPerSplit: rps,
           });
-          const y = storageBuffer(device, "y", n * 4);
-          const rp = await createPipeline(device, { label: "reduce", code: redSrc });
-          const rdims = uniformBuffer(
-            device,
-            "rd",
-            packUniform([{ u32: n / 4 }, { u32: sk.splits }, { u32: 0 }, { u32: 0 }]),
-          );
-          const rbg = device.createBindGroup({
-            layout: rp.getBindGroupLayout(0),
-            entries: [sk.partials, y, rdims].map((b, i) => ({
-              binding: i,
-              resource: { buffer: b },
-            })),
+          const { dispatch: red, y } = await createReduce(device, "skip", {
+            cols: n,
+            splits: sk.splits,
+            partials: sk.partials,
           });
-          const red: Dispatch = {
-            pipeline: rp,
-            bindGroup: rbg,
-            workgroups: [Math.ceil(n / 4 / 256), 1, 1],
-          };
-          const enc = device.createCommandEncoder();
-          const pass = enc.beginComputePass();
-          for (const d of [sk.dispatch, red]) {
-            pass.setPipeline(d.pipeline);
-            pass.setBindGroup(0, d.bindGroup);
-            pass.dispatchWorkgroups(...d.workgroups);
-          }
-          pass.end();
-          device.queue.submit([enc.finish()]);
+          await runOnce(device, [sk.dispatch, red]);
           await check(y, "skip");
           const tm = await timeDispatches(device, [[sk.dispatch]], T);
           const tr = await timeDispatches(device, [[red]], T);
@@ -245,34 +227,12 @@ for (const [k, n] of shapes) {
                 })),
               });
               const d: Dispatch = { pipeline, bindGroup: bg, workgroups: [tiles, splits, 1] };
-              const y = storageBuffer(device, "y", n * 4);
-              const rp = await createPipeline(device, { label: "reduce", code: redSrc });
-              const rdims = uniformBuffer(
-                device,
-                "rd",
-                packUniform([{ u32: n / 4 }, { u32: splits }, { u32: 0 }, { u32: 0 }]),
-              );
-              const rbg = device.createBindGroup({
-                layout: rp.getBindGroupLayout(0),
-                entries: [partials, y, rdims].map((b, i) => ({
-                  binding: i,
-                  resource: { buffer: b },
-                })),
+              const { dispatch: red, y } = await createReduce(device, "skip2", {
+                cols: n,
+                splits,
+                partials,
               });
-              const red: Dispatch = {
-                pipeline: rp,
-                bindGroup: rbg,
-                workgroups: [Math.ceil(n / 4 / 256), 1, 1],
-              };
-              const enc = device.createCommandEncoder();
-              const pass = enc.beginComputePass();
-              for (const dd of [d, red]) {
-                pass.setPipeline(dd.pipeline);
-                pass.setBindGroup(0, dd.bindGroup);
-                pass.dispatchWorkgroups(...dd.workgroups);
-              }
-              pass.end();
-              device.queue.submit([enc.finish()]);
+              await runOnce(device, [d, red]);
               await check(y, `skip2 ${tiled} ${lanes} ${u} ${splits}`);
               const tm = await timeDispatches(device, [[d]], T);
               const both = await timeDispatches(device, [[d, red]], T);
