@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { acquireGpu } from "../kernels/gpu_device.ts";
 import { timeDispatches } from "../kernels/gpu_timing.ts";
+import type { Dispatch } from "../kernels/host.ts";
 import { oneLine } from "../lib/one_line.ts";
 import { decodeModel } from "../src/onnx/model.ts";
 import { importDecoder } from "../src/decode/onnx_import.ts";
@@ -49,7 +50,8 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
   --context C         context length the per-token time is measured at (default: the prompt's;
                       512 for --shape, whose KV cache is filled with random values)
   --logits            also print the logits at the last prompt position
-  --profile           also time each dispatch of one block and of the head on its own
+  --profile           also time each dispatch of one block and of the head on its own, and each
+                      kind of dispatch in sequence (the whole token less that kind's dispatches)
   --per-token         --shape with teal: thresholds found every token to drop exactly the target
                       fraction (default: constant thresholds calibrated on the GPU on the model's
                       own activations at the timed context, as TEAL calibrates)
@@ -91,6 +93,12 @@ export interface DecodeReport {
   logits?: number[];
   /** Microseconds per dispatch of block 0 and the head (with --profile). */
   profile?: { kernel: string; us: number }[];
+  /**
+   * Milliseconds per token each kind of dispatch costs in sequence (with --profile): the token's
+   * time less the time of the token without that kind's dispatches, so caches and clocks are those
+   * of a real token (the isolated figures of `profile` re-read a weight that may sit in L2).
+   */
+  stages?: { kind: string; dispatches: number; ms: number }[];
   /** Milliseconds per token per launch shape, dense or sparse GEMV (with --sweep). */
   sweep?: Trial[];
 }
@@ -234,8 +242,13 @@ async function main(args: string[]): Promise<void> {
     }
   }
   let profile: DecodeReport["profile"];
+  let stages: DecodeReport["stages"];
   if (values.profile) {
     profile = [];
+    stages = await stageCosts(device, decoder.step, {
+      timestamps: gpu.hasTimestamps,
+      tokenMs: t.ms,
+    });
     const perBlock = (decoder.dispatchesPerToken - 4) / spec.layers;
     const picked = [
       ...decoder.step.slice(1, 1 + perBlock),
@@ -246,6 +259,7 @@ async function main(args: string[]): Promise<void> {
         samples: 3,
         targetMs: 30,
         timestamps: gpu.hasTimestamps,
+        preRoll: true,
       });
       profile.push({ kernel: d.bindGroup.label, us: k.ms * 1000 });
     }
@@ -274,6 +288,7 @@ async function main(args: string[]): Promise<void> {
     bytes_per_token: decoder.bytesPerToken(context, (l, p) => density[l]![p]),
     ...(logits ? { logits } : {}),
     ...(profile ? { profile } : {}),
+    ...(stages ? { stages } : {}),
     ...(sweep ? { sweep } : {}),
   };
   if (values.json) {
@@ -301,10 +316,49 @@ async function main(args: string[]): Promise<void> {
       );
     }
     for (const p of profile ?? []) console.log(`  ${p.us.toFixed(2).padStart(9)} us  ${p.kernel}`);
+    for (const g of stages ?? []) {
+      console.log(
+        `  ${
+          g.ms.toFixed(3).padStart(8)
+        } ms/token  ${g.kind} (${g.dispatches} dispatches, in sequence)`,
+      );
+    }
     for (const w of sweep ?? []) console.log(`  ${w.msPerToken.toFixed(3)} ms/token  ${w.label}`);
   }
   decoder.destroy();
   weights.destroy();
+}
+
+/**
+ * The kind of a decode dispatch from its label: the label less the model, method and layer
+ * (`llama-7b/teal L3 qkv` → `qkv`; a threshold pass before a GEMV keeps its own word).
+ */
+function dispatchKind(label: string): string {
+  const words = label.split(" ");
+  const layer = words.findIndex((w) => /^L\d+$/.test(w));
+  return (layer >= 0 ? words.slice(layer + 1) : words.slice(1)).join(" ") || label;
+}
+
+async function stageCosts(
+  device: GPUDevice,
+  step: readonly Dispatch[],
+  options: { timestamps: boolean; tokenMs: number },
+): Promise<NonNullable<DecodeReport["stages"]>> {
+  const kinds = new Map<string, number>();
+  for (const d of step) {
+    const k = dispatchKind(d.bindGroup.label);
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  const timing = { samples: 3, targetMs: 100, timestamps: options.timestamps, preRoll: true };
+  const whole = (await timeDispatches(device, [step], timing)).ms;
+  const out: NonNullable<DecodeReport["stages"]> = [];
+  for (const [kind, dispatches] of kinds) {
+    const rest = step.filter((d) => dispatchKind(d.bindGroup.label) !== kind);
+    const without = rest.length > 0 ? (await timeDispatches(device, [rest], timing)).ms : 0;
+    out.push({ kind, dispatches, ms: whole - without });
+  }
+  out.sort((a, b) => b.ms - a.ms);
+  return out;
 }
 
 if (import.meta.main) {

@@ -69,5 +69,7 @@ export async function timeTokens(
     samples: options.samples ?? 5,
     targetMs: options.targetMs ?? 100,
     timestamps: options.timestamps ?? true,
+    // A GPU left idle between syncs lowers its clocks; the untimed batch brings them back up.
+    preRoll: true,
   });
 }
