@@ -20,7 +20,13 @@ import { type GpuWeights, syntheticWeights, uploadWeights } from "../src/decode/
 import { shapeByName, SHAPES } from "../src/decode/synthetic.ts";
 import { createDecoder } from "../src/decode/engine.ts";
 import { calibrateOnGpu, DECODE_METHODS, planFor } from "../src/decode/calibrate.ts";
-import { chooseGemvTuning, chooseSkipTuning, type Trial } from "../src/decode/launch.ts";
+import {
+  chooseAttention,
+  chooseGemvTuning,
+  chooseSkipTuning,
+  type Trial,
+} from "../src/decode/launch.ts";
+import { recordedLaunch } from "../src/decode/recorded_launch.ts";
 import { fillCaches, timeTokens, WRAP_WINDOW } from "../src/decode/measure.ts";
 import {
   type DecoderSpec,
@@ -55,8 +61,10 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
   --per-token         --shape with teal: thresholds found every token to drop exactly the target
                       fraction (default: constant thresholds calibrated on the GPU on the model's
                       own activations at the timed context, as TEAL calibrates)
-  --sweep             also time launch shapes on the whole decoder: the dense GEMV's (dense), the
-                      sparse GEMV's lanes x splits (sparse methods)
+  --sweep             also time launch shapes on the whole decoder: the dense GEMV's and the
+                      attention's (dense), the sparse GEMV's lanes x splits (sparse methods);
+                      without it the shapes recorded for this adapter and model are used
+                      (src/decode/recorded_launch.ts), or the defaults
   --json              one JSON object instead of text`;
 
 /** What `decode --json` prints. */
@@ -99,6 +107,8 @@ export interface DecodeReport {
    * of a real token (the isolated figures of `profile` re-read a weight that may sit in L2).
    */
   stages?: { kind: string; dispatches: number; ms: number }[];
+  /** Where the launch shapes came from: `recorded (<run id>)` or `default`. */
+  launch: string;
   /** Milliseconds per token per launch shape, dense or sparse GEMV (with --sweep). */
   sweep?: Trial[];
 }
@@ -203,7 +213,18 @@ async function main(args: string[]): Promise<void> {
       (_, w) => Array.from(cal.subarray(w * 64, w * 64 + 64)),
     );
   }
-  const opts = { maxContext, hasF16: gpu.hasF16, adapter: gpu.facts };
+  // The launch shapes recorded for this adapter and shape, as the decode suite uses them.
+  const recorded = recordedLaunch(gpu.facts, spec, { dtype });
+  const opts = {
+    maxContext,
+    hasF16: gpu.hasF16,
+    adapter: gpu.facts,
+    ...(recorded ? { gemvTuning: recorded.gemv } : {}),
+    ...(recorded?.attention ? { attention: recorded.attention } : {}),
+    ...(recorded?.skip
+      ? { skipTuning: recorded.skip.main, skipTuningResidual: recorded.skip.residual }
+      : {}),
+  };
   const plan = modelPlan ?? (values.shape && values.method === "teal" && sparse &&
       !values["per-token"]
     ? await calibrateOnGpu(device, weights, { ...opts, sparsity, context })
@@ -267,9 +288,10 @@ async function main(args: string[]): Promise<void> {
   let sweep: DecodeReport["sweep"];
   if (values.sweep) {
     const timing = { ...opts, context, timestamps: gpu.hasTimestamps };
-    sweep = sparse
-      ? (await chooseSkipTuning(device, weights, plan, timing)).trials
-      : (await chooseGemvTuning(device, weights, timing)).trials;
+    sweep = sparse ? (await chooseSkipTuning(device, weights, plan, timing)).trials : [
+      ...(await chooseGemvTuning(device, weights, timing)).trials,
+      ...(await chooseAttention(device, weights, timing)).trials,
+    ];
   }
   const report: DecodeReport = {
     model: values.model ? basename(values.model) : spec.id,
@@ -285,6 +307,7 @@ async function main(args: string[]): Promise<void> {
     timing: t.source,
     dispatches_per_token: decoder.dispatchesPerToken,
     sparsity_realized: sparse ? 1 - kept / all : null,
+    launch: recorded ? `recorded (${recorded.source})` : "default",
     bytes_per_token: decoder.bytesPerToken(context, (l, p) => density[l]![p]),
     ...(logits ? { logits } : {}),
     ...(profile ? { profile } : {}),
@@ -308,7 +331,9 @@ async function main(args: string[]): Promise<void> {
         report.tokens_per_s.toFixed(1)
       } tokens/s) at context ${context}, ${t.source}; ${report.dispatches_per_token} dispatches/token; ${
         (report.bytes_per_token / 1e9).toFixed(3)
-      } GB/token = ${(report.bytes_per_token / (t.ms * 1e6)).toFixed(0)} GB/s`,
+      } GB/token = ${
+        (report.bytes_per_token / (t.ms * 1e6)).toFixed(0)
+      } GB/s; launch shapes ${report.launch}`,
     );
     if (logits) {
       console.log(

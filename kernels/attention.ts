@@ -16,6 +16,14 @@ import {
 } from "./host.ts";
 import type { HeadShape } from "./rope_cache.ts";
 
+/** The launch choices of the attention kernels that a decoder can tune. */
+export interface AttentionTuning {
+  /** Positions per chunk workgroup (default {@linkcode ATTENTION_CHUNK}). */
+  chunk?: number;
+  /** The last chunk of each head combines it: one dispatch instead of two (default false). */
+  fused?: boolean;
+}
+
 /** Positions per chunk (one workgroup each, per head), by default. */
 export const ATTENTION_CHUNK = 64;
 

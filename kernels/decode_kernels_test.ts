@@ -69,7 +69,7 @@ Deno.test({
   const { device } = gpu!;
   for (const n of [192, 1000]) {
     for (const kind of ["rms", "layer"] as const) {
-      for (const splits of [0, 1, 3]) {
+      for (const splits of [0, 1, 3, 13]) {
         const x0 = random(n, n + splits);
         const add = random(n * Math.max(splits, 1), 2);
         const ab = random(n, 3);

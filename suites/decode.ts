@@ -37,12 +37,15 @@ import { createBackend } from "../src/backends/mod.ts";
 import { wallClock } from "../src/timing.ts";
 import { datasetPin, MODELS } from "./_pins.ts";
 import {
+  attentionLabel,
+  chooseAttention,
   chooseDenseKernel,
   chooseGemvTuning,
   chooseSkipTuning,
   skipLabel,
 } from "../src/decode/launch.ts";
 import { gemvTuningLabel } from "../kernels/tuning.ts";
+import { recordedLaunch } from "../src/decode/recorded_launch.ts";
 import { fillCaches, WRAP_WINDOW } from "../src/decode/measure.ts";
 
 const CONTEXT_GPU = 512;
@@ -111,9 +114,9 @@ const run: {
   dense?: Decoder;
   launch?: Pick<
     DecoderOptions,
-    "gemvTuning" | "skipTuning" | "skipTuningResidual" | "denseKernel"
+    "gemvTuning" | "skipTuning" | "skipTuningResidual" | "denseKernel" | "attention"
   >;
-  launchLabels?: { gemv: string; skip: string; dense?: string };
+  launchLabels?: { gemv: string; skip: string; attention: string; source: string; dense?: string };
 } = {};
 
 async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
@@ -143,28 +146,58 @@ async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
       adapter: gpu.facts,
     };
     run.launch = {};
-    run.launchLabels = { gemv: "default", skip: "default" };
+    run.launchLabels = {
+      gemv: "default",
+      skip: "default",
+      attention: "default",
+      source: "default",
+    };
     if (!gpu.facts.isFallbackAdapter) {
-      // Launch shapes chosen on this adapter and model by timing whole steps, then recorded.
-      ctx.progress(`decode: choosing ${key} launch shapes`);
+      // Launch shapes recorded for this adapter and shape (`recorded_launch.ts`), so that two
+      // runs decode with the same kernels; what is not recorded is chosen here by timing whole
+      // steps, and recorded with the cells either way.
+      const recorded = recordedLaunch(gpu.facts, spec, { dtype: job.dtype });
       const timing = { ...base, context: contextOf(gpu), timestamps: gpu.hasTimestamps };
-      const g = await chooseGemvTuning(device, run.weights, timing);
-      const plan = await calibrateOnGpu(device, run.weights, {
-        ...base,
-        gemvTuning: g.tuning,
-        sparsity: 0.5,
-        context: contextOf(gpu),
-      });
-      const k = await chooseSkipTuning(device, run.weights, plan, {
-        ...timing,
-        gemvTuning: g.tuning,
-      });
+      const sources: string[] = [];
+      const from = (part: string, held: boolean) =>
+        sources.push(`${part} ${held ? `recorded (${recorded!.source})` : "timed trials"}`);
+      if (!recorded) {
+        ctx.progress(`decode: timing ${key} launch shapes (none recorded for this adapter)`);
+      }
+      const gemvTuning = recorded?.gemv ??
+        (await chooseGemvTuning(device, run.weights, timing)).tuning;
+      from("gemv", recorded !== undefined);
+      const attention = recorded?.attention ??
+        (await chooseAttention(device, run.weights, { ...timing, gemvTuning })).tuning;
+      from("attention", recorded?.attention !== undefined);
+      let skip = recorded?.skip;
+      if (!skip) {
+        const plan = await calibrateOnGpu(device, run.weights, {
+          ...base,
+          gemvTuning,
+          attention,
+          sparsity: 0.5,
+          context: contextOf(gpu),
+        });
+        skip = (await chooseSkipTuning(device, run.weights, plan, {
+          ...timing,
+          gemvTuning,
+          attention,
+        })).tuning;
+      }
+      from("skip", recorded?.skip !== undefined);
       run.launch = {
-        gemvTuning: g.tuning,
-        skipTuning: k.tuning.main,
-        skipTuningResidual: k.tuning.residual,
+        gemvTuning,
+        attention,
+        skipTuning: skip.main,
+        skipTuningResidual: skip.residual,
       };
-      run.launchLabels = { gemv: gemvTuningLabel(g.tuning), skip: skipLabel(k.tuning) };
+      run.launchLabels = {
+        gemv: gemvTuningLabel(gemvTuning),
+        skip: skipLabel(skip),
+        attention: attentionLabel(attention),
+        source: sources.join("; "),
+      };
     }
     // The dense baseline is the faster dense form on this adapter (recorded with each cell).
     const dk = await chooseDenseKernel(device, run.weights, {
@@ -283,6 +316,8 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
       gemv_tuning: run.launchLabels?.gemv ?? "default",
       dense_kernel: run.launchLabels?.dense ?? "gemv",
       skip_tuning: job.sparsity > 0 ? run.launchLabels?.skip ?? "default" : "",
+      attention_tuning: run.launchLabels?.attention ?? "default",
+      launch_source: run.launchLabels?.source ?? "default",
     },
   };
   if (variant !== dense) variant.destroy();

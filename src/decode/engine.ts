@@ -43,7 +43,7 @@ import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernel
 import { createThreshold } from "../../kernels/threshold.ts";
 import { createAddNorm } from "../../kernels/add_norm.ts";
 import { createRopeCache } from "../../kernels/rope_cache.ts";
-import { createAttention } from "../../kernels/attention.ts";
+import { type AttentionTuning, createAttention } from "../../kernels/attention.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { createEmbed } from "../../kernels/embed.ts";
 import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
@@ -98,6 +98,11 @@ export interface DecoderOptions {
    * for RMSNorm models (d a multiple of 4) whose plan is dense everywhere.
    */
   fuseNorms?: boolean;
+  /**
+   * Attention launch: positions per chunk workgroup (default 64, `ATTENTION_CHUNK`) and
+   * whether the last chunk of each head combines the head (one dispatch, default false).
+   */
+  attention?: AttentionTuning;
   /**
    * Launch shapes of a predicted FFN's gathered gate/up and sparse down GEMVs (default: the
    * adapter's `defaultTuning`).
@@ -569,6 +574,8 @@ export async function createDecoder(
       maxPositions: maxContext,
       workgroupSize: cpu ? 64 : 256,
       form: cpu ? "rows" : "lanes",
+      ...(options.attention?.chunk ? { chunk: options.attention.chunk } : {}),
+      ...(options.attention?.fused && !cpu ? { fused: true } : {}),
       q,
       kcache: cache.k,
       vcache: cache.v,

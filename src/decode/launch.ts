@@ -8,6 +8,7 @@
 
 import { type GemvTuning, gemvTuningLabel } from "../../kernels/tuning.ts";
 import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
+import type { AttentionTuning } from "../../kernels/attention.ts";
 import { createDecoder, type DecoderOptions } from "./engine.ts";
 import { fillCaches, timeTokens } from "./measure.ts";
 import type { GpuWeights } from "./weights.ts";
@@ -136,6 +137,45 @@ export async function chooseSkipTuning(
       skipTuningResidual: t.residual,
     });
     trials.push({ label: skipLabel(t), msPerToken: ms });
+    if (ms < bestMs) [best, bestMs] = [t, ms];
+  }
+  return { tuning: best, trials };
+}
+
+/** Attention launches tried on GPUs: positions per chunk, and one dispatch or two. */
+export const ATTENTION_PICKS: readonly AttentionTuning[] = [64, 32, 128].flatMap((chunk) =>
+  [false, true].map((fused) => ({ chunk, fused }))
+);
+
+/**
+ * A label of an attention launch.
+ *
+ * @param t Launch.
+ * @returns e.g. `attention chunk 64, combine pass`.
+ */
+export function attentionLabel(t: AttentionTuning): string {
+  return `attention chunk ${t.chunk ?? "default"}, ${t.fused ? "fused combine" : "combine pass"}`;
+}
+
+/**
+ * Times the attention picks on a decoder (dense or sparse plan) and returns the fastest.
+ *
+ * @param device The device.
+ * @param weights Weights.
+ * @param options Decoder options, context, timestamps.
+ * @returns The winner and every trial.
+ */
+export async function chooseAttention(
+  device: GPUDevice,
+  weights: GpuWeights,
+  options: DecoderOptions & { context: number; timestamps: boolean },
+): Promise<{ tuning: AttentionTuning; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  let best = ATTENTION_PICKS[0]!;
+  let bestMs = Infinity;
+  for (const t of ATTENTION_PICKS) {
+    const ms = await trial(device, weights, { ...options, attention: t });
+    trials.push({ label: attentionLabel(t), msPerToken: ms });
     if (ms < bestMs) [best, bestMs] = [t, ms];
   }
   return { tuning: best, trials };
