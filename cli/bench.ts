@@ -198,10 +198,16 @@ interface Selection {
 
 async function validate(a: BenchArgs): Promise<Selection> {
   for (const s of a.suite) checkId("suite id", s);
+  // A custom suite's own methods (the kernels suite's kernels) are variants of that suite.
+  const own = a.suite.length > 0
+    ? selectSuites(a.suite).flatMap(({ suite: s }) => s.kind === "custom" ? s.methods ?? [] : [])
+    : [];
   for (const v of a.variant) {
     checkId("variant id", v);
-    if (!METHODS.has(v)) {
-      throw new RangeError(`Unknown variant "${v}" (valid: ${[...METHODS.keys()].join(", ")})`);
+    if (!METHODS.has(v) && !own.includes(v)) {
+      throw new RangeError(
+        `Unknown variant "${v}" (valid: ${[...METHODS.keys(), ...own].join(", ")})`,
+      );
     }
   }
   const sparsities = a.sparsity.map((v) => {

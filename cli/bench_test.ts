@@ -22,6 +22,15 @@ Deno.test("bench rejects unknown suite, target and variant ids, listing the vali
   assert.match(variant.message, /Unknown variant "magic" \(valid: relu, /);
 });
 
+Deno.test("bench --variant names a custom suite's own kernels, and lists them when one is wrong", async () => {
+  const wrong = await errorOf(["--suite", "kernels", "--variant", "input-sparse-skp"]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.message, /Unknown variant "input-sparse-skp" \(valid: .*input-sparse-skip,/);
+  // Without the suite selected, its kernels are not variants.
+  const alone = await errorOf(["--variant", "input-sparse-skip"]);
+  assert.match(alone.message, /Unknown variant "input-sparse-skip"/);
+});
+
 Deno.test("bench refuses ids with / or .. before touching the file system", async () => {
   for (
     const args of [["--suite", "../x"], ["--resume", "../../etc"], ["--target", "a/b"], [

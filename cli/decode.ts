@@ -222,7 +222,11 @@ async function main(args: string[]): Promise<void> {
     ...(recorded ? { gemvTuning: recorded.gemv } : {}),
     ...(recorded?.attention ? { attention: recorded.attention } : {}),
     ...(recorded?.skip
-      ? { skipTuning: recorded.skip.main, skipTuningResidual: recorded.skip.residual }
+      ? {
+        skipTuning: recorded.skip.main,
+        skipTuningResidual: recorded.skip.residual,
+        ...(recorded.skip.perProjection ? { skipTunings: recorded.skip.perProjection } : {}),
+      }
       : {}),
   };
   const plan = modelPlan ?? (values.shape && values.method === "teal" && sparse &&

@@ -213,6 +213,7 @@ function customContext(suite: CustomSuite, options: RunOptions): CustomSuiteCont
     finished: options.runDir.cells,
     backend: options.backend,
     ...(options.sparsities ? { sparsities: options.sparsities } : {}),
+    ...(options.variants ? { methods: options.variants } : {}),
   };
 }
 

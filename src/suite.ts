@@ -184,6 +184,11 @@ export interface CustomSuiteContext {
    */
   sparsities?: readonly number[];
   /**
+   * Methods selected on the command line (`--variant`); a suite keeps the cells of these and
+   * the baselines their speedups need. Absent when none were given.
+   */
+  methods?: readonly string[];
+  /**
    * Creates a backend: the run's own factory (Deno's `createBackend`, or a browser page's), so
    * a suite that compares with a runtime reaches it without importing a Deno-only module.
    */
@@ -220,6 +225,8 @@ export interface CustomSuite {
   seed: number;
   /** Files whose content the suite depends on (hashed into run.json). */
   files?: string[];
+  /** Methods of its own that `--variant` may name (besides the registered methods). */
+  methods?: readonly string[];
   /**
    * Lists the cells to run.
    *

@@ -42,7 +42,7 @@ import {
   chooseDenseKernel,
   chooseGemvTuning,
   chooseSkipTuning,
-  skipLabel,
+  skipLaunchLabel,
 } from "../src/decode/launch.ts";
 import { gemvTuningLabel } from "../kernels/tuning.ts";
 import { recordedLaunch } from "../src/decode/recorded_launch.ts";
@@ -114,7 +114,7 @@ const run: {
   dense?: Decoder;
   launch?: Pick<
     DecoderOptions,
-    "gemvTuning" | "skipTuning" | "skipTuningResidual" | "denseKernel" | "attention"
+    "gemvTuning" | "skipTuning" | "skipTuningResidual" | "skipTunings" | "denseKernel" | "attention"
   >;
   launchLabels?: { gemv: string; skip: string; attention: string; source: string; dense?: string };
 } = {};
@@ -191,10 +191,11 @@ async function prepare(gpu: GpuContext, job: Job, ctx: CustomSuiteContext) {
         attention,
         skipTuning: skip.main,
         skipTuningResidual: skip.residual,
+        ...(skip.perProjection ? { skipTunings: skip.perProjection } : {}),
       };
       run.launchLabels = {
         gemv: gemvTuningLabel(gemvTuning),
-        skip: skipLabel(skip),
+        skip: skipLaunchLabel(skip),
         attention: attentionLabel(attention),
         source: sources.join("; "),
       };

@@ -49,6 +49,14 @@ export default defineSuite({
   targets: ["wgsl", "ort-webgpu"],
   inDefault: true,
   seed: 1,
+  methods: [
+    "input-sparse",
+    "input-sparse-skip",
+    "input-sparse-f16",
+    "input-sparse-skip-f16",
+    "input-sparse-indexed",
+    "ort-matmul",
+  ],
   files: [
     "kernels/activation.wgsl",
     "kernels/gemv.wgsl",
@@ -70,8 +78,13 @@ export default defineSuite({
     // One run's shared state (ceiling, dense times, weights), reached through the cells.
     const run = new KernelsRun();
     const gpu = await acquireGpu().catch(() => undefined);
-    const wgsl = (key: string, method: string, label: string, measure: KernelCell["measure"]) =>
+    // `--variant` keeps the sparse kernels named and the dense rows their speedups divide by.
+    const baselines = ["copy", "dispatch-floor", "gemv", "gemv-f16"];
+    const keepOrt = !ctx.methods || ctx.methods.includes("ort-matmul");
+    const wgsl = (key: string, method: string, label: string, measure: KernelCell["measure"]) => {
+      if (ctx.methods && !baselines.includes(method) && !ctx.methods.includes(method)) return;
       cells.push({ key, target: "wgsl", method, label, measure });
+    };
     wgsl("copy", "copy", "copy ceiling", () => run.copyCell());
     wgsl("dispatch-floor", "dispatch-floor", "dispatch floor", (c) => run.dispatchFloorCell(c));
     for (const shape of shapesFor(ctx.quick)) {
@@ -137,7 +150,7 @@ export default defineSuite({
           (c) => run.sparseCell(shape, { ...c, sparsity: s, indexed: true, precision: "f32" }),
         );
       }
-      if (ctx.targets.includes("ort-webgpu")) {
+      if (ctx.targets.includes("ort-webgpu") && keepOrt) {
         cells.push({
           key: `${shape.id}/ort-matmul`,
           target: "ort-webgpu",

@@ -91,6 +91,12 @@ export interface DecoderOptions {
    */
   skipTuningResidual?: SkipGemvTuning;
   /**
+   * Per-projection sparse GEMV launch shapes, over `skipTuning` and `skipTuningResidual`
+   * (the four projections' shapes differ: 4096→12288, 4096→4096, 4096→22016 and 11008→4096 in
+   * LLaMA-7B, and so do their best launches).
+   */
+  skipTunings?: Partial<Record<ProjectionName, SkipGemvTuning>>;
+  /**
    * RMSNorm fused into the dense GEMVs of a dense plan: the o and down GEMVs add into the
    * residual stream, and q/k/v, up/gate and the head read the stream raw, the norm weights folded
    * into theirs ({@linkcode foldNormsIntoRows}, done once per weights), and scale each dot by the
@@ -257,6 +263,8 @@ export async function createDecoder(
     (cpu
       ? skipTuning
       : { workgroupSize: 256, lanes: 16, splits: 16, compact: false, stage: false });
+  const tuned = (p: ProjectionName): SkipGemvTuning =>
+    options.skipTunings?.[p] ?? (p === "o" || p === "down" ? skipTuningResidual : skipTuning);
   // The one-workgroup kernels (norms, thresholds, argmax) take as many threads as allowed.
   const wg = cpu ? 64 : Math.min(1024, device.limits.maxComputeInvocationsPerWorkgroup);
   const denseF16 = weights.head.dtype === "f16" ||
@@ -523,7 +531,7 @@ export async function createDecoder(
     // Fused: the qkv GEMV normalises the stream x itself.
     let qkv;
     if (fuse) {
-      qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), skipTuning, {
+      qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), tuned("qkv"), {
         normIn: true,
       });
     } else {
@@ -541,7 +549,7 @@ export async function createDecoder(
           : {}),
       });
       step.push(n1.dispatch);
-      qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0), skipTuning);
+      qkv = await projection(`${name} qkv`, w.qkv, n1.h, rules.qkv, slot(0), tuned("qkv"));
     }
     step.push(...qkv.dispatches);
     const cache = {
@@ -588,13 +596,13 @@ export async function createDecoder(
       attn.out,
       rules.o,
       slot(1),
-      skipTuningResidual,
+      tuned("o"),
       fuse ? { residual: { bias: w.o.bias } } : {},
     );
     step.push(...o.dispatches);
     let up;
     if (fuse) {
-      up = await projection(`${name} up`, w.up, x, rules.up, slot(2), skipTuning, {
+      up = await projection(`${name} up`, w.up, x, rules.up, slot(2), tuned("up"), {
         normIn: true,
       });
     } else {
@@ -620,7 +628,7 @@ export async function createDecoder(
         keptCounts.push(f.count);
         continue;
       }
-      up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), skipTuning);
+      up = await projection(`${name} up`, w.up, n2.h, rules.up, slot(2), tuned("up"));
     }
     step.push(...up.dispatches);
     const gateRule = rules.down?.kind === "gate" ? rules.down : undefined;
@@ -642,7 +650,7 @@ export async function createDecoder(
       glu.h,
       rules.down,
       slot(3),
-      skipTuningResidual,
+      tuned("down"),
       fuse ? { residual: { bias: w.down.bias } } : {},
     );
     step.push(...down.dispatches);

@@ -12,7 +12,7 @@ import type { AttentionTuning } from "../../kernels/attention.ts";
 import { createDecoder, type DecoderOptions } from "./engine.ts";
 import { fillCaches, timeTokens } from "./measure.ts";
 import type { GpuWeights } from "./weights.ts";
-import type { SparsityPlan } from "./spec.ts";
+import { type ProjectionName, PROJECTIONS, type SparsityPlan } from "./spec.ts";
 
 /** Dense GEMV shapes tried on GPUs: threads per row, rows per thread, loads in flight, stagger. */
 export const GEMV_PICKS: readonly GemvTuning[] = (
@@ -112,20 +112,55 @@ export async function chooseGemvTuning(
 }
 
 /**
- * Times the sparse GEMV picks on a sparse plan and returns the fastest.
+ * Per-projection sparse GEMV shapes tried after the shared picks (the form without compaction:
+ * lanes × splits). Splits trade workgroups in flight against the partial rows that the next
+ * pass (add_norm, rope, glu) sums.
+ */
+export const PROJECTION_PICKS: readonly SkipGemvTuning[] = (
+  [[32, 8], [32, 24], [32, 32], [64, 16], [64, 24], [16, 32]] as const
+).map(([lanes, splits]) => ({ workgroupSize: 256, lanes, splits, compact: false, stage: false }));
+
+/** A sparse launch: the shared shapes and the projections that differ from them. */
+export interface SkipLaunch {
+  /** q/k/v and up/gate. */
+  main: SkipGemvTuning;
+  /** o and down. */
+  residual: SkipGemvTuning;
+  /** Projections whose own shape won over the shared one. */
+  perProjection?: Partial<Record<ProjectionName, SkipGemvTuning>>;
+}
+
+/**
+ * A label of a sparse launch with its per-projection shapes.
+ *
+ * @param t Launch.
+ * @returns e.g. `skip lanes 64 splits 12 / o,down lanes 32 splits 16; down lanes 32 splits 32`.
+ */
+export function skipLaunchLabel(t: SkipLaunch): string {
+  const own = Object.entries(t.perProjection ?? {}).map(([p, u]) =>
+    `${p} ${u!.compact === false ? "skip" : "compact"} lanes ${u!.lanes} splits ${u!.splits}`
+  );
+  return [skipLabel(t), ...own].join("; ");
+}
+
+/**
+ * Times the sparse GEMV picks on a sparse plan and returns the fastest: first the shared picks,
+ * then, one projection at a time, {@linkcode PROJECTION_PICKS} with the others held (a pick is
+ * kept only when the whole step is at least 1 % faster, so noise does not choose).
  *
  * @param device The device.
  * @param weights Weights (with the transposed layout).
  * @param plan The sparse plan to time them on.
- * @param options Decoder options, context, timestamps.
+ * @param options Decoder options, context, timestamps; `perProjection: false` stops after the
+ *   shared picks.
  * @returns The winner and every trial.
  */
 export async function chooseSkipTuning(
   device: GPUDevice,
   weights: GpuWeights,
   plan: SparsityPlan,
-  options: DecoderOptions & { context: number; timestamps: boolean },
-): Promise<{ tuning: (typeof SKIP_PICKS)[number]; trials: Trial[] }> {
+  options: DecoderOptions & { context: number; timestamps: boolean; perProjection?: boolean },
+): Promise<{ tuning: SkipLaunch; trials: Trial[] }> {
   const trials: Trial[] = [];
   let best = SKIP_PICKS[0]!;
   let bestMs = Infinity;
@@ -139,7 +174,28 @@ export async function chooseSkipTuning(
     trials.push({ label: skipLabel(t), msPerToken: ms });
     if (ms < bestMs) [best, bestMs] = [t, ms];
   }
-  return { tuning: best, trials };
+  const launch: SkipLaunch = { ...best };
+  if (options.perProjection === false) return { tuning: launch, trials };
+  const own: Partial<Record<ProjectionName, SkipGemvTuning>> = {};
+  for (const p of PROJECTIONS) {
+    for (const u of PROJECTION_PICKS) {
+      const tried = { ...own, [p]: u };
+      const ms = await trial(device, weights, {
+        ...options,
+        plan,
+        skipTuning: best.main,
+        skipTuningResidual: best.residual,
+        skipTunings: tried,
+      });
+      trials.push({ label: skipLaunchLabel({ ...best, perProjection: tried }), msPerToken: ms });
+      if (ms < bestMs * 0.99) {
+        own[p] = u;
+        bestMs = ms;
+      }
+    }
+  }
+  if (Object.keys(own).length > 0) launch.perProjection = own;
+  return { tuning: launch, trials };
 }
 
 /** Attention launches tried on GPUs: positions per chunk, and one dispatch or two. */

@@ -10,9 +10,9 @@
 
 import type { AdapterFacts } from "../../kernels/gpu_device.ts";
 import type { GemvTuning } from "../../kernels/tuning.ts";
-import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
 import type { AttentionTuning } from "../../kernels/attention.ts";
 import type { DecoderSpec } from "./spec.ts";
+import type { SkipLaunch } from "./launch.ts";
 
 /** One recorded launch: the adapter and model shape it holds for, and its kernels' shapes. */
 export interface RecordedLaunch {
@@ -26,24 +26,13 @@ export interface RecordedLaunch {
   dtype: "f16" | "f32";
   /** Dense GEMV launch. */
   gemv: GemvTuning;
-  /** Input-sparse GEMV launches (q/k/v and up; o and down), where trials chose one. */
-  skip?: { main: SkipGemvTuning; residual: SkipGemvTuning };
+  /** Input-sparse GEMV launches (q/k/v and up; o and down; own ones), where trials chose them. */
+  skip?: SkipLaunch;
   /** Attention launch, where trials chose one. */
   attention?: AttentionTuning;
   /** The run whose trials chose it. */
   source: string;
 }
-
-const SKIP = (lanes: number, splits: number, residualLanes: number, residualSplits: number) => ({
-  main: { workgroupSize: 256, lanes, splits, compact: false, stage: false },
-  residual: {
-    workgroupSize: 256,
-    lanes: residualLanes,
-    splits: residualSplits,
-    compact: false,
-    stage: false,
-  },
-});
 
 const GEMV_64_2_4: GemvTuning = {
   threadsPerRow: 64,
@@ -61,7 +50,6 @@ export const RECORDED_LAUNCHES: readonly RecordedLaunch[] = [
     ff: 11008,
     dtype: "f16",
     gemv: GEMV_64_2_4,
-    skip: SKIP(64, 12, 32, 16),
     source: "20261201T234352Z-vm-930d641ec575",
   },
   {
