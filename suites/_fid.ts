@@ -109,12 +109,18 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   }
   const d = Float64Array.from({ length: n }, (_, i) => a[i * n + i]!);
   const e = Float64Array.from({ length: n }, (_, i) => (i + 1 < n ? a[(i + 1) * n + i]! : 0));
+  // An off-diagonal also counts as zero below ε‖T‖ (EISPACK's tql1 tests against a running norm
+  // the same way): the reduction leaves rounding noise of that size, and where a block's own
+  // entries are far smaller (the null space of a rank-deficient covariance), the relative test
+  // alone can wait on that noise for ever.
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]!) + Math.abs(e[i]!));
   for (let l = 0; l < n; l++) {
     for (let iter = 0;; iter++) {
       let m = l;
       for (; m < n - 1; m++) {
         const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
-        if (Math.abs(e[m]!) <= Number.EPSILON * dd) break;
+        if (Math.abs(e[m]!) <= Number.EPSILON * Math.max(dd, scale)) break;
       }
       if (m === l) break;
       if (iter === 100) throw new Error("symmetricEigenvalues: QL did not converge");

@@ -57,6 +57,28 @@ Deno.test("the Fréchet distance's eigenvalues keep trace and Frobenius norm, an
   assert.ok(Math.abs(moved - d) < 0.5, `mean shifted by 1 in ${d} dims: ${moved}`);
 });
 
+Deno.test("the eigenvalues converge on a tridiagonal whose noise block is far below its norm", async () => {
+  // Recorded from dit-mnist's samples, where the relative deflation test alone never converged.
+  const { d, e } = JSON.parse(
+    await Deno.readTextFile(`${REPO_ROOT}suites/testdata/fid_ql_stall.json`),
+  ) as { d: number[]; e: number[] };
+  const n = d.length;
+  const a = new Float64Array(n * n);
+  let tr = 0, fro = 0;
+  for (let i = 0; i < n; i++) {
+    a[i * n + i] = d[i]!;
+    tr += d[i]!;
+    fro += d[i]! ** 2;
+    if (i + 1 < n) {
+      a[(i + 1) * n + i] = a[i * n + i + 1] = e[i]!;
+      fro += 2 * e[i]! ** 2;
+    }
+  }
+  const ev = symmetricEigenvalues(a, n);
+  assert.ok(Math.abs(ev.reduce((s, v) => s + v, 0) - tr) < 1e-9 * tr);
+  assert.ok(Math.abs(ev.reduce((s, v) => s + v * v, 0) - fro) < 1e-9 * fro);
+});
+
 Deno.test("dit-mnist's card names the file's sha256 and size, and the suite pins the same", async () => {
   const text = await Deno.readTextFile(`${REPO_ROOT}models/dit-mnist.md`);
   const card = JSON.parse(text.match(/```json\n([\s\S]*?)\n```/)![1]!);
