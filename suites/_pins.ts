@@ -36,7 +36,7 @@ export const MODELS = {
   ditMnist: {
     id: "dit-mnist",
     path: "models/dit-mnist.onnx",
-    sha256: "1450e4c2334a68a9375ed668eac2bad526ccd71cff73e754ea30f16db9ebb2b0",
+    sha256: "b0bd8efb9f89b2c0d44720b1a62d2502d4a7f9ccd83a671cf5c6eaf4e3cfe4bc",
   },
   lmCharSwiglu: {
     id: "lm-char-swiglu",
