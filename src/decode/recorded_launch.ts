@@ -13,6 +13,7 @@ import type { GemvTuning } from "../../kernels/tuning.ts";
 import type { AttentionTuning } from "../../kernels/attention.ts";
 import type { DecoderSpec } from "./spec.ts";
 import type { SkipLaunch } from "./launch.ts";
+import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
 
 /** One recorded launch: the adapter and model shape it holds for, and its kernels' shapes. */
 export interface RecordedLaunch {
@@ -30,9 +31,17 @@ export interface RecordedLaunch {
   skip?: SkipLaunch;
   /** Attention launch, where trials chose one. */
   attention?: AttentionTuning;
-  /** The run whose trials chose it. */
+  /** The runs whose trials chose it. */
   source: string;
 }
+
+const SKIP = (lanes: number, splits: number): SkipGemvTuning => ({
+  workgroupSize: 256,
+  lanes,
+  splits,
+  compact: false,
+  stage: false,
+});
 
 const GEMV_64_2_4: GemvTuning = {
   threadsPerRow: 64,
@@ -50,7 +59,9 @@ export const RECORDED_LAUNCHES: readonly RecordedLaunch[] = [
     ff: 11008,
     dtype: "f16",
     gemv: GEMV_64_2_4,
-    source: "20261201T234352Z-vm-930d641ec575",
+    attention: { chunk: 64, fused: true },
+    skip: { main: SKIP(64, 12), residual: SKIP(32, 16), perProjection: { qkv: SKIP(32, 8) } },
+    source: "gemv 20261201T234352Z-vm-930d641ec575, the rest 20261202T060042Z-vm-7af5e2fa031e",
   },
   {
     adapter: "H200",
@@ -58,7 +69,9 @@ export const RECORDED_LAUNCHES: readonly RecordedLaunch[] = [
     ff: 13824,
     dtype: "f16",
     gemv: GEMV_64_2_4,
-    source: "20261201T233219Z-vm-bfeda2676311",
+    attention: { chunk: 32, fused: true },
+    skip: { main: SKIP(32, 8), residual: SKIP(16, 8), perProjection: { down: SKIP(32, 24) } },
+    source: "gemv 20261201T233219Z-vm-bfeda2676311, the rest 20261202T060042Z-vm-7af5e2fa031e",
   },
 ];
 
