@@ -54,7 +54,8 @@ Options:
   --suite ID      suite to run (repeatable; default: the embedded default)
   --target ID     target to time on (repeatable; default: each suite's targets)
                   targets: ${TARGET_IDS.join(", ")}
-  --variant ID    method to run besides dense (repeatable; default: all of the suite's)
+  --variant ID    method to run besides dense (repeatable; default: all of the suite's); a
+                  custom suite's own too, e.g. --suite kernels --variant input-sparse-skip
   --sparsity S    grid point to run, e.g. 0.5 (repeatable; default: the suite's whole grid;
                   variants without a sparsity target always run)
   --quick         smaller sample counts and grids (implied when no --suite is given)
