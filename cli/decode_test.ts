@@ -69,3 +69,30 @@ Deno.test({
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /computes its own FFN sparsity .*run it without --method/);
 });
+
+Deno.test({
+  name: "decode --profile accounts for every dispatch of the token by kind, in sequence",
+  ignore: !gpu,
+}, async () => {
+  const r = await decode([
+    "--model",
+    "models/lm-char.onnx",
+    "--ids",
+    "40,72",
+    "--tokens",
+    "2",
+    "--profile",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as DecodeReport;
+  const stages = report.stages!;
+  // Each kind appears once, and the kinds together hold the whole token's dispatches.
+  assert.equal(new Set(stages.map((s) => s.kind)).size, stages.length);
+  assert.equal(stages.reduce((a, s) => a + s.dispatches, 0), report.dispatches_per_token);
+  for (const k of ["qkv", "o", "up", "down", "head", "next"]) {
+    assert.ok(stages.some((s) => s.kind === k), `no stage ${k}: ${stages.map((s) => s.kind)}`);
+  }
+  assert.ok(stages.every((s) => Number.isFinite(s.ms)));
+  assert.equal(report.launch, "default");
+});
