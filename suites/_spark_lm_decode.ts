@@ -11,6 +11,18 @@
  * neurons kept counted on the GPU (each token's selection count copied out), and ms per token at
  * a 64-position context of real activations, each sample taken next to one of the twin's.
  *
+ * Beside them, the post-hoc methods on the twin through the same engine, at the Spark models'
+ * fractions of FFN neurons (sparsity 0.92 and 0.75 on the down projection's input; every other
+ * projection dense, so the comparison is of FFNs at equal active fraction): statistical top-k
+ * (h_j > mean + z·std per token), CATS (|act(g_j)| above a calibrated threshold) and TEAL
+ * (|h_j| above a calibrated threshold: the down input only, not every projection as TEAL's paper
+ * does, so that it keeps the same fraction of FFN neurons and nothing else). Thresholds are
+ * calibrated on english-text's calibration split (`planFor`). Each such cell: bpc by the engine on
+ * the same windows (checked against the CPU reference decoder with the same masks on two windows,
+ * since ORT cannot run the masks), the fraction of neurons the down GEMV kept counted by its
+ * kernel over every evaluated token, FLOPs, and ms per token interleaved with the twin's. The
+ * engine computes the full gate and up GEMVs for these plans and skips only the down rows.
+ *
  * @module
  */
 
@@ -22,7 +34,10 @@ import { agreementOf, evaluateWindows, type WindowEvaluation } from "../src/deco
 import { WRAP_WINDOW } from "../src/decode/measure.ts";
 import { chooseDenseKernel } from "../src/decode/launch.ts";
 import { importDecoder, type ImportedDecoder } from "../src/decode/onnx_import.ts";
-import { linearShapes } from "../src/decode/spec.ts";
+import { planFor } from "../src/decode/calibrate.ts";
+import { referenceDecode } from "../src/decode/reference.ts";
+import { type HostWeights, linearShapes, type SparsityPlan } from "../src/decode/spec.ts";
+import { thresholdCpu } from "../kernels/threshold.ts";
 import { type GpuWeights, uploadWeights } from "../src/decode/weights.ts";
 import { decodeModel } from "../src/onnx/model.ts";
 import { createBackend } from "../src/backends/mod.ts";
@@ -42,8 +57,18 @@ export type SparkLm = "lmCharSparkDense" | "lmCharSparkK8" | "lmCharSparkK25";
 const WINDOW = 128;
 /** Context of the timed tokens (the KV caches hold the last evaluation window). */
 const CONTEXT = 64;
-/** Engine bpc against ORT's on the same windows. */
+/** Engine bpc against ORT's (or, for the post-hoc masks, the CPU reference's) on the same windows. */
 const BPC_TOLERANCE = 1e-3;
+/** Calibration windows of the post-hoc thresholds (english-text's calibration split). */
+const CALIBRATION_WINDOWS = 8;
+/** Windows on which a post-hoc plan's engine bpc is checked against the CPU reference's. */
+const REFERENCE_WINDOWS = 2;
+
+/** The post-hoc methods run on the twin, each on the FFN's down-projection input only. */
+export const POST_HOC_METHODS = ["stat-topk", "teal", "cats"] as const;
+
+/** A post-hoc method of {@linkcode POST_HOC_METHODS}. */
+export type PostHocMethod = (typeof POST_HOC_METHODS)[number];
 
 /** A model through the engine: its import, weights, decoder and evaluation. */
 interface Loaded {
@@ -121,10 +146,98 @@ async function keptFraction(
   return { mean: perLayer.reduce((a, b) => a + b, 0) / Math.max(1, perLayer.length), perLayer };
 }
 
+/** Mean −log₂ p(next id) of logits per position against the window's next ids. */
+function bitsOf(logits: readonly Float32Array[], w: Uint32Array): { nll: number; n: number } {
+  let nll = 0;
+  logits.forEach((row, p) => {
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let e = 0;
+    for (const v of row) e += Math.exp(v - max);
+    nll += max + Math.log(e) - row[w[p + 1]!]!;
+  });
+  return { nll, n: logits.length };
+}
+
+/**
+ * bpc of the CPU reference decoder over windows with a down-only plan's masks applied as the
+ * engine applies them: keep |h_j| > t (TEAL), h_j > mean + z·std (statistical top-k), or
+ * |act(g_j)| > t (CATS). ORT cannot run the masks, so this is the cell's check of the engine.
+ */
+function referenceBpc(
+  spec: ImportedDecoder["spec"],
+  host: HostWeights,
+  plan: SparsityPlan,
+  windows: readonly Uint32Array[],
+): number {
+  let nll = 0;
+  let n = 0;
+  for (const w of windows) {
+    const gateKept: Uint8Array[] = [];
+    const logits = referenceDecode(spec, host, Array.from(w.subarray(0, w.length - 1)), {
+      gate(l, actG) {
+        const r = plan.layers[l]?.down;
+        if (r?.kind === "gate") {
+          gateKept[l] = Uint8Array.from(actG, (v) => Math.abs(v) > r.threshold ? 1 : 0);
+        }
+      },
+      input(l, p, x) {
+        const r = plan.layers[l]?.[p];
+        if (!r || r.kind === "dense") return;
+        let keep: (v: number, j: number) => boolean;
+        if (r.kind === "magnitude" && !r.scale) keep = (v) => Math.abs(v) > r.threshold;
+        else if (r.kind === "stat-topk") {
+          const t = thresholdCpu(x, { kind: "stat", z: r.z });
+          keep = (v) => v > t;
+        } else if (r.kind === "gate") keep = (_, j) => gateKept[l]![j] === 1;
+        else throw new Error(`spark-lm-decode: no CPU reference for a ${r.kind} rule on ${p}`);
+        x.forEach((v, j) => {
+          if (!keep(v, j)) x[j] = 0;
+        });
+      },
+    });
+    const b = bitsOf(logits, w);
+    nll += b.nll;
+    n += b.n;
+  }
+  return nll / n / Math.LN2;
+}
+
+/** ms per token of two decoders, each sample of one taken next to one of the other's. */
+async function timePaired(
+  gpu: GpuContext,
+  twin: Decoder,
+  own: Decoder,
+  quick: boolean,
+): Promise<{ dMs: number[]; vMs: number[]; source: string }> {
+  // Both decoders' caches hold their last evaluation window: time at its first 64 positions.
+  for (const d of [twin, own]) {
+    d.setState({ pos: CONTEXT, wrapStart: CONTEXT, wrapEnd: CONTEXT + WRAP_WINDOW, prompt: 0 });
+  }
+  const timestamps = gpu.hasTimestamps;
+  const dS = await createDispatchSampler(gpu.device, [twin.step], { targetMs: 100, timestamps });
+  const vS = own === twin
+    ? dS
+    : await createDispatchSampler(gpu.device, [own.step], { targetMs: 100, timestamps });
+  const dMs: number[] = [];
+  const vMs: number[] = [];
+  let source = "";
+  for (let r = 0; r < (quick ? 5 : 15); r++) {
+    for (const smp of r % 2 === 0 ? [dS, vS] : [vS, dS]) {
+      const got = await smp.sample();
+      source = got.source;
+      (smp === dS ? dMs : vMs).push(got.ms);
+      if (own === twin) break;
+    }
+  }
+  return { dMs, vMs, source };
+}
+
 /** One run of the suite: the evaluation windows, the twin, and the model of the last cell. */
 export class SparkLmDecodeRun {
   #windows: Uint32Array[] | undefined;
   #twin: (Loaded & { denseKernel: "gemv" | "skip" }) | undefined;
+  #calibration: number[][] | undefined;
 
   async #windowsOf(quick: boolean): Promise<Uint32Array[]> {
     if (!this.#windows) {
@@ -221,29 +334,7 @@ export class SparkLmDecodeRun {
     const kept = predicted
       ? await keptFraction(device, own.decoder, windows.slice(0, ctx.quick ? 1 : 4))
       : undefined;
-    // Both decoders' caches hold their last evaluation window: time at its first 64 positions.
-    for (const d of [twin.decoder, own.decoder]) {
-      d.setState({ pos: CONTEXT, wrapStart: CONTEXT, wrapEnd: CONTEXT + WRAP_WINDOW, prompt: 0 });
-    }
-    const timestamps = gpu.hasTimestamps;
-    const dS = await createDispatchSampler(device, [twin.decoder.step], {
-      targetMs: 100,
-      timestamps,
-    });
-    const vS = own === twin
-      ? dS
-      : await createDispatchSampler(device, [own.decoder.step], { targetMs: 100, timestamps });
-    const dMs: number[] = [];
-    const vMs: number[] = [];
-    let source = "";
-    for (let r = 0; r < (ctx.quick ? 5 : 15); r++) {
-      for (const smp of r % 2 === 0 ? [dS, vS] : [vS, dS]) {
-        const got = await smp.sample();
-        source = got.source;
-        (smp === dS ? dMs : vMs).push(got.ms);
-        if (own === twin) break;
-      }
-    }
+    const { dMs, vMs, source } = await timePaired(gpu, twin.decoder, own.decoder, ctx.quick);
     const ms = summarize(vMs.length ? vMs : dMs);
     const ci = own === twin ? undefined : bootstrapRatioCi(dMs, vMs, { seed: 1 });
     // Linear FLOPs per token: q/k/v, o, gate+up, down and the head; Spark's FFN does the
@@ -332,6 +423,156 @@ export class SparkLmDecodeRun {
       own.decoder.destroy();
       own.weights.destroy();
     }
+    return result;
+  }
+
+  async #calibrationOf(quick: boolean): Promise<number[][]> {
+    if (!this.#calibration) {
+      const text = (await loadDataset("english-text")) as TextDataset;
+      const cal = text.splits.calibration.ids;
+      const n = Math.min(quick ? 2 : CALIBRATION_WINDOWS, Math.floor(cal.length / WINDOW));
+      this.#calibration = Array.from(
+        { length: n },
+        (_, w) => Array.from(cal.subarray(w * WINDOW, w * WINDOW + WINDOW)),
+      );
+    }
+    return this.#calibration;
+  }
+
+  /**
+   * Measures a post-hoc method on the dense twin at one sparsity of the FFN's down-projection
+   * input: its plan calibrated on english-text's calibration split, bpc by the engine on the
+   * evaluation windows (checked against the CPU reference with the same masks), the fraction of
+   * neurons the down GEMV kept over every evaluated token (the kernel's counters), FLOPs, and ms
+   * per token interleaved with the twin's.
+   *
+   * @param method The method.
+   * @param sparsity Fraction of the down input's neurons to drop (0.92: 8 % active).
+   * @param ctx The run context.
+   * @returns The cell's figures.
+   */
+  async measurePostHoc(
+    method: PostHocMethod,
+    sparsity: number,
+    ctx: CustomSuiteContext,
+  ): Promise<Partial<CellResult>> {
+    const gpu = await acquireGpu();
+    const { device } = gpu;
+    this.#twin ??= await this.#load(gpu, "lmCharSparkDense", ctx);
+    const twin = this.#twin;
+    const spec = twin.imported.spec;
+    const host = twin.imported.weights;
+    const calibration = await this.#calibrationOf(ctx.quick);
+    const full = planFor(method, sparsity, { spec, host, gpu: twin.weights }, calibration);
+    // TEAL's plan thresholds every projection; the study compares FFNs at equal active fraction,
+    // so only the down input's rule is kept (CATS and statistical top-k act there alone).
+    const plan: SparsityPlan = {
+      method,
+      layers: full.layers.map((l) => (l.down ? { down: l.down } : {})),
+    };
+    const decoder = await createDecoder(device, twin.weights, {
+      plan,
+      withNll: true,
+      hasF16: gpu.hasF16,
+      adapter: gpu.facts,
+      denseKernel: twin.denseKernel,
+    });
+    const windows = await this.#windowsOf(ctx.quick);
+    ctx.progress(
+      `spark-lm-decode: ${method} at ${sparsity} on the twin over ${windows.length} windows`,
+    );
+    const checked = windows.slice(0, REFERENCE_WINDOWS);
+    const engineChecked = (await evaluateWindows(device, decoder, checked)).bpc;
+    const cpu = referenceBpc(spec, host, plan, checked);
+    if (!(Math.abs(engineChecked - cpu) <= BPC_TOLERANCE)) {
+      decoder.destroy();
+      throw new Error(
+        `spark-lm-decode: ${method} at ${sparsity}: the engine's bpc ${engineChecked} on ${checked.length} windows differs from the CPU reference's ${cpu} by more than ${BPC_TOLERANCE}; fix the engine before timing it`,
+      );
+    }
+    // bpc and kept neurons over the same tokens; the caches then hold the last window.
+    decoder.resetCounts();
+    const evaluation = await evaluateWindows(device, decoder, windows);
+    const density = await decoder.readDensity(evaluation.positions);
+    const perLayer = density.map((d) => d.down);
+    const keptMean = perLayer.reduce((a, b) => a + b, 0) / Math.max(1, perLayer.length);
+    const { dMs, vMs, source } = await timePaired(gpu, twin.decoder, decoder, ctx.quick);
+    const ms = summarize(vMs);
+    const ci = bootstrapRatioCi(dMs, vMs, { seed: 1 });
+    // Linear FLOPs per token: these plans compute q/k/v, o, gate and up in full and only the kept
+    // rows of down; selecting costs ~1 compare per neuron (~4 for statistical top-k's mean, std
+    // and compare).
+    const sh = linearShapes(spec);
+    const attn = sh.block.qkv.k * sh.block.qkv.n + sh.block.o.k * sh.block.o.n;
+    const up = sh.block.up.k * sh.block.up.n;
+    const down = sh.block.down.k * sh.block.down.n;
+    const head = sh.head.k * sh.head.n;
+    const flopsDense = 2 * (spec.layers * (attn + up + down) + head);
+    const select = (method === "stat-topk" ? 4 : 1) * spec.ff;
+    const flopsOwn = 2 * (spec.layers * (attn + up) + head) +
+      perLayer.reduce((s, f) => s + 2 * f * down + select, 0);
+    const bytes = decoder.bytesPerToken(CONTEXT, (l, p) => density[l]![p]);
+    const pin = MODELS.lmCharSparkDense;
+    const active = Number((1 - sparsity).toFixed(2));
+    const result: Partial<CellResult> = {
+      model: pin.id,
+      model_sha256: pin.sha256,
+      dataset: "english-text",
+      dataset_hash: datasetPin("english-text", 1, 1).hash,
+      method,
+      params: JSON.stringify({
+        projections: "down",
+        thresholds: method === "stat-topk" ? "per token (mean + z·std)" : "calibrated",
+        ...(method === "stat-topk" ? {} : { calibration: `${calibration.length}x${WINDOW}` }),
+      }),
+      sparsity_target: sparsity,
+      sparsity_realized: 1 - keptMean,
+      flops_dense: flopsDense,
+      flops_effective: flopsOwn,
+      flops_reduction: flopsDense / flopsOwn,
+      weight_bytes_effective: bytes,
+      time_median_ms: ms.medianMs,
+      time_p10_ms: ms.p10Ms,
+      time_p90_ms: ms.p90Ms,
+      time_mad_ms: ms.madMs,
+      runs: ms.count,
+      outliers: ms.outliers,
+      time_basis: "interleaved",
+      speedup: ci.estimate,
+      speedup_ci_low: ci.low,
+      speedup_ci_high: ci.high,
+      metric: "bpc",
+      accuracy: evaluation.bpc,
+      accuracy_dense: twin.evaluation.bpc,
+      agreement: agreementOf(evaluation.predictions, twin.evaluation.predictions),
+      eval_samples: windows.length,
+      samples_ms: vMs,
+      dense_samples_ms: dMs,
+      layer_density: Object.fromEntries(perLayer.map((f, l) => [`L${l}.ffn`, f])),
+      extra: {
+        shape: `${spec.layers} blocks, d ${spec.d}, ff ${spec.ff}`,
+        dtype: "f32",
+        weights: "trained",
+        context: CONTEXT,
+        ms_per_token: ms.medianMs,
+        tokens_per_s: 1000 / ms.medianMs,
+        weight_bytes_per_token: bytes,
+        dispatches_per_token: decoder.dispatchesPerToken,
+        dense_ms_per_token: summarize(dMs).medianMs,
+        dense_dispatches_per_token: twin.decoder.dispatchesPerToken,
+        active_target: active,
+        projections: "down",
+        bpc_reference: cpu,
+        bpc_engine_minus_reference: engineChecked - cpu,
+        reference_positions: checked.reduce((s, w) => s + w.length - 1, 0),
+        eval_positions: evaluation.positions,
+        kept_fraction: keptMean,
+        kept_tokens: evaluation.positions,
+        dense_kernel: twin.denseKernel,
+        timing: source,
+      },
+    };
+    decoder.destroy();
     return result;
   }
 

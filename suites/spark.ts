@@ -12,7 +12,9 @@
  *   and the post-hoc methods' kernel plans (R-Sparse's: sparse GEMV + low-rank GEMV pair), each checked against its CPU reference, then timed.
  * - `spark-lm-decode`: the trained Spark LMs decoded whole, token by token, by the decode engine
  *   (their predicted FFNs on the gathered kernels), against the dense twin through the same
- *   engine: ms per token, speedup, bpc computed by the engine (checked against ORT's), agreement.
+ *   engine: ms per token, speedup, bpc computed by the engine (checked against ORT's), agreement;
+ *   and the twin through the same engine with the post-hoc methods (statistical top-k, TEAL,
+ *   CATS) on the FFN's down input at the Spark models' active fractions.
  *
  * Run together: `deno task bench --suite spark --suite spark-k8 --suite spark-k25 --suite spark-decode --suite spark-lm-decode`.
  *
@@ -24,7 +26,12 @@ import type { CustomCell, CustomSuiteContext, ModelSuite, VariantSpec } from "..
 import type { CellResult } from "../src/result.ts";
 import { datasetPin, MODELS } from "./_pins.ts";
 import { type DecodeMethod, type FfnShape, SparkDecodeRun } from "./_spark_decode.ts";
-import { type SparkLm, SparkLmDecodeRun } from "./_spark_lm_decode.ts";
+import {
+  POST_HOC_METHODS,
+  type PostHocMethod,
+  type SparkLm,
+  SparkLmDecodeRun,
+} from "./_spark_lm_decode.ts";
 
 /** The active fractions of FFN neurons the study compares (Spark's 8 %, and 25 %). */
 export const ACTIVE_FRACTIONS = [0.08, 0.25] as const;
@@ -176,35 +183,91 @@ export const sparkDecode = defineSuite({
 /** The whole-model decode suite's models, twin first (the others are timed next to it). */
 const LM_DECODE_MODELS: SparkLm[] = ["lmCharSparkDense", "lmCharSparkK8", "lmCharSparkK25"];
 
-/** Spark's trained LMs decoded whole by the engine, against the dense twin. */
+/** The Spark model trained at each of the study's active fractions. */
+const SPARK_AT: Record<string, SparkLm> = { "0.08": "lmCharSparkK8", "0.25": "lmCharSparkK25" };
+
+/** One whole-model decode cell: a trained model, or a post-hoc method on the twin. */
+export interface LmDecodeCell {
+  /** The model (twin or Spark), or the post-hoc method run on the twin. */
+  which: SparkLm | PostHocMethod;
+  /** Sparsity of the FFN neurons (0 for the twin). */
+  sparsity: number;
+  /** Cell key. */
+  key: string;
+  /** Method id of the cell. */
+  method: string;
+}
+
+/**
+ * The whole-model decode cells: the twin, then per active fraction the Spark model and the
+ * post-hoc methods on the twin at that fraction. `--variant` and `--sparsity` keep their cells
+ * (and the twin, which every speedup needs).
+ */
+export function lmDecodePlan(
+  ctx: Pick<CustomSuiteContext, "methods" | "sparsities">,
+): LmDecodeCell[] {
+  const twin = MODELS.lmCharSparkDense.id;
+  const out: LmDecodeCell[] = [
+    { which: LM_DECODE_MODELS[0]!, sparsity: 0, key: `${twin}/dense`, method: "dense" },
+  ];
+  for (const [i, a] of ACTIVE_FRACTIONS.entries()) {
+    const s = SPARSITIES[i]!;
+    if (ctx.sparsities && !ctx.sparsities.some((x) => Math.abs(x - s) < 1e-9)) continue;
+    const spark = SPARK_AT[String(a)]!;
+    const cells: LmDecodeCell[] = [
+      { which: spark, sparsity: s, key: `${MODELS[spark].id}/spark`, method: "spark" },
+      ...POST_HOC_METHODS.map((m) => ({
+        which: m,
+        sparsity: s,
+        key: `${twin}/${m}@${a}`,
+        method: m,
+      })),
+    ];
+    out.push(...cells.filter((c) => !ctx.methods || ctx.methods.includes(c.method)));
+  }
+  return out;
+}
+
+/** Spark's trained LMs decoded whole by the engine, against the dense twin and post-hoc methods. */
 export const sparkLmDecode = defineSuite({
   kind: "custom",
   id: "spark-lm-decode",
   title: "Spark study: the trained LMs decoded whole, token by token, on the WGSL kernels",
   description:
-    "lm-char-spark-k8 and -k25 through the decode engine, every block's FFN as trained (predictor GEMV on the first 96 of 192 inputs → statistical top-k → gathered gate/up rows → down over the kept rows), attention and head dense, against the dense twin lm-char-spark-dense through the same engine; ms per token at a 64-position context with samples interleaved with the twin's, bits per character over 24 evaluation windows computed by the engine (required within 1e-3 of ORT's on the same windows), greedy agreement with the twin, neurons kept counted on the GPU.",
+    "lm-char-spark-k8 and -k25 through the decode engine, every block's FFN as trained (predictor GEMV on the first 96 of 192 inputs → statistical top-k → gathered gate/up rows → down over the kept rows), attention and head dense, against the dense twin lm-char-spark-dense through the same engine, and the twin with post-hoc activation sparsity on the FFN's down input at the same active fractions (statistical top-k per token; TEAL and CATS with thresholds calibrated on english-text's calibration split; gate and up computed in full); ms per token at a 64-position context with samples interleaved with the twin's, bits per character over 24 evaluation windows computed by the engine (required within 1e-3 of ORT's on the same windows, of the CPU reference decoder's with the same masks for the post-hoc plans), greedy agreement with the twin, neurons kept counted on the GPU.",
   targets: ["wgsl"],
   inDefault: false,
   seed: 18,
   files: [
     "src/decode/engine.ts",
     "src/decode/onnx_import.ts",
+    "src/decode/calibrate.ts",
     "kernels/gemv.wgsl",
     "kernels/select.wgsl",
     "kernels/gather_gemv.wgsl",
     "kernels/sparse_gemv.wgsl",
+    "kernels/skip_gemv.wgsl",
+    "kernels/glu.wgsl",
+    "kernels/threshold.wgsl",
     "suites/_spark_lm_decode.ts",
   ],
   plan(ctx): Promise<DecodeCell[]> {
     if (!ctx.targets.includes("wgsl")) return Promise.resolve([]);
     const run = new SparkLmDecodeRun();
-    return Promise.resolve(LM_DECODE_MODELS.map((which) => ({
-      key: `${MODELS[which].id}/${which === "lmCharSparkDense" ? "dense" : "spark"}`,
-      target: "wgsl",
-      method: which === "lmCharSparkDense" ? "dense" : "spark",
-      label: MODELS[which].id,
-      measure: (c: CustomSuiteContext) => run.measure(which, c),
-    })));
+    return Promise.resolve(
+      lmDecodePlan(ctx).map((c) => ({
+        key: c.key,
+        target: "wgsl",
+        method: c.method,
+        label: c.method === "spark" || c.method === "dense"
+          ? MODELS[c.which as SparkLm].id
+          : `${c.method} ${Math.round(100 * (1 - c.sparsity))} % on the twin`,
+        measure: (x: CustomSuiteContext) =>
+          c.method === "spark" || c.method === "dense"
+            ? run.measure(c.which as SparkLm, x)
+            : run.measurePostHoc(c.which as PostHocMethod, c.sparsity, x),
+      })),
+    );
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {
     if (!("measure" in cell)) {
