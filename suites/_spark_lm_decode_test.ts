@@ -17,6 +17,7 @@ const context = {
 
 Deno.test("spark-lm-decode plans the twin, then each Spark model beside the post-hoc methods at its fraction", () => {
   const keys = lmDecodePlan({}).map((c) => c.key);
+  assert.deepEqual(lmDecodePlan({ methods: [], sparsities: [] }).map((c) => c.key), keys);
   assert.deepEqual(keys, [
     "lm-char-spark-dense/dense",
     "lm-char-spark-k8/spark",

@@ -212,7 +212,7 @@ export function lmDecodePlan(
   ];
   for (const [i, a] of ACTIVE_FRACTIONS.entries()) {
     const s = SPARSITIES[i]!;
-    if (ctx.sparsities && !ctx.sparsities.some((x) => Math.abs(x - s) < 1e-9)) continue;
+    if (ctx.sparsities?.length && !ctx.sparsities.some((x) => Math.abs(x - s) < 1e-9)) continue;
     const spark = SPARK_AT[String(a)]!;
     const cells: LmDecodeCell[] = [
       { which: spark, sparsity: s, key: `${MODELS[spark].id}/spark`, method: "spark" },
@@ -223,7 +223,8 @@ export function lmDecodePlan(
         method: m,
       })),
     ];
-    out.push(...cells.filter((c) => !ctx.methods || ctx.methods.includes(c.method)));
+    // The runner passes empty selections when none were given on the command line.
+    out.push(...cells.filter((c) => !ctx.methods?.length || ctx.methods.includes(c.method)));
   }
   return out;
 }
