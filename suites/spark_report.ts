@@ -3,8 +3,9 @@
  * its dense twin and against the post-hoc methods on that twin (statistical top-k, TEAL, CATS,
  * Deja Vu, R-Sparse): bits per character, effective FLOPs, time on ORT, and one FFN decode step
  * on the WGSL kernels with each method's kernel plan, and the trained LMs decoded whole by the
- * decode engine (`spark-lm-decode`). The findings answer the study's question: what training with
- * the predictor buys over sparsifying the dense model afterwards.
+ * decode engine (`spark-lm-decode`), beside the post-hoc methods on the twin through the same
+ * engine at the same fractions. The findings answer the study's question: what training with the
+ * predictor buys over sparsifying the dense model afterwards, in bits per character and in time.
  *
  * @module
  */
@@ -125,11 +126,24 @@ function decodeFindings(all: readonly CellResult[], a: number): Finding[] {
   return out;
 }
 
-/** The whole-model decode cells (`spark-lm-decode`): the twin first, then Spark's. */
+/** The whole-model decode cells (`spark-lm-decode`) of the trained models: the twin first. */
 function lmDecodeCells(all: readonly CellResult[]): CellResult[] {
-  return all.filter((c) => done(c) && c.suite === "spark-lm-decode").sort((a, b) =>
+  return all.filter((c) =>
+    done(c) && c.suite === "spark-lm-decode" && (c.method === "dense" || c.method === "spark")
+  ).sort((a, b) =>
     (a.method === "dense" ? 0 : 1) - (b.method === "dense" ? 0 : 1) ||
     (b.sparsity_target ?? 0) - (a.sparsity_target ?? 0)
+  );
+}
+
+/** The post-hoc methods the whole-model decode runs on the twin, in table order. */
+const LM_POST_HOC = ["stat-topk", "teal", "cats"];
+
+/** A whole-model decode cell: Spark's model, or a post-hoc method on the twin, at a fraction. */
+function lmCell(all: readonly CellResult[], method: string, a: number): CellResult | undefined {
+  return all.find((c) =>
+    done(c) && c.suite === "spark-lm-decode" && c.method === method &&
+    near(c.sparsity_target, Number((1 - a).toFixed(2)))
   );
 }
 
@@ -162,6 +176,101 @@ function lmDecodeFindings(all: readonly CellResult[]): Finding[] {
           }`
         ).join("; ")
       }.`,
+  }];
+}
+
+/**
+ * Per active fraction, the question answered on the engine: Spark's model against the post-hoc
+ * methods on the twin, bpc (against the twin's) and speedup over the twin, both through the
+ * same engine on the same windows.
+ */
+function lmVersusFindings(all: readonly CellResult[]): Finding[] {
+  const twin = lmDecodeCells(all).find((c) => c.method === "dense");
+  if (!twin) return [];
+  const out: Finding[] = [];
+  for (const a of ACTIVE) {
+    const spark = lmCell(all, "spark", a);
+    const post = LM_POST_HOC.map((m) => ({ m, c: lmCell(all, m, a) })).filter((r) => r.c);
+    if (post.length === 0) continue;
+    const delta = (c: CellResult) => signed(c.accuracy! - twin.accuracy!);
+    const best = [...post].sort((x, y) => x.c!.accuracy! - y.c!.accuracy!)[0]!;
+    const fastest = [...post].sort((x, y) => (y.c!.speedup ?? 0) - (x.c!.speedup ?? 0))[0]!;
+    const sparkText = spark
+      ? `Spark (trained) ${bpc(spark)} bpc (${delta(spark)} vs the twin's ${bpc(twin)}), ${
+        keptLabel(spark)
+      } of neurons kept, ${flops(spark)} fewer FLOPs, ${speed(spark)} over the twin`
+      : "the Spark model's cell did not complete";
+    const postText = post.map((r) =>
+      `${r.m} ${bpc(r.c)} (${delta(r.c!)}, ${keptLabel(r.c!)} kept, ${flops(r.c)} fewer FLOPs, ${
+        speed(r.c)
+      })`
+    ).join(", ");
+    const gap = spark
+      ? `; the best post-hoc method by bpc (${best.m}) is ${
+        Math.abs(best.c!.accuracy! - spark.accuracy!).toFixed(3)
+      } bpc ${
+        best.c!.accuracy! >= spark.accuracy! ? "worse" : "better"
+      } than Spark; the fastest (${fastest.m}, ${speed(fastest.c)}) against Spark's ${speed(spark)}`
+      : "";
+    out.push({
+      text: `${
+        percentLabel(a)
+      } active FFN neurons, whole-model decode on the WGSL kernels (${twin.device}): ${sparkText}; post-hoc on the twin's FFN down input: ${postText}${gap}.`,
+    });
+  }
+  return out;
+}
+
+/** The question's table: per fraction, Spark's model and the post-hoc methods on the twin. */
+function lmVersusSection(all: readonly CellResult[]): ReportSection[] {
+  const twin = lmDecodeCells(all).find((c) => c.method === "dense");
+  const rows = ACTIVE.flatMap((a) =>
+    ["spark", ...LM_POST_HOC].map((m) => ({ m, a, c: lmCell(all, m, a) }))
+  ).filter((r) => r.c);
+  if (!twin || !rows.some((r) => r.m !== "spark")) return [];
+  return [{
+    title: "Spark vs post-hoc sparsity on the twin, whole-model decode at equal active fraction",
+    body: html`
+      <p>Every row through the decode engine on the same evaluation windows (${String(
+        twin.eval_samples ?? "",
+      )} windows, ${String(
+        twin.extra.eval_positions ?? "",
+      )} positions); the dense twin ${bpc(twin)} bpc, ${Number(twin.extra.ms_per_token)
+        .toPrecision(3)} ms/token. Post-hoc methods act on the twin's FFN down input only (TEAL
+            included, so that only FFN neurons are dropped); their gate and up GEMVs run in
+            full. Kept = neurons kept per token, counted by the kernels; speedup over the twin
+            with samples interleaved, 95 % bootstrap intervals.</p>
+      <table>
+        <thead>
+          <tr>
+            <th>method</th>
+            <th>target active</th>
+            <th>kept</th>
+            <th>bpc</th>
+            <th>Δ vs twin</th>
+            <th>FLOPs fewer</th>
+            <th>ms/token</th>
+            <th>speedup</th>
+            <th>agreement</th>
+          </tr>
+        </thead>
+        <tbody>${rows.map(({ m, a, c }) =>
+          html`
+            <tr>
+              <td>${m === "spark" ? `Spark (trained, ${c!.model})` : `${m} on the twin`}</td>
+              <td>${percentLabel(a)}</td>
+              <td>${keptLabel(c!)}</td>
+              <td>${bpc(c)}</td>
+              <td>${signed(c!.accuracy! - twin.accuracy!)}</td>
+              <td>${flops(c)}</td>
+              <td>${Number(c!.extra.ms_per_token).toPrecision(3)}</td>
+              <td>${speed(c)}</td>
+              <td>${c!.agreement === null ? "—" : percentLabel(c!.agreement)}</td>
+            </tr>
+          `
+        )}</tbody>
+      </table>
+    `,
   }];
 }
 
@@ -213,7 +322,9 @@ function lmDecodeSection(all: readonly CellResult[]): ReportSection[] {
 }
 
 function findings(cells: readonly CellResult[], run: RunData): Finding[] {
-  const lm = cells.some((c) => c.suite === "spark-lm-decode") ? lmDecodeFindings(run.cells) : [];
+  const lm = cells.some((c) => c.suite === "spark-lm-decode")
+    ? [...lmDecodeFindings(run.cells), ...lmVersusFindings(run.cells)]
+    : [];
   return [...modelFindings(cells, run), ...lm];
 }
 
@@ -327,7 +438,9 @@ function decodeSection(all: readonly CellResult[]): ReportSection[] {
 }
 
 function sections(cells: readonly CellResult[], run: RunData): ReportSection[] {
-  const lm = cells.some((c) => c.suite === "spark-lm-decode") ? lmDecodeSection(run.cells) : [];
+  const lm = cells.some((c) => c.suite === "spark-lm-decode")
+    ? [...lmVersusSection(run.cells), ...lmDecodeSection(run.cells)]
+    : [];
   return [...modelSections(cells, run), ...lm];
 }
 
@@ -395,7 +508,11 @@ export const sparkReport: StudyReport = {
     c.suite === "spark-lm-decode"
       ? c.method === "spark"
         ? `Spark (trained), ${c.model}, whole model`
-        : "dense twin, whole model"
+        : c.method === "dense"
+        ? "dense twin, whole model"
+        : `${c.method} ${
+          percentLabel(1 - (c.sparsity_target ?? 0))
+        } active on the twin, whole model`
       : c.suite !== "spark-decode"
       ? c.method === "spark" ? "Spark (trained)" : undefined
       : c.sparsity_target !== null

@@ -134,3 +134,68 @@ Deno.test("a run of spark-lm-decode alone states each Spark LM's whole-model dec
   assert.match(text, /1\.83x fewer FLOPs, 52 dispatches per token against 44/);
   assert.equal(sparkReport.sections!(lm, lmRun).length, 1);
 });
+
+Deno.test("a run of spark-lm-decode sets each Spark LM against the post-hoc methods on the twin at its fraction", () => {
+  const lm = [
+    cell("spark-lm-decode", "dense", {
+      key: "spark-lm-decode|lm-char-spark-dense/dense",
+      target: "wgsl",
+      device: "llvmpipe",
+      accuracy: 3.53,
+      extra: { ms_per_token: 9, context: 64, dispatches_per_token: 44 },
+    }),
+    cell("spark-lm-decode", "spark", {
+      key: "spark-lm-decode|lm-char-spark-k8/spark",
+      model: "lm-char-spark-k8",
+      target: "wgsl",
+      device: "llvmpipe",
+      sparsity_target: 0.92,
+      sparsity_realized: 0.938,
+      accuracy: 3.543,
+      speedup: 1.1,
+      speedup_ci_low: 0.9,
+      speedup_ci_high: 1.3,
+      flops_reduction: 1.83,
+      extra: { ms_per_token: 8, context: 64, dispatches_per_token: 52 },
+    }),
+    ...[["stat-topk", 3.9, 0.98, 0.8], ["teal", 3.7, 0.92, 1.05], ["cats", 3.6, 0.92, 0.95]].map((
+      [m, a, s, v],
+    ) =>
+      cell("spark-lm-decode", m as string, {
+        key: `spark-lm-decode|lm-char-spark-dense/${m}@0.08`,
+        target: "wgsl",
+        device: "llvmpipe",
+        sparsity_target: 0.92,
+        sparsity_realized: s as number,
+        accuracy: a as number,
+        speedup: v as number,
+        speedup_ci_low: (v as number) - 0.1,
+        speedup_ci_high: (v as number) + 0.1,
+        flops_reduction: 1.25,
+        agreement: 0.7,
+        extra: { ms_per_token: 9 / (v as number), context: 64, dispatches_per_token: 48 },
+      })
+    ),
+  ];
+  const lmRun = { id: "r", run: {}, cells: lm };
+  const text = sparkReport.findings!(lm, lmRun).map((f) => f.text).join("\n");
+  assert.match(
+    text,
+    /8 % active FFN neurons, whole-model decode on the WGSL kernels \(llvmpipe\): Spark \(trained\) 3\.543 bpc \(\+0\.013 vs the twin's 3\.530\)/,
+  );
+  assert.match(
+    text,
+    /cats 3\.600 \(\+0\.070, 8 % kept, 1\.25x fewer FLOPs, 0\.95x \[0\.85, 1\.05\]\)/,
+  );
+  assert.match(text, /best post-hoc method by bpc \(cats\) is 0\.057 bpc worse than Spark/);
+  assert.match(text, /the fastest \(teal, 1\.05x \[0\.95, 1\.15\]\) against Spark's 1\.10x/);
+  // The trained models' whole-model sentence still names Spark's models only.
+  assert.doesNotMatch(text.split("\n")[0]!, /cats/);
+  const sections = sparkReport.sections!(lm, lmRun);
+  assert.equal(sections.length, 2);
+  assert.match(String(sections[0]!.title), /equal active fraction/);
+  assert.equal(
+    sparkReport.label!(lm[3]!),
+    "teal 8 % active on the twin, whole model",
+  );
+});
