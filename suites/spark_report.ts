@@ -205,12 +205,20 @@ function lmVersusFindings(all: readonly CellResult[]): Finding[] {
         speed(r.c)
       })`
     ).join(", ");
+    const f = fastest.c!;
+    const order = !spark || spark.speedup_ci_low === null || f.speedup_ci_low === null
+      ? "unresolved (no interval)"
+      : spark.speedup_ci_low > f.speedup_ci_high!
+      ? "Spark faster"
+      : f.speedup_ci_low > spark.speedup_ci_high!
+      ? "Spark slower"
+      : "not resolved (the intervals overlap)";
     const gap = spark
       ? `; the best post-hoc method by bpc (${best.m}) is ${
         Math.abs(best.c!.accuracy! - spark.accuracy!).toFixed(3)
       } bpc ${
         best.c!.accuracy! >= spark.accuracy! ? "worse" : "better"
-      } than Spark; the fastest (${fastest.m}, ${speed(fastest.c)}) against Spark's ${speed(spark)}`
+      } than Spark; speed against the fastest post-hoc method (${fastest.m}, ${speed(f)}) ${order}`
       : "";
     out.push({
       text: `${

@@ -188,7 +188,10 @@ Deno.test("a run of spark-lm-decode sets each Spark LM against the post-hoc meth
     /cats 3\.600 \(\+0\.070, 8 % kept, 1\.25x fewer FLOPs, 0\.95x \[0\.85, 1\.05\]\)/,
   );
   assert.match(text, /best post-hoc method by bpc \(cats\) is 0\.057 bpc worse than Spark/);
-  assert.match(text, /the fastest \(teal, 1\.05x \[0\.95, 1\.15\]\) against Spark's 1\.10x/);
+  assert.match(
+    text,
+    /speed against the fastest post-hoc method \(teal, 1\.05x \[0\.95, 1\.15\]\) not resolved \(the intervals overlap\)/,
+  );
   // The trained models' whole-model sentence still names Spark's models only.
   assert.doesNotMatch(text.split("\n")[0]!, /cats/);
   const sections = sparkReport.sections!(lm, lmRun);
