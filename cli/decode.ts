@@ -56,6 +56,8 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
   --context C         context length the per-token time is measured at (default: the prompt's;
                       512 for --shape, whose KV cache is filled with random values)
   --logits            also print the logits at the last prompt position
+  --no-prefill        run the prompt token by token even where GEMMs could prefill it (dense
+                      f32 decoders prefill every prompt position but the last with GEMMs)
   --profile           also time each dispatch of one block and of the head on its own, and each
                       kind of dispatch in sequence (the whole token less that kind's dispatches)
   --per-token         --shape with teal: thresholds found every token to drop exactly the target
@@ -107,6 +109,11 @@ export interface DecodeReport {
    * of a real token (the isolated figures of `profile` re-read a weight that may sit in L2).
    */
   stages?: { kind: string; dispatches: number; ms: number }[];
+  /**
+   * The prompt's prefill (all positions but the last, through GEMMs, timed on its own), or why
+   * the prompt went token by token instead; absent for a one-id prompt.
+   */
+  prefill?: { positions: number; ms?: number; timing?: string; refused?: string };
   /** Where the launch shapes came from: `recorded (<run id>)` or `default`. */
   launch: string;
   /** Milliseconds per token per launch shape, dense or sparse GEMV (with --sweep). */
@@ -126,6 +133,7 @@ async function main(args: string[]): Promise<void> {
       tokens: { type: "string", default: "16" },
       context: { type: "string" },
       logits: { type: "boolean", default: false },
+      "no-prefill": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       sweep: { type: "boolean", default: false },
       "per-token": { type: "boolean", default: false },
@@ -241,13 +249,39 @@ async function main(args: string[]): Promise<void> {
   const decoder = await createDecoder(device, weights, { ...opts, plan });
   decoder.writeIds(Uint32Array.from(ids));
   decoder.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
+  // The prompt but its last position through GEMMs where the decoder can (dense f32), then the
+  // step from the last prompt position on; otherwise every prompt position through the step.
+  const prefilled = ids.length > 1 && !values["no-prefill"] &&
+    await decoder.prefill(ids.length - 1);
+  let prefill: DecodeReport["prefill"];
+  if (prefilled) {
+    const p = await timeDispatches(device, [decoder.prefillDispatches()], {
+      samples: 3,
+      targetMs: 50,
+      timestamps: gpu.hasTimestamps,
+      preRoll: true,
+    });
+    prefill = { positions: ids.length - 1, ms: p.ms, timing: p.source };
+    decoder.setState({
+      pos: ids.length - 1,
+      wrapStart: 0,
+      wrapEnd: maxContext,
+      prompt: ids.length,
+    });
+  } else if (ids.length > 1) {
+    prefill = {
+      positions: 0,
+      refused: values["no-prefill"] ? "--no-prefill" : decoder.prefillRefusal ?? "",
+    };
+  }
+  const first = prefilled ? 1 : ids.length;
   let logits: number[] | undefined;
   if (values.logits) {
-    await decoder.run(ids.length);
+    await decoder.run(first);
     logits = Array.from(await decoder.readLogits());
     if (tokens > 1) await decoder.run(tokens - 1);
   } else {
-    await decoder.run(ids.length - 1 + tokens);
+    await decoder.run(first - 1 + tokens);
   }
   const generated = Array.from(await decoder.readIds(ids.length + tokens)).slice(ids.length);
   if (values.shape) await fillCaches(device, decoder, 100);
@@ -312,6 +346,7 @@ async function main(args: string[]): Promise<void> {
     dispatches_per_token: decoder.dispatchesPerToken,
     sparsity_realized: sparse ? 1 - kept / all : null,
     launch: recorded ? `recorded (${recorded.source})` : "default",
+    ...(prefill ? { prefill } : {}),
     bytes_per_token: decoder.bytesPerToken(context, (l, p) => density[l]![p]),
     ...(logits ? { logits } : {}),
     ...(profile ? { profile } : {}),
@@ -339,6 +374,17 @@ async function main(args: string[]): Promise<void> {
         (report.bytes_per_token / (t.ms * 1e6)).toFixed(0)
       } GB/s; launch shapes ${report.launch}`,
     );
+    if (prefill?.ms !== undefined) {
+      console.log(
+        `prefill: ${prefill.positions} positions in ${
+          prefill.ms.toFixed(3)
+        } ms (GEMMs, ${prefill.timing}; token by token ≈ ${
+          (prefill.positions * t.ms).toFixed(3)
+        } ms)`,
+      );
+    } else if (prefill) {
+      console.log(`prompt token by token: ${prefill.refused}`);
+    }
     if (logits) {
       console.log(
         `logits at position ${ids.length - 1}: ${logits.map((v) => v.toFixed(4)).join(",")}`,

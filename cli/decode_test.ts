@@ -37,6 +37,9 @@ Deno.test({
   // The first generated id is the argmax of the logits at the last prompt position.
   assert.equal(report.generated[0], report.logits!.indexOf(Math.max(...report.logits!)));
   assert.ok(report.ms_per_token > 0 && report.dispatches_per_token > 0);
+  // A dense f32 model prefills the prompt but its last id with GEMMs.
+  assert.equal(report.prefill?.positions, 3);
+  assert.ok(report.prefill!.ms! > 0);
 });
 
 Deno.test("decode refuses bad input with one line naming the fix", async () => {

@@ -87,6 +87,11 @@ export interface AddNormOptions {
   out?: GPUBuffer;
   /** Threads (default 256). */
   workgroupSize?: number;
+  /**
+   * Rows of a token sequence (prefill): a workgroup per row, x, h and the addend's [splits, n]
+   * blocks row after row; default one.
+   */
+  rows?: number;
 }
 
 /**
@@ -107,10 +112,12 @@ export async function createAddNorm(
       WG: options.workgroupSize ?? 256,
       LAYER: options.kind === "layer" ? 1 : 0,
       ADD: options.addend ? 1 : 0,
+      SEQ: (options.rows ?? 1) > 1 ? 1 : 0,
     },
   });
+  const rows = options.rows ?? 1;
   const zero = () => storageBuffer(device, `${options.label} zeros`, options.n * 4);
-  const h = options.out ?? storageBuffer(device, `${options.label} h`, options.n * 4);
+  const h = options.out ?? storageBuffer(device, `${options.label} h`, rows * options.n * 4);
   const params = uniformBuffer(
     device,
     `${options.label} params`,
@@ -130,5 +137,5 @@ export async function createAddNorm(
     h,
     params,
   ]);
-  return { dispatch: { pipeline, bindGroup, workgroups: [1, 1, 1] }, h };
+  return { dispatch: { pipeline, bindGroup, workgroups: [1, rows, 1] }, h };
 }

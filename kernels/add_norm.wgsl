@@ -8,6 +8,9 @@
 override WG: u32 = 256u;
 override LAYER: bool = false;
 override ADD: bool = true;
+// SEQ: a workgroup per row of a token sequence (prefill): row r = workgroup_id.y reads and writes
+// x[r], h[r] and its own [splits, n] addend block; off, the kernel is the one-vector form.
+override SEQ: bool = false;
 
 struct P { n: u32, splits: u32, eps: f32, _a: u32 }
 
@@ -56,17 +59,20 @@ fn split_sum(i: u32, stride: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let n = p.n;
+  let row = select(0u, wid.y, SEQ);
+  let xb = row * n;
+  let ab = row * p.splits * n;
   var s1 = 0.0;
   // RMSNorm needs only Σ x², gathered in the same loop as the add (one pass and one barrier
   // fewer); LayerNorm keeps its second, centred pass.
   var s2 = 0.0;
   for (var j = lid; j < n; j += WG) {
-    var v = x[j];
+    var v = x[xb + j];
     if (ADD) {
-      v += abias[j] + split_sum(j, n);
-      x[j] = v;
+      v += abias[j] + split_sum(ab + j, n);
+      x[xb + j] = v;
     }
     s1 += v;
     s2 += v * v;
@@ -76,14 +82,14 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     mean = workgroup_sum(lid, s1) / f32(n);
     s2 = 0.0;
     for (var j = lid; j < n; j += WG) {
-      let d = x[j] - mean;
+      let d = x[xb + j] - mean;
       s2 += d * d;
     }
   }
   let rstd = inverseSqrt(workgroup_sum(lid, s2) / f32(n) + p.eps);
   for (var j = lid; j < n; j += WG) {
-    var o = (x[j] - mean) * rstd * w[j];
+    var o = (x[xb + j] - mean) * rstd * w[j];
     if (LAYER) { o += b[j]; }
-    h[j] = o;
+    h[xb + j] = o;
   }
 }

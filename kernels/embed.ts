@@ -52,12 +52,15 @@ export async function createEmbed(
     ids: GPUBuffer;
     state: GPUBuffer;
     x: GPUBuffer;
+    /** Positions pos … pos + rows − 1 into rows of x (prefill); default one. */
+    rows?: number;
   },
 ): Promise<Dispatch> {
+  const rows = options.rows ?? 1;
   const pipeline = await createPipeline(device, {
     label: `${options.label} embed`,
     code: source,
-    constants: { POSITIONS: options.positions ? 1 : 0 },
+    constants: { POSITIONS: options.positions ? 1 : 0, SEQ: rows > 1 ? 1 : 0 },
   });
   const params = uniformBuffer(
     device,
@@ -74,6 +77,6 @@ export async function createEmbed(
       options.x,
       params,
     ]),
-    workgroups: [Math.ceil(options.d / 256), 1, 1],
+    workgroups: [Math.ceil(options.d / 256), rows, 1],
   };
 }

@@ -3,6 +3,8 @@
 
 override WG: u32 = 256u;
 override POSITIONS: bool = false;
+// SEQ: row r = global_invocation_id.y embeds position pos + r into x[r] (prefill).
+override SEQ: bool = false;
 
 struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 struct P { d: u32, _a: u32, _b: u32, _c: u32 }
@@ -18,8 +20,9 @@ struct P { d: u32, _a: u32, _b: u32, _c: u32 }
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
   if (j >= p.d) { return; }
-  let pos = state.pos;
+  let row = select(0u, gid.y, SEQ);
+  let pos = state.pos + row;
   var v = table[ids[pos] * p.d + j];
   if (POSITIONS) { v += positions[pos * p.d + j]; }
-  x[j] = v;
+  x[row * p.d + j] = v;
 }

@@ -81,7 +81,9 @@ export async function createGemm(
     m: number;
     n: number;
     k: number;
-    weight: Float32Array;
+    /** W [n, k] row-major, uploaded here (or `weightBuffer`, already on the GPU). */
+    weight?: Float32Array;
+    weightBuffer?: GPUBuffer;
     bias?: Float32Array;
     gather?: { rows: GPUBuffer; count: GPUBuffer };
     act?: Activation;
@@ -95,7 +97,10 @@ export async function createGemm(
     constants: { GATHER: options.gather ? 1 : 0, ACT: ACT_CODE[options.act ?? "none"] },
   });
   const x = options.x ?? storageBuffer(device, `${options.label} X`, options.m * options.k * 4);
-  const w = storageBuffer(device, `${options.label} W`, options.weight);
+  if (!options.weight && !options.weightBuffer) {
+    throw new TypeError(`${options.label}: a GEMM needs weight or weightBuffer`);
+  }
+  const w = options.weightBuffer ?? storageBuffer(device, `${options.label} W`, options.weight!);
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
   const rows = options.gather?.rows ?? storageBuffer(device, `${options.label} rows (unused)`, 4);
   const count = options.gather?.count ??

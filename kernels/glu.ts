@@ -87,9 +87,12 @@ export async function createGlu(
     bias?: GPUBuffer;
     /** CATS: zero h_j where |act(g_j)| ≤ thresholds[slot]. */
     gateThreshold?: { thresholds: GPUBuffer; slot: number };
+    /** Rows of a token sequence (prefill; each its own [splits, width] block); default one. */
+    rows?: number;
   },
 ): Promise<{ dispatch: Dispatch; h: GPUBuffer }> {
   const width = options.gated ? 2 * options.ff : options.ff;
+  const rows = options.rows ?? 1;
   const pipeline = await createPipeline(device, {
     label: `${options.label} glu`,
     code: source,
@@ -97,9 +100,10 @@ export async function createGlu(
       GATED: options.gated ? 1 : 0,
       ACT: actCode(options.act),
       GATE_T: options.gateThreshold ? 1 : 0,
+      SEQ: rows > 1 ? 1 : 0,
     },
   });
-  const h = storageBuffer(device, `${options.label} ffn hidden`, options.ff * 4);
+  const h = storageBuffer(device, `${options.label} ffn hidden`, rows * options.ff * 4);
   const params = uniformBuffer(
     device,
     `${options.label} glu params`,
@@ -120,7 +124,7 @@ export async function createGlu(
         h,
         params,
       ]),
-      workgroups: [Math.ceil(options.ff / 256), 1, 1],
+      workgroups: [Math.ceil(options.ff / 256), rows, 1],
     },
     h,
   };

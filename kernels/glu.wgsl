@@ -7,6 +7,9 @@ override WG: u32 = 256u;
 override GATED: bool = true;
 override ACT: u32 = 3u;
 override GATE_T: bool = false;
+// SEQ: row r = workgroup_id.y of a token sequence (prefill): its own [splits, width] block of gu
+// and row r of h.
+override SEQ: bool = false;
 
 struct P { ff: u32, splits: u32, slot: u32, _a: u32 }
 
@@ -55,12 +58,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (j >= p.ff) { return; }
   var width = p.ff;
   if (GATED) { width = 2u * p.ff; }
-  let a = bias[j] + split_sum(j, width);
+  let row = select(0u, wid.y, SEQ);
+  let gb = row * p.splits * width;
+  let a = bias[j] + split_sum(gb + j, width);
   var v = activate(a);
   if (GATED) {
     if (GATE_T && abs(v) <= thresholds[p.slot]) { v = 0.0; }
-    let u = bias[j + p.ff] + split_sum(j + p.ff, width);
+    let u = bias[j + p.ff] + split_sum(gb + j + p.ff, width);
     v *= u;
   }
-  h[j] = v;
+  h[row * p.ff + j] = v;
 }

@@ -92,9 +92,12 @@ export async function createRopeCache(
     q: GPUBuffer;
     kcache: GPUBuffer;
     vcache: GPUBuffer;
+    /** Positions pos … pos + rows − 1 (prefill: row r of qkv and of q each); default one. */
+    rows?: number;
   },
 ): Promise<Dispatch> {
   const { heads, kvHeads, headDim } = options;
+  const rows = options.rows ?? 1;
   if (headDim % 2 !== 0 || heads % kvHeads !== 0) {
     throw new RangeError(
       `${options.label}: head dimension must be even and heads a multiple of kv heads`,
@@ -104,7 +107,7 @@ export async function createRopeCache(
   const pipeline = await createPipeline(device, {
     label: `${options.label} rope_cache`,
     code: source,
-    constants: { ROPE: options.ropeBase !== undefined ? 1 : 0 },
+    constants: { ROPE: options.ropeBase !== undefined ? 1 : 0, SEQ: rows > 1 ? 1 : 0 },
   });
   const params = uniformBuffer(
     device,
@@ -132,6 +135,6 @@ export async function createRopeCache(
       options.vcache,
       params,
     ]),
-    workgroups: [Math.ceil(n / 2 / 64), 1, 1],
+    workgroups: [Math.ceil(n / 2 / 64), rows, 1],
   };
 }

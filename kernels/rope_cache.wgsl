@@ -6,6 +6,9 @@
 
 override WG: u32 = 64u;
 override ROPE: bool = true;
+// SEQ: row r = global_invocation_id.y is position pos + r of a token sequence (prefill), reading
+// its own [splits, n] block of qkv and writing q[r].
+override SEQ: bool = false;
 
 struct P { heads: u32, kv_heads: u32, hd: u32, splits: u32, base: f32, _a: u32, _b: u32, _c: u32 }
 struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
@@ -31,7 +34,7 @@ fn split_sum(i: u32, stride: u32) -> f32 {
   return (a.x + a.y) + (a.z + a.w);
 }
 
-fn value(i: u32, n: u32) -> f32 { return bias[i] + split_sum(i, n); }
+fn value(i: u32, n: u32, base: u32) -> f32 { return bias[i] + split_sum(base + i, n); }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -46,9 +49,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = t % half;
   let a = head * p.hd + i;
   let b = a + half;
-  var va = value(a, n);
-  var vb = value(b, n);
-  let pos = state.pos;
+  let row = select(0u, gid.y, SEQ);
+  let qkvb = row * p.splits * n;
+  var va = value(a, n, qkvb);
+  var vb = value(b, n, qkvb);
+  let pos = state.pos + row;
   if (ROPE && a < qd + kvd) {
     let angle = f32(pos) * pow(p.base, -2.0 * f32(i) / f32(p.hd));
     let c = cos(angle);
@@ -59,8 +64,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     vb = rb;
   }
   if (a < qd) {
-    q[a] = va;
-    q[b] = vb;
+    q[row * qd + a] = va;
+    q[row * qd + b] = vb;
   } else if (a < qd + kvd) {
     kcache[pos * kvd + a - qd] = va;
     kcache[pos * kvd + b - qd] = vb;

@@ -44,6 +44,7 @@ import { createThreshold } from "../../kernels/threshold.ts";
 import { createAddNorm } from "../../kernels/add_norm.ts";
 import { createRopeCache } from "../../kernels/rope_cache.ts";
 import { type AttentionTuning, createAttention } from "../../kernels/attention.ts";
+import { createPrefill, type Prefill, prefillRefusal } from "./prefill.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { createEmbed } from "../../kernels/embed.ts";
 import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
@@ -181,6 +182,17 @@ export interface Decoder {
    * kept (default: what the plan's rules imply; 1 for rules whose density is only measured).
    */
   bytesPerToken(context: number, density?: (layer: number, p: ProjectionName) => number): number;
+  /**
+   * Runs `count` prompt positions, from the state's `pos`, through the blocks with GEMMs over the
+   * sequence (`prefill.ts`), writing their KV caches, and resolves true; resolves false, doing
+   * nothing, when this decoder cannot ({@linkcode Decoder.prefillRefusal} says why). The step then
+   * takes the prompt's last position.
+   */
+  prefill(count: number): Promise<boolean>;
+  /** The dispatches of the last prefill run (to time it again: it rewrites the same caches). */
+  prefillDispatches(): readonly Dispatch[];
+  /** Why {@linkcode Decoder.prefill} cannot run (a sparse plan, f16 weights), or undefined. */
+  prefillRefusal: string | undefined;
   /** Frees the decoder's own buffers (not the weights). */
   destroy(): void;
 }
@@ -717,6 +729,8 @@ export async function createDecoder(
     }
     return bytes;
   };
+  const refusal = prefillRefusal(weights, plan);
+  let prefilled: Prefill | undefined;
   const encode = (encoder: GPUCommandEncoder, count: number) => {
     // Passes of at most ~4k dispatches each keep command buffers a sane size.
     const perPass = Math.max(1, Math.floor(4096 / step.length));
@@ -787,7 +801,35 @@ export async function createDecoder(
       return new Float32Array(await readBuffer(device, nll, n * 4));
     },
     bytesPerToken,
+    prefillRefusal: refusal,
+    prefillDispatches: () => prefilled?.dispatches ?? [],
+    async prefill(count) {
+      if (refusal || count < 1) return false;
+      if (count > maxContext) {
+        throw new RangeError(
+          `${label}: a prefill of ${count} positions exceeds the context (${maxContext})`,
+        );
+      }
+      if (prefilled?.rows !== count) {
+        prefilled?.destroy();
+        prefilled = await createPrefill(device, {
+          weights,
+          plan,
+          caches,
+          state,
+          ids,
+          normWeight,
+          workgroupSize: wg,
+        }, { rows: count, label });
+      }
+      const encoder = device.createCommandEncoder({ label: `${label} prefill` });
+      encodePass(encoder, prefilled.dispatches);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return true;
+    },
     destroy() {
+      prefilled?.destroy();
       own.forEach((b) => b.destroy());
     },
   };

@@ -5,7 +5,7 @@ import { createBackend } from "../backends/mod.ts";
 import { relativeError } from "../../kernels/relative_error.ts";
 import { repoPath } from "../../lib/repo_root.ts";
 import { importDecoder } from "./onnx_import.ts";
-import { uploadWeights } from "./weights.ts";
+import { type GpuWeights, uploadWeights } from "./weights.ts";
 import { createDecoder } from "./engine.ts";
 import {
   type DecoderSpec,
@@ -413,4 +413,76 @@ Deno.test({
   assert.ok(Math.abs(got.bpc - ortBpc) < 1e-3, `engine bpc ${got.bpc} vs ORT ${ortBpc}`);
   dec.destroy();
   weights.destroy();
+});
+
+Deno.test({
+  name:
+    "prefill with GEMMs gives the token-by-token prompt's logits at the last prompt position (llama-tiny, norms fused or not; lm-char; lm-char-swiglu) and refuses sparse plans",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const ids = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1, 11, 23];
+  const check = async (weights: GpuWeights, what: string, fuseNorms?: boolean) => {
+    const prompt = ids.map((v) => v % weights.spec.vocab);
+    const logitsOf = async (prefill: boolean) => {
+      const dec = await createDecoder(device, weights, {
+        adapter: gpu!.facts,
+        maxContext: 64,
+        ...(fuseNorms !== undefined ? { fuseNorms } : {}),
+      });
+      dec.writeIds(Uint32Array.from(prompt));
+      dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: prompt.length });
+      if (prefill) {
+        assert.equal(dec.prefillRefusal, undefined);
+        assert.ok(await dec.prefill(prompt.length - 1));
+        dec.setState({
+          pos: prompt.length - 1,
+          wrapStart: 0,
+          wrapEnd: 64,
+          prompt: prompt.length,
+        });
+        await dec.run(3);
+      } else {
+        await dec.run(prompt.length + 2);
+      }
+      const out = {
+        ids: Array.from(await dec.readIds(prompt.length + 3)),
+        logits: await dec.readLogits(),
+      };
+      dec.destroy();
+      return out;
+    };
+    const stepwise = await logitsOf(false);
+    const prefilled = await logitsOf(true);
+    const e = relativeError(prefilled.logits, stepwise.logits);
+    assert.ok(e <= 1e-4, `${what}: relative error ${e.toExponential(2)}`);
+    assert.deepEqual(prefilled.ids, stepwise.ids, what);
+  };
+  const spec = shapeByName("llama-tiny");
+  for (const fuseNorms of [false, true]) {
+    const weights = uploadWeights(device, spec, randomHost(spec, 5), {
+      dtype: "f32",
+      layouts: ["row", "transposed"],
+    });
+    await check(weights, `llama-tiny${fuseNorms ? " (fused norms)" : ""}`, fuseNorms);
+    if (!fuseNorms) {
+      const sparse = await createDecoder(device, weights, {
+        adapter: gpu!.facts,
+        plan: uniformPlan(spec, "teal", { kind: "magnitude", threshold: 0.1 }),
+      });
+      assert.match(sparse.prefillRefusal ?? "", /sparse/);
+      assert.equal(await sparse.prefill(3), false);
+      sparse.destroy();
+    }
+    weights.destroy();
+  }
+  for (const file of ["models/lm-char.onnx", "models/lm-char-swiglu.onnx"]) {
+    const imported = importDecoder(decodeModel(await Deno.readFile(repoPath(file))), { id: file });
+    const weights = uploadWeights(device, imported.spec, imported.weights, {
+      dtype: "f32",
+      layouts: ["row"],
+    });
+    await check(weights, file);
+    weights.destroy();
+  }
 });
