@@ -62,10 +62,53 @@ function targetsOf(cells: readonly CellResult[]): string[] {
   return [...new Set(cells.map((c) => c.target))].sort();
 }
 
-/** The cell of a method: on ort-wasm when there is one (accuracy is the same on every CPU target). */
+/**
+ * The cell of a method whose accuracy is quoted: on ort-wasm when there is one (accuracy is the
+ * same on every ORT target), else the first that measured accuracy (wgsl cells do not).
+ */
 function first(cells: readonly CellResult[], method: string): CellResult | undefined {
   const m = cells.filter((c) => c.method === method);
-  return m.find((c) => c.target === "ort-wasm") ?? m[0];
+  return m.find((c) => c.target === "ort-wasm" && c.accuracy !== null) ??
+    m.find((c) => c.accuracy !== null) ?? m[0];
+}
+
+/**
+ * Cells whose accuracy on their target differs from the quoted one (ort-wasm's) by more than one
+ * percentage point: every ORT target runs the same graph, so such a target computes something
+ * else (ORT-web's WebGPU Conv on llvmpipe does, for the dense LeNet), and speedups against it
+ * compare different functions.
+ */
+function disagreements(cells: readonly CellResult[]): Finding[] {
+  const out: Finding[] = [];
+  for (const [, bc] of byBase(cells)) {
+    for (const m of ORDER) {
+      const ref = first(bc, m);
+      if (!ref || ref.accuracy === null) continue;
+      for (const c of bc) {
+        if (c.method !== m || c === ref || c.accuracy === null) continue;
+        if (Math.abs(c.accuracy - ref.accuracy) <= 0.01) continue;
+        out.push({
+          text: `${c.model} on ${c.target}: accuracy ${
+            pct(c.accuracy, 2)
+          } on ${c.eval_samples} images against ${
+            pct(ref.accuracy, 2)
+          } on ${ref.target} (${ref.eval_samples} images); the target computes a different function for this model, so the speedups measured of it or against it there are not comparable.`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** One finding per base model and target whose cells did not complete, with the reason. */
+function notRun(cells: readonly CellResult[]): Finding[] {
+  const out = new Map<string, Set<string>>();
+  for (const c of cells) {
+    if (c.status === "completed") continue;
+    const key = `${String(c.extra.base ?? c.model)}: ${c.target} ${c.status}`;
+    out.set(key, (out.get(key) ?? new Set()).add(c.error ?? ""));
+  }
+  return [...out].map(([k, why]) => ({ text: `${k}: ${[...why].join("; ")}` }));
 }
 
 function findings(cells: readonly CellResult[]): Finding[] {
@@ -103,7 +146,7 @@ function findings(cells: readonly CellResult[]): Finding[] {
       });
     }
   }
-  return out;
+  return [...out, ...disagreements(cells), ...notRun(cells)];
 }
 
 function sections(cells: readonly CellResult[]): ReportSection[] {

@@ -121,3 +121,33 @@ Deno.test("the report's findings state Turbo-VBI and each baseline with their in
   assert.match(text, /magnitude \+ fine-tune at 20\.0x/);
   assert.equal(turboVbiReport.sections!(cells, {} as never).length, 1);
 });
+
+Deno.test("LeNet's wgsl cells are skipped with the reason: the kernels have no Conv", async () => {
+  const ctx = {
+    quick: true,
+    targets: ["wgsl" as const],
+    progress: () => {},
+    backend: (id: string) => createBackend(id),
+  } as unknown as Parameters<typeof turboVbi.plan>[0];
+  const cell = (await turboVbi.plan(ctx)).find((c) => c.key === "lenet/turbo-vbi/wgsl")!;
+  const r = await turboVbi.runCell(cell, ctx);
+  assert.equal(r.status, "skipped");
+  assert.match(r.error!, /not Conv layers/);
+  assert.equal(r.extra!.base, "lenet");
+});
+
+Deno.test("the findings name a target whose accuracy disagrees with ort-wasm's and the cells not run", () => {
+  const dense = fake("dense", { accuracy: 0.89, flops_reduction: 1 }, { compression: 1 });
+  const cells = [
+    dense,
+    { ...dense, target: "ort-webgpu", accuracy: 0.35 },
+    fake("turbo-vbi", { accuracy: 0.8, flops_reduction: 1.4, speedup: 1.1 }, { compression: 17 }),
+    { ...dense, target: "wgsl", status: "skipped" as const, error: "wgsl: no Conv kernels" },
+  ];
+  const text = turboVbiReport.findings!(cells, {} as never).map((f) => f.text).join("\n");
+  assert.match(
+    text,
+    /mlp-relu-mnist on ort-webgpu: accuracy 35\.00 % .* against 89\.00 % on ort-wasm/,
+  );
+  assert.match(text, /mlp: wgsl skipped: wgsl: no Conv kernels/);
+});
