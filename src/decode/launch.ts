@@ -87,6 +87,25 @@ async function trial(
   return t.ms;
 }
 
+/** Times each pick on a whole decoder (the options it adds) and returns the fastest. */
+async function fastestPick<T extends object>(
+  device: GPUDevice,
+  weights: GpuWeights,
+  picks: readonly T[],
+  options: DecoderOptions & { context: number; timestamps: boolean },
+  pick: { label(t: T): string; options(t: T): DecoderOptions },
+): Promise<{ tuning: T; ms: number; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  let best = picks[0]!;
+  let bestMs = Infinity;
+  for (const t of picks) {
+    const ms = await trial(device, weights, { ...options, ...pick.options(t) });
+    trials.push({ label: pick.label(t), msPerToken: ms });
+    if (ms < bestMs) [best, bestMs] = [t, ms];
+  }
+  return { tuning: best, ms: bestMs, trials };
+}
+
 /**
  * Times the dense GEMV picks on the dense decoder and returns the fastest.
  *
@@ -100,15 +119,11 @@ export async function chooseGemvTuning(
   weights: GpuWeights,
   options: DecoderOptions & { context: number; timestamps: boolean },
 ): Promise<{ tuning: GemvTuning; trials: Trial[] }> {
-  const trials: Trial[] = [];
-  let best = GEMV_PICKS[0]!;
-  let bestMs = Infinity;
-  for (const t of GEMV_PICKS) {
-    const ms = await trial(device, weights, { ...options, gemvTuning: t });
-    trials.push({ label: gemvTuningLabel(t), msPerToken: ms });
-    if (ms < bestMs) [best, bestMs] = [t, ms];
-  }
-  return { tuning: best, trials };
+  const { tuning, trials } = await fastestPick(device, weights, GEMV_PICKS, options, {
+    label: gemvTuningLabel,
+    options: (t) => ({ gemvTuning: t }),
+  });
+  return { tuning, trials };
 }
 
 /**
@@ -161,19 +176,12 @@ export async function chooseSkipTuning(
   plan: SparsityPlan,
   options: DecoderOptions & { context: number; timestamps: boolean; perProjection?: boolean },
 ): Promise<{ tuning: SkipLaunch; trials: Trial[] }> {
-  const trials: Trial[] = [];
-  let best = SKIP_PICKS[0]!;
-  let bestMs = Infinity;
-  for (const t of SKIP_PICKS) {
-    const ms = await trial(device, weights, {
-      ...options,
-      plan,
-      skipTuning: t.main,
-      skipTuningResidual: t.residual,
-    });
-    trials.push({ label: skipLabel(t), msPerToken: ms });
-    if (ms < bestMs) [best, bestMs] = [t, ms];
-  }
+  const shared = await fastestPick(device, weights, SKIP_PICKS, { ...options, plan }, {
+    label: skipLabel,
+    options: (t) => ({ skipTuning: t.main, skipTuningResidual: t.residual }),
+  });
+  const { trials, tuning: best } = shared;
+  let bestMs = shared.ms;
   const launch: SkipLaunch = { ...best };
   if (options.perProjection === false) return { tuning: launch, trials };
   const own: Partial<Record<ProjectionName, SkipGemvTuning>> = {};
@@ -226,15 +234,11 @@ export async function chooseAttention(
   weights: GpuWeights,
   options: DecoderOptions & { context: number; timestamps: boolean },
 ): Promise<{ tuning: AttentionTuning; trials: Trial[] }> {
-  const trials: Trial[] = [];
-  let best = ATTENTION_PICKS[0]!;
-  let bestMs = Infinity;
-  for (const t of ATTENTION_PICKS) {
-    const ms = await trial(device, weights, { ...options, attention: t });
-    trials.push({ label: attentionLabel(t), msPerToken: ms });
-    if (ms < bestMs) [best, bestMs] = [t, ms];
-  }
-  return { tuning: best, trials };
+  const { tuning, trials } = await fastestPick(device, weights, ATTENTION_PICKS, options, {
+    label: attentionLabel,
+    options: (t) => ({ attention: t }),
+  });
+  return { tuning, trials };
 }
 
 /**
