@@ -363,3 +363,88 @@ Deno.test({
     }
   }
 });
+
+Deno.test({
+  name:
+    "skip_gemv with the norm fused in and its output added into the stream equals its reference, token after token",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const eps = 1e-5;
+  for (const [k, n] of [[192, 576], [640, 192]] as const) {
+    const x = Float32Array.from(random(k, k + 7), (v) => 3 * v);
+    const gain = Float32Array.from(random(k, k + 8), (v) => 1 + 0.5 * v);
+    const scale = Float32Array.from(random(k, k + 9), (v) => Math.abs(v) + 0.1);
+    const bias = random(n, n + 3);
+    const stream0 = random(n, n + 4);
+    const xBuf = storageBuffer(device, "x", x);
+    const gainBuf = storageBuffer(device, "gain", gain);
+    const thresholds = storageBuffer(device, "t", new Float32Array([0, 0.6, 0, 0]));
+    const counts = storageBuffer(device, "counts", 4 * 4);
+    for (
+      const [dtype, compact, wg, lanes, splits, normIn, residual, scaled] of [
+        ["f32", false, 64, 32, 5, true, false, false],
+        ["f16", false, 64, 16, 7, true, true, true],
+        ["f16", true, 64, 16, 4, false, true, false],
+        ["f32", true, 64, 64, 3, true, true, false],
+        // The H200's launch shape: lanes × 2 vec4s fill a 256-thread workgroup's last sum.
+        ["f16", false, 256, 128, 6, true, true, false],
+      ] as const
+    ) {
+      const wt = random(k * n, n + 11);
+      const stored = dtype === "f16" ? Float32Array.from(new Float16Array(wt)) : wt;
+      const rule = { kind: "magnitude" as const, ...(scaled ? { scale } : {}) };
+      const stream = storageBuffer(device, "stream", stream0);
+      const what = `${dtype} compact=${compact} WG=${wg} L=${lanes} S=${splits} normIn=${normIn} ` +
+        `residual=${residual} ${k}x${n}`;
+      const g = await createSkipGemv(device, {
+        label: "t",
+        k,
+        n,
+        dtype,
+        weightT: storageBuffer(device, "wt", dtype === "f16" ? new Float16Array(wt) : wt),
+        x: xBuf,
+        rule,
+        thresholds,
+        slot: 1,
+        workgroupSize: wg,
+        lanes,
+        splits,
+        compact,
+        stage: false,
+        counts,
+        ...(normIn ? { normIn: { eps, gain: gainBuf } } : {}),
+        ...(residual ? { residual: { into: stream, bias: storageBuffer(device, "b", bias) } } : {}),
+      });
+      assert.equal(g.splits, splits, what);
+      const ref = skipGemvCpu(stored, x, {
+        n,
+        rule,
+        threshold: 0.6,
+        ...(normIn ? { normIn: { eps, gain } } : {}),
+      });
+      assert.ok(ref.kept > 0 && ref.kept < k, `${what}: the rule keeps some inputs, not all`);
+      writeArray(device, counts, new Uint32Array(4));
+      // Three tokens: the residual form must reset its arrival counters each time.
+      for (let token = 1; token <= 3; token++) {
+        await runOnce(device, [g.dispatch]);
+        let y: Float32Array;
+        let want: Float32Array;
+        if (residual) {
+          y = await readF32(stream, n);
+          want = Float32Array.from(stream0, (s, c) => s + token * (ref.y[c]! + bias[c]!));
+        } else {
+          const parts = await readF32(g.partials, g.splits * n);
+          y = new Float32Array(n);
+          for (let s = 0; s < g.splits; s++) {
+            for (let c = 0; c < n; c++) y[c]! += parts[s * n + c]!;
+          }
+          want = ref.y;
+        }
+        close(y, want, 1e-5, `${what} token ${token}`);
+      }
+      const counted = new Uint32Array(await readBuffer(device, counts, 16))[1];
+      assert.equal(counted, 3 * ref.kept, `${what}: kept count`);
+    }
+  }
+});

@@ -9,6 +9,8 @@
 import source from "./skip_gemv.wgsl" with { type: "text" };
 import f32Prelude from "./skip_gemv_f32.wgsl" with { type: "text" };
 import f16Prelude from "./skip_gemv_f16.wgsl" with { type: "text" };
+import partialsOut from "./skip_gemv_out_partials.wgsl" with { type: "text" };
+import residualOut from "./skip_gemv_out_residual.wgsl" with { type: "text" };
 import {
   bindAll,
   createPipeline,
@@ -25,22 +27,34 @@ const STAGE_MAX = 2048;
 export type SkipRule = { kind: "magnitude"; scale?: Float32Array } | { kind: "value" };
 
 /**
- * CPU reference: partials summed, y[n] = Σ_{j kept} x_j · wt[j, n].
+ * CPU reference: partials summed, y[n] = Σ_{j kept} h_j · wt[j, n], where h = x, or with
+ * `normIn` h_j = x_j · g_j / sqrt(mean(x²) + eps) (RMSNorm applied on the fly).
  *
  * @param wt Transposed weight [k, n] (as stored: f16 values already rounded).
  * @param x Input [k].
- * @param options Width, rule and threshold.
+ * @param options Width, rule, threshold and the fused norm.
  * @returns y and the number of inputs kept.
  */
 export function skipGemvCpu(
   wt: Float32Array,
   x: Float32Array,
-  options: { n: number; rule: SkipRule; threshold: number },
+  options: {
+    n: number;
+    rule: SkipRule;
+    threshold: number;
+    normIn?: { eps: number; gain: Float32Array };
+  },
 ): { y: Float32Array; kept: number } {
   const acc = new Float64Array(options.n);
   let kept = 0;
+  let rstd = 1;
+  if (options.normIn) {
+    let ss = 0;
+    for (const v of x) ss += v * v;
+    rstd = 1 / Math.sqrt(ss / x.length + options.normIn.eps);
+  }
   for (let j = 0; j < x.length; j++) {
-    const v = x[j]!;
+    const v = options.normIn ? x[j]! * options.normIn.gain[j]! * rstd : x[j]!;
     const key = options.rule.kind === "value"
       ? v
       : Math.fround(Math.abs(v) * (options.rule.scale?.[j] ?? 1));
@@ -120,7 +134,7 @@ export function skipGemvTuningLabel(t: SkipGemvTuning): string {
 export interface SkipGemvInstance {
   /** The dispatch. */
   dispatch: Dispatch;
-  /** Partials [splits, n] (f32). */
+  /** Partials [splits, n] (f32; with `residual`, the kernel's own scratch). */
   partials: GPUBuffer;
   /** Split count (rows of `partials`). */
   splits: number;
@@ -150,6 +164,16 @@ export async function createSkipGemv(
     slot: number;
     /** Kept-input counters (u32 per slot; counts[slot] grows by the rows kept per run). */
     counts?: GPUBuffer;
+    /**
+     * RMSNorm fused in: `x` is the raw residual stream, the input is x_j · gain_j / rms(x),
+     * and the rule's threshold applies to that normalised input.
+     */
+    normIn?: { eps: number; gain: GPUBuffer };
+    /**
+     * Output added into a residual stream [n] (f32) with the bias [n], by the last workgroup
+     * of each column tile, instead of partials left for the next kernel.
+     */
+    residual?: { into: GPUBuffer; bias: GPUBuffer };
   },
 ): Promise<SkipGemvInstance> {
   const unitCols = options.dtype === "f16" ? 8 : 4;
@@ -160,8 +184,15 @@ export async function createSkipGemv(
   }
   const wg = options.workgroupSize ?? 256;
   const units = options.n / unitCols;
-  let lanes = Math.min(options.lanes ?? 64, wg, units);
+  // The residual form's last workgroup holds one vec4 of the tile per thread.
+  const maxLanes = options.residual ? Math.floor(wg / (unitCols / 4)) : wg;
+  let lanes = Math.min(options.lanes ?? 64, maxLanes, units);
   while (wg % lanes !== 0) lanes--;
+  if (options.residual && options.residual.into.size < options.n * 4) {
+    throw new RangeError(
+      `${options.label}: the residual stream holds ${options.residual.into.size} bytes, fewer than n = ${options.n} floats`,
+    );
+  }
   const tiles = Math.ceil(units / lanes);
   const splits = Math.max(
     1,
@@ -175,7 +206,8 @@ export async function createSkipGemv(
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const pipeline = await createPipeline(device, {
     label: `${options.label} skip_gemv_${options.dtype}`,
-    code: (options.dtype === "f16" ? f16Prelude : f32Prelude) + source,
+    code: (options.dtype === "f16" ? f16Prelude : f32Prelude) +
+      (options.residual ? residualOut : partialsOut) + source,
     constants: {
       WG: wg,
       MODE: options.rule.kind === "value" ? 1 : 0,
@@ -184,6 +216,7 @@ export async function createSkipGemv(
       STAGE: stage ? 1 : 0,
       // Unstaged kernels keep a token array, so they claim no workgroup memory for it.
       STAGE_MAX: stage ? STAGE_MAX : 4,
+      NORM_IN: options.normIn ? 1 : 0,
     },
   });
   const partials = storageBuffer(device, `${options.label} partials`, splits * options.n * 4);
@@ -196,7 +229,7 @@ export async function createSkipGemv(
       { u32: splits },
       { u32: lanes },
       { u32: options.slot },
-      { u32: 0 },
+      { f32: options.normIn?.eps ?? 0 },
       { u32: 0 },
       { u32: 0 },
     ]),
@@ -213,6 +246,14 @@ export async function createSkipGemv(
         dims,
         options.counts ??
           storageBuffer(device, `${options.label} counts`, (options.slot + 1) * 4),
+        options.normIn?.gain ?? storageBuffer(device, `${options.label} no gain`, 4),
+        ...(options.residual
+          ? [
+            options.residual.into,
+            options.residual.bias,
+            storageBuffer(device, `${options.label} arrivals`, tiles * 4),
+          ]
+          : []),
       ]),
       workgroups: [tiles, splits, 1],
     },

@@ -16,7 +16,14 @@
 // at workgroup-memory latency. Partial sums per split go to
 // partials[split][n]; the kernel that reads the output next finishes the sum (add_norm,
 // rope_cache, glu), so the reduction costs no dispatch of its own. The weight loader `wunit`
-// (f32: 4 columns per unit; f16: 8, unpacked from u32 pairs) comes from a prelude the host adds.
+// (f32: 4 columns per unit; f16: 8, unpacked from u32 pairs) comes from a prelude the host adds,
+// and so does the output (`put`, `finish`): partials left for the next kernel
+// (skip_gemv_out_partials.wgsl), or summed by the last workgroup of each column tile into the
+// residual stream (skip_gemv_out_residual.wgsl), which spares the norm that used to do it.
+// NORM_IN reads the raw residual stream and applies RMSNorm on the fly: every workgroup sums x²
+// over all k itself (k floats from L2, cheap against its share of the weight), the input is
+// x_j·g_j, the rule compares it against t / rstd (|x_j·g_j·rstd| > t ⇔ |x_j·g_j| > t / rstd), and
+// the sums are scaled by rstd once at the end; the norm then costs no dispatch either.
 
 override WG: u32 = 256u;
 override MODE: u32 = 0u;
@@ -24,17 +31,19 @@ override SCALED: bool = false;
 override COMPACT: bool = true;
 override STAGE: bool = false;   // without COMPACT: the split's inputs in workgroup memory first
 override STAGE_MAX: u32 = 2048u; // inputs a staged split may hold (the host checks)
+override NORM_IN: bool = false;
 
-struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, _a: u32, _b: u32, _c: u32 }
+struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, eps: f32, _b: u32, _c: u32 }
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> scale: array<f32>;
 @group(0) @binding(3) var<storage, read> thresholds: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> dims: Dims;
 // Kept inputs, counted by the first column tile's workgroups: counts[slot] += kept rows (the
 // realised sparsity of a run, measured, not assumed).
 @group(0) @binding(6) var<storage, read_write> counts: array<atomic<u32>>;
+// NORM_IN: the norm's weight g (a one-element dummy otherwise).
+@group(0) @binding(7) var<storage, read> gain: array<f32>;
 
 var<workgroup> acc_lo: array<vec4<f32>, WG>;
 var<workgroup> acc_hi: array<vec4<f32>, WG>;
@@ -51,9 +60,32 @@ fn keep(v: f32, j: u32, t: f32) -> bool {
   return m > t;
 }
 
+fn raw_input(r: u32) -> f32 {
+  if (NORM_IN) { return x[r] * gain[r]; }
+  return x[r];
+}
+
 fn input_at(r: u32, start: u32) -> f32 {
   if (STAGE) { return x_stage[r - start]; }
-  return x[r];
+  return raw_input(r);
+}
+
+// 1 / sqrt(mean(x²) + eps) over all k inputs, the same in every thread (all threads call it).
+fn rms_scale(lid: u32) -> f32 {
+  var ss = 0.0;
+  for (var i = lid; i < dims.k; i += WG) {
+    let v = x[i];
+    ss += v * v;
+  }
+  acc_lo[lid] = vec4<f32>(ss, 0.0, 0.0, 0.0);
+  workgroupBarrier();
+  for (var s = 1u; s < WG; s <<= 1u) {
+    if (lid % (2u * s) == 0u && lid + s < WG) { acc_lo[lid].x += acc_lo[lid + s].x; }
+    workgroupBarrier();
+  }
+  let total = acc_lo[0].x;
+  workgroupBarrier();  // acc_lo is reused for the sums
+  return inverseSqrt(total / f32(dims.k) + dims.eps);
 }
 
 @compute @workgroup_size(WG)
@@ -67,14 +99,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let start = wid.y * share;
   let end = min(dims.k, start + share);
   let c = min(col, units - 1u);
-  let t = thresholds[dims.slot];
+  var rstd = 1.0;
+  if (NORM_IN) { rstd = rms_scale(lid); }
+  let t = thresholds[dims.slot] / rstd;
   var lo = vec4<f32>(0.0);
   var hi = vec4<f32>(0.0);
   var lo1 = vec4<f32>(0.0);
   var hi1 = vec4<f32>(0.0);
   if (!COMPACT) {
     if (STAGE) {
-      for (var r = start + lid; r < end; r += WG) { x_stage[r - start] = x[r]; }
+      for (var r = start + lid; r < end; r += WG) { x_stage[r - start] = raw_input(r); }
       workgroupBarrier();
     }
     var kept = 0u;
@@ -119,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     let r = base + lid;
     if (r < end) {
-      let v = x[r];
+      let v = raw_input(r);
       if (keep(v, r, t)) {
         let slot = atomicAdd(&kept_slots, 1u);
         kept_row[slot] = r;
@@ -164,7 +198,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     let per = UNIT_COLS / 4u;
     let o = (wid.y * units + col) * per;
-    partials[o] = slo;
-    if (per == 2u) { partials[o + 1u] = shi; }
+    put(o, slo * rstd);
+    if (per == 2u) { put(o + 1u, shi * rstd); }
   }
+  finish(wid, lid);
 }

@@ -13,7 +13,8 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 if [ ! -s .device/deno.xz ] || ! ls .device/gl/libvulkan1_*.deb >/dev/null 2>&1; then
-  bash ../shared/tools/device-pack.sh >/dev/null
+  # --no-deps: the slim node_modules below replace the shared script's whole-tree pack.
+  bash ../shared/tools/device-pack.sh --no-deps >/dev/null
 fi
 npx --yes deno@2.9.6 install --frozen >/dev/null
 want=" $* "

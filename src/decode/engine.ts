@@ -21,10 +21,14 @@
  * over the kept rows only (`sparse_gemv` + its reduce); five dispatches instead of three, and the
  * kept count never leaves the GPU.
  *
- * On GPUs a dense plan over an RMSNorm model runs no norm dispatch at all
- * ({@linkcode DecoderOptions.fuseNorms}): the norm weights are folded into the row-major weights
- * once, the GEMVs that read a norm scale their dots by 1/rms of the stream, and o and down add into
- * the stream (LLaMA-7B: 259 dispatches per token instead of 324).
+ * On GPUs an RMSNorm model runs no norm dispatch at all ({@linkcode DecoderOptions.fuseNorms}):
+ * the GEMVs that read a norm normalise the stream themselves and o and down add into it. Dense
+ * GEMVs read row-major weights with the norm weights folded in once and scale their dots by 1/rms;
+ * input-sparse ones multiply each input by its norm weight, compare it against the threshold
+ * divided by 1/rms, and the last workgroup of each column tile of o and down sums the split-K
+ * partials into the stream (LLaMA-7B dense: 259 dispatches per token instead of 324). Plans with a
+ * per-token threshold on q/k/v or up/gate (fraction, statistical top-k) or Spark's predicted FFN
+ * keep the separate norms.
  *
  * @module
  */
@@ -98,11 +102,12 @@ export interface DecoderOptions {
    */
   skipTunings?: Partial<Record<ProjectionName, SkipGemvTuning>>;
   /**
-   * RMSNorm fused into the dense GEMVs of a dense plan: the o and down GEMVs add into the
-   * residual stream, and q/k/v, up/gate and the head read the stream raw, the norm weights folded
-   * into theirs ({@linkcode foldNormsIntoRows}, done once per weights), and scale each dot by the
-   * stream's 1/rms, summed in their own loop. This removes every norm dispatch. Default: on GPUs,
-   * for RMSNorm models (d a multiple of 4) whose plan is dense everywhere.
+   * RMSNorm fused into the GEMVs: o and down add into the residual stream, and q/k/v, up/gate and
+   * the head read the stream raw and normalise it themselves (dense GEMVs with the norm weights
+   * folded into theirs, {@linkcode foldNormsIntoRows}, done once per weights; input-sparse GEMVs
+   * multiplying by the norm weight as they read). This removes every norm dispatch. Default: on
+   * GPUs, for RMSNorm models (d a multiple of 4) whose q/k/v and up/gate rules are dense or
+   * constant thresholds (magnitude, value) and whose FFN is not Spark's predicted one.
    */
   fuseNorms?: boolean;
   /**
@@ -289,16 +294,28 @@ export async function createDecoder(
 
   const denseGemv = (rule: ProjectionRule | undefined, lin: GpuLinear) =>
     (!rule || rule.kind === "dense") && lin.row !== undefined && options.denseKernel !== "skip";
+  // A norm fuses into what reads it when that is a dense GEMV, or an input-sparse one whose
+  // threshold is a constant (a per-token threshold kernel would need the normalised input first);
+  // o and down add into the stream with any rule. Spark's predicted FFN reads a normalised input.
+  const fusable = (p: ProjectionName, rule: ProjectionRule | undefined, lin: GpuLinear) =>
+    denseGemv(rule, lin) || (lin.transposed !== undefined && (
+      p === "o" || p === "down"
+        ? rule?.kind !== "predicted"
+        : !rule || ["dense", "magnitude", "value"].includes(rule.kind)
+    ));
   const fuse = spec.norm === "rms" && spec.d % 4 === 0 && (options.fuseNorms ?? !cpu) &&
-    weights.layers.every((w, l) => PROJECTIONS.every((p) => denseGemv(plan.layers[l]?.[p], w[p])));
+    weights.head.row !== undefined &&
+    weights.layers.every((w, l) => PROJECTIONS.every((p) => fusable(p, plan.layers[l]?.[p], w[p])));
   if (fuse) await foldNormsIntoRows(device, weights);
   // Norm weights for add_norm: ones where the weights of the GEMV it feeds carry them already.
   const ones = buf("ones", new Float32Array(spec.d).fill(1));
   const normWeight = (norm: GpuNorm, feedsRow: boolean) =>
     weights.normsFolded && feedsRow ? ones : norm.w;
-  /** The fused norm around a dense GEMV (see {@linkcode DecoderOptions.fuseNorms}). */
+  /** The fused norm around a GEMV (see {@linkcode DecoderOptions.fuseNorms}). */
   interface Fused {
-    normIn?: true;
+    /** The norm the GEMV applies to the stream it reads. */
+    normIn?: GpuNorm;
+    /** The output is added, with this bias, into the stream. */
     residual?: { bias: GPUBuffer };
   }
 
@@ -338,7 +355,11 @@ export async function createDecoder(
         kind: "gemv",
       };
     }
-    if (fused.normIn || fused.residual) throw new Error(`${name}: a fused norm needs a dense GEMV`);
+    if (fused.normIn && rule && !["dense", "magnitude", "value"].includes(rule.kind)) {
+      throw new Error(
+        `${name}: a fused norm needs a constant threshold, not the ${rule.kind} rule`,
+      );
+    }
     if (!lin.transposed) {
       throw new Error(
         `${name}: the plan makes its input sparse but the weights were built without the transposed layout`,
@@ -413,11 +434,13 @@ export async function createDecoder(
       slot,
       counts,
       ...tuning,
+      ...(fused.normIn ? { normIn: { eps: spec.eps, gain: fused.normIn.w } } : {}),
+      ...(fused.residual ? { residual: { into: x, bias: fused.residual.bias } } : {}),
     });
     return {
       dispatches: [...pre, g.dispatch],
-      out: g.partials,
-      splits: g.splits,
+      out: fused.residual ? x : g.partials,
+      splits: fused.residual ? 1 : g.splits,
       kind: "skip_gemv",
     };
   };
@@ -544,7 +567,7 @@ export async function createDecoder(
     let qkv;
     if (fuse) {
       qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), tuned("qkv"), {
-        normIn: true,
+        normIn: w.norm1,
       });
     } else {
       const n1 = await createAddNorm(device, {
@@ -615,7 +638,7 @@ export async function createDecoder(
     let up;
     if (fuse) {
       up = await projection(`${name} up`, w.up, x, rules.up, slot(2), tuned("up"), {
-        normIn: true,
+        normIn: w.norm2,
       });
     } else {
       const n2 = await createAddNorm(device, {

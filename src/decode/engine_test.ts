@@ -125,13 +125,41 @@ Deno.test({
   });
   const ids = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1];
   const t = 0.4;
-  const cases: { plan: SparsityPlan; hooks: ReferenceHooks; fuseNorms?: boolean }[] = [
+  const teal = uniformPlan(spec, "teal", { kind: "magnitude", threshold: t });
+  const tealHooks: ReferenceHooks = {
+    input: (_l, _p, x) => x.forEach((v, j) => (x[j] = Math.abs(v) > t ? v : 0)),
+  };
+  // Sparse o and up/gate, dense q/k/v and down: fused, each kind of GEMV meets each fused norm.
+  const mixed: SparsityPlan = {
+    method: "mixed",
+    layers: teal.layers.map((r) => ({ o: r.o!, up: r.up! })),
+  };
+  // The GPU launch shape (several splits, so o's and down's last workgroups sum partials).
+  const gpuSkip = {
+    skipTuning: { workgroupSize: 64, lanes: 16, splits: 4, compact: false, stage: false },
+    skipTuningResidual: { workgroupSize: 64, lanes: 16, splits: 3, compact: false, stage: false },
+  };
+  const cases: {
+    plan: SparsityPlan;
+    hooks: ReferenceHooks;
+    fuseNorms?: boolean;
+    tuning?: typeof gpuSkip;
+  }[] = [
     { plan: DENSE_PLAN, hooks: {}, fuseNorms: false },
     { plan: DENSE_PLAN, hooks: {}, fuseNorms: true },
+    { plan: teal, hooks: tealHooks, fuseNorms: false, tuning: gpuSkip },
+    { plan: teal, hooks: tealHooks, fuseNorms: true, tuning: gpuSkip },
     {
-      plan: uniformPlan(spec, "teal", { kind: "magnitude", threshold: t }),
-      hooks: { input: (_l, _p, x) => x.forEach((v, j) => (x[j] = Math.abs(v) > t ? v : 0)) },
+      plan: mixed,
+      hooks: {
+        input: (_l, p, x) => {
+          if (p === "o" || p === "up") x.forEach((v, j) => (x[j] = Math.abs(v) > t ? v : 0));
+        },
+      },
+      fuseNorms: true,
+      tuning: gpuSkip,
     },
+    { plan: teal, hooks: tealHooks },
     {
       plan: uniformPlan(spec, "topk", { kind: "fraction", sparsity: 0.5 }),
       hooks: {
@@ -143,12 +171,13 @@ Deno.test({
     },
   ];
   const dispatches: number[] = [];
-  for (const { plan, hooks, fuseNorms } of cases) {
+  for (const { plan, hooks, fuseNorms, tuning } of cases) {
     const ref = referenceDecode(spec, host, ids, hooks);
     const dec = await createDecoder(device, weights, {
       plan,
       adapter: gpu!.facts,
       ...(fuseNorms !== undefined ? { fuseNorms } : {}),
+      ...tuning,
     });
     if (fuseNorms !== undefined) dispatches.push(dec.dispatchesPerToken);
     dec.writeIds(Uint32Array.from(ids));
@@ -165,8 +194,10 @@ Deno.test({
     }
     dec.destroy();
   }
-  // Fused, every norm goes: two per block and the final one.
+  // Fused, every norm goes: two per block and the final one, dense or sparse.
   assert.equal(dispatches[0]! - dispatches[1]!, 2 * spec.layers + 1);
+  assert.equal(dispatches[2]! - dispatches[3]!, 2 * spec.layers + 1);
+  assert.equal(dispatches[4], dispatches[3]);
   weights.destroy();
 });
 

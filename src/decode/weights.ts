@@ -79,12 +79,14 @@ export interface GpuWeights {
 /**
  * Folds each RMSNorm's weight into the columns of the row-major weights that read the norm's
  * output (q/k/v ← norm1, up/gate ← norm2, head ← final norm), once, so that the dense GEMVs can
- * normalise their input themselves (`kernels/gemv.ts` normIn). The transposed copies, which the
- * input-sparse GEMVs read after a separate norm, stay as they are.
+ * normalise their input themselves (`kernels/gemv.ts` normIn). The transposed copies stay as
+ * they are: the input-sparse GEMVs multiply by the norm's weight themselves (after a separate
+ * norm, or fused, `kernels/skip_gemv.ts` normIn), so projections without row-major weights are
+ * left alone.
  *
  * @param device The device.
- * @param weights Weights with row-major q/k/v, up/gate and head, of an RMSNorm model.
- * @throws {Error} When the model is not RMSNorm or a row-major weight is missing.
+ * @param weights Weights of an RMSNorm model, with a row-major head.
+ * @throws {Error} When the model is not RMSNorm or the head has no row-major weight.
  */
 export async function foldNormsIntoRows(device: GPUDevice, weights: GpuWeights): Promise<void> {
   if (weights.normsFolded) return;
@@ -92,6 +94,9 @@ export async function foldNormsIntoRows(device: GPUDevice, weights: GpuWeights):
   if (spec.norm !== "rms") throw new Error(`${spec.id}: only RMSNorm weights fold into the GEMVs`);
   const jobs: ScaleColumnsJob[] = [];
   const fold = (label: string, lin: GpuLinear, norm: GpuNorm) => {
+    // A projection without row-major weights runs the input-sparse GEMV, which applies the
+    // norm's weight itself; the head always runs the dense GEMV.
+    if (!lin.row && label !== "head") return;
     if (!lin.row) throw new Error(`${spec.id} ${label}: folding needs the row-major weight`);
     jobs.push({
       label: `${spec.id} ${label}`,
