@@ -63,6 +63,8 @@ tokens chained on the GPU (argmax -> next embedding without a read-back).
   --per-token         --shape with teal: thresholds found every token to drop exactly the target
                       fraction (default: constant thresholds calibrated on the GPU on the model's
                       own activations at the timed context, as TEAL calibrates)
+  --no-fuse-norms     run each RMSNorm as its own dispatch (GPUs fuse them into the GEMVs by
+                      default, where the plan allows; this shows what the fusion saves)
   --sweep             also time launch shapes on the whole decoder: the dense GEMV's and the
                       attention's (dense), the sparse GEMV's lanes x splits (sparse methods);
                       without it the shapes recorded for this adapter and model are used
@@ -136,6 +138,7 @@ async function main(args: string[]): Promise<void> {
       "no-prefill": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       sweep: { type: "boolean", default: false },
+      "no-fuse-norms": { type: "boolean", default: false },
       "per-token": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -227,6 +230,7 @@ async function main(args: string[]): Promise<void> {
     maxContext,
     hasF16: gpu.hasF16,
     adapter: gpu.facts,
+    ...(values["no-fuse-norms"] ? { fuseNorms: false } : {}),
     ...(recorded ? { gemvTuning: recorded.gemv } : {}),
     ...(recorded?.attention ? { attention: recorded.attention } : {}),
     ...(recorded?.skip

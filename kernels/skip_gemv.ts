@@ -88,6 +88,11 @@ export interface SkipGemvTuning {
    * (default true; applies when a split holds at most 2,048 rows). CPU adapters leave it off.
    */
   stage?: boolean;
+  /**
+   * Without compaction: test and load eight rows per step instead of four (default false), so
+   * that more weight loads are in flight per thread when half the rows are skipped.
+   */
+  deep?: boolean;
 }
 
 /**
@@ -126,7 +131,9 @@ export function skipGemvTuning(
  * @returns For example `WG=256,L=32,S=12,skip`.
  */
 export function skipGemvTuningLabel(t: SkipGemvTuning): string {
-  const form = t.compact === false ? (t.stage === false ? "skip" : "skip,staged") : "compact";
+  const form = t.compact === false
+    ? `${t.stage === false ? "skip" : "skip,staged"}${t.deep ? ",deep" : ""}`
+    : "compact";
   return `WG=${t.workgroupSize ?? 256},L=${t.lanes ?? 64},S=${t.splits ?? "k/128"},${form}`;
 }
 
@@ -140,6 +147,11 @@ export interface SkipGemvInstance {
   splits: number;
   /** Bytes of one weight row. */
   rowBytes: number;
+  /**
+   * With `residual`: Σx² of each column tile of the updated stream, written every run, for a
+   * following fused RMSNorm (`normIn.sumsq`).
+   */
+  sumsq?: { buffer: GPUBuffer; tiles: number };
 }
 
 /**
@@ -168,7 +180,15 @@ export async function createSkipGemv(
      * RMSNorm fused in: `x` is the raw residual stream, the input is x_j · gain_j / rms(x),
      * and the rule's threshold applies to that normalised input.
      */
-    normIn?: { eps: number; gain: GPUBuffer };
+    normIn?: {
+      eps: number;
+      gain: GPUBuffer;
+      /**
+       * Σx² per column tile of the stream, as the residual GEMV that wrote it leaves them
+       * ({@linkcode SkipGemvInstance.sumsq}); without it every workgroup sums x² itself.
+       */
+      sumsq?: { buffer: GPUBuffer; tiles: number };
+    };
     /**
      * Output added into a residual stream [n] (f32) with the bias [n], by the last workgroup
      * of each column tile, instead of partials left for the next kernel.
@@ -217,9 +237,14 @@ export async function createSkipGemv(
       // Unstaged kernels keep a token array, so they claim no workgroup memory for it.
       STAGE_MAX: stage ? STAGE_MAX : 4,
       NORM_IN: options.normIn ? 1 : 0,
+      DEEP: options.compact === false && options.deep ? 1 : 0,
+      SUMSQ_TILES: options.normIn?.sumsq?.tiles ?? 0,
     },
   });
   const partials = storageBuffer(device, `${options.label} partials`, splits * options.n * 4);
+  const sumsq = options.residual
+    ? storageBuffer(device, `${options.label} sumsq`, tiles * 4)
+    : undefined;
   const dims = uniformBuffer(
     device,
     `${options.label} skip dims`,
@@ -247,11 +272,13 @@ export async function createSkipGemv(
         options.counts ??
           storageBuffer(device, `${options.label} counts`, (options.slot + 1) * 4),
         options.normIn?.gain ?? storageBuffer(device, `${options.label} no gain`, 4),
+        options.normIn?.sumsq?.buffer ?? storageBuffer(device, `${options.label} no sumsq`, 4),
         ...(options.residual
           ? [
             options.residual.into,
             options.residual.bias,
             storageBuffer(device, `${options.label} arrivals`, tiles * 4),
+            sumsq!,
           ]
           : []),
       ]),
@@ -260,5 +287,6 @@ export async function createSkipGemv(
     partials,
     splits,
     rowBytes: options.n * (options.dtype === "f16" ? 2 : 4),
+    ...(sumsq ? { sumsq: { buffer: sumsq, tiles } } : {}),
   };
 }

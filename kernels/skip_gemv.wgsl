@@ -20,10 +20,12 @@
 // and so does the output (`put`, `finish`): partials left for the next kernel
 // (skip_gemv_out_partials.wgsl), or summed by the last workgroup of each column tile into the
 // residual stream (skip_gemv_out_residual.wgsl), which spares the norm that used to do it.
-// NORM_IN reads the raw residual stream and applies RMSNorm on the fly: every workgroup sums x²
-// over all k itself (k floats from L2, cheap against its share of the weight), the input is
-// x_j·g_j, the rule compares it against t / rstd (|x_j·g_j·rstd| > t ⇔ |x_j·g_j| > t / rstd), and
-// the sums are scaled by rstd once at the end; the norm then costs no dispatch either.
+// NORM_IN reads the raw residual stream and applies RMSNorm on the fly: the input is x_j·g_j,
+// the rule compares it against t / rstd (|x_j·g_j·rstd| > t ⇔ |x_j·g_j| > t / rstd), and the sums
+// are scaled by rstd once at the end; the norm then costs no dispatch either. Σx² comes from the
+// per-tile sums the residual GEMV that wrote the stream left (SUMSQ_TILES of them, a few loads),
+// or else every workgroup sums x² over all k itself: on the H200 that prologue, 16 loads per
+// thread and a tree of barriers before the first weight load, cost 7 µs of a 21 µs q/k/v GEMV.
 
 override WG: u32 = 256u;
 override MODE: u32 = 0u;
@@ -32,6 +34,8 @@ override COMPACT: bool = true;
 override STAGE: bool = false;   // without COMPACT: the split's inputs in workgroup memory first
 override STAGE_MAX: u32 = 2048u; // inputs a staged split may hold (the host checks)
 override NORM_IN: bool = false;
+override DEEP: bool = false;
+override SUMSQ_TILES: u32 = 0u; // NORM_IN: per-tile Σx² to read (0: sum x² here)    // without COMPACT: eight rows per step instead of four
 
 struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, eps: f32, _b: u32, _c: u32 }
 
@@ -44,6 +48,8 @@ struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, eps: f32, 
 @group(0) @binding(6) var<storage, read_write> counts: array<atomic<u32>>;
 // NORM_IN: the norm's weight g (a one-element dummy otherwise).
 @group(0) @binding(7) var<storage, read> gain: array<f32>;
+// NORM_IN with SUMSQ_TILES: Σx² per column tile of the stream's writer (a dummy otherwise).
+@group(0) @binding(8) var<storage, read> sumsq_in: array<f32>;
 
 var<workgroup> acc_lo: array<vec4<f32>, WG>;
 var<workgroup> acc_hi: array<vec4<f32>, WG>;
@@ -73,13 +79,28 @@ fn input_at(r: u32, start: u32) -> f32 {
 // 1 / sqrt(mean(x²) + eps) over all k inputs, the same in every thread (all threads call it).
 fn rms_scale(lid: u32) -> f32 {
   var ss = 0.0;
-  for (var i = lid; i < dims.k; i += WG) {
-    let v = x[i];
-    ss += v * v;
+  var terms = WG;
+  if (SUMSQ_TILES > 0u) {
+    for (var i = lid; i < SUMSQ_TILES; i += WG) { ss += sumsq_in[i]; }
+    terms = min(WG, SUMSQ_TILES);
+  } else {
+    // Four loads issued before any is used: the loop is latency-bound, not bandwidth-bound.
+    var i = lid;
+    for (; i + 3u * WG < dims.k; i += 4u * WG) {
+      let a = x[i];
+      let b = x[i + WG];
+      let c = x[i + 2u * WG];
+      let d = x[i + 3u * WG];
+      ss += a * a + b * b + c * c + d * d;
+    }
+    for (; i < dims.k; i += WG) {
+      let v = x[i];
+      ss += v * v;
+    }
   }
   acc_lo[lid] = vec4<f32>(ss, 0.0, 0.0, 0.0);
   workgroupBarrier();
-  for (var s = 1u; s < WG; s <<= 1u) {
+  for (var s = 1u; s < terms; s <<= 1u) {
     if (lid % (2u * s) == 0u && lid + s < WG) { acc_lo[lid].x += acc_lo[lid + s].x; }
     workgroupBarrier();
   }
@@ -113,6 +134,48 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     var kept = 0u;
     var r = start + rgroup;
+    // DEEP: eight rows per step, so that at sparsity s about 8(1 − s) loads are in flight per
+    // thread (four rows keep only two in flight at s = 0.5, half the dense GEMV's).
+    for (; DEEP && r + 7u * groups < end; r += 8u * groups) {
+      let z = Unit(vec4<f32>(0.0), vec4<f32>(0.0));
+      let v0 = input_at(r, start);
+      let v1 = input_at(r + groups, start);
+      let v2 = input_at(r + 2u * groups, start);
+      let v3 = input_at(r + 3u * groups, start);
+      let v4 = input_at(r + 4u * groups, start);
+      let v5 = input_at(r + 5u * groups, start);
+      let v6 = input_at(r + 6u * groups, start);
+      let v7 = input_at(r + 7u * groups, start);
+      let k0 = keep(v0, r, t);
+      let k1 = keep(v1, r + groups, t);
+      let k2 = keep(v2, r + 2u * groups, t);
+      let k3 = keep(v3, r + 3u * groups, t);
+      let k4 = keep(v4, r + 4u * groups, t);
+      let k5 = keep(v5, r + 5u * groups, t);
+      let k6 = keep(v6, r + 6u * groups, t);
+      let k7 = keep(v7, r + 7u * groups, t);
+      var u0 = z;
+      var u1 = z;
+      var u2 = z;
+      var u3 = z;
+      var u4 = z;
+      var u5 = z;
+      var u6 = z;
+      var u7 = z;
+      if (k0) { u0 = wunit(r * units + c); }
+      if (k1) { u1 = wunit((r + groups) * units + c); }
+      if (k2) { u2 = wunit((r + 2u * groups) * units + c); }
+      if (k3) { u3 = wunit((r + 3u * groups) * units + c); }
+      if (k4) { u4 = wunit((r + 4u * groups) * units + c); }
+      if (k5) { u5 = wunit((r + 5u * groups) * units + c); }
+      if (k6) { u6 = wunit((r + 6u * groups) * units + c); }
+      if (k7) { u7 = wunit((r + 7u * groups) * units + c); }
+      lo += u0.lo * v0 + u1.lo * v1 + u2.lo * v2 + u3.lo * v3;
+      hi += u0.hi * v0 + u1.hi * v1 + u2.hi * v2 + u3.hi * v3;
+      lo1 += u4.lo * v4 + u5.lo * v5 + u6.lo * v6 + u7.lo * v7;
+      hi1 += u4.hi * v4 + u5.hi * v5 + u6.hi * v6 + u7.hi * v7;
+      kept += u32(k0) + u32(k1) + u32(k2) + u32(k3) + u32(k4) + u32(k5) + u32(k6) + u32(k7);
+    }
     for (; r + 3u * groups < end; r += 4u * groups) {
       let v0 = input_at(r, start);
       let v1 = input_at(r + groups, start);

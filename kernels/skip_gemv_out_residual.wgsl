@@ -4,12 +4,16 @@
 // then resets the counter for the next token. Partials go through atomics so that the last
 // workgroup reads what the others stored, not a stale cache line (as attention.wgsl's
 // chunk_fused); each thread of the last workgroup loads a few of them, so the chain is short.
+// It also leaves the tile's Σ x² of the updated stream, from which the next GEMV's fused RMSNorm
+// finds 1/rms with a few loads instead of reading the whole stream.
 
 @group(0) @binding(4) var<storage, read_write> partials: array<atomic<u32>>;
-@group(0) @binding(8) var<storage, read_write> stream: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> rbias: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> stream: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read> rbias: array<vec4<f32>>;
 // Arrivals per column tile, back to 0 once the tile is summed.
-@group(0) @binding(10) var<storage, read_write> arrivals: array<atomic<u32>>;
+@group(0) @binding(11) var<storage, read_write> arrivals: array<atomic<u32>>;
+// Σ x² of each column tile of the updated stream, for the next GEMV's fused RMSNorm.
+@group(0) @binding(12) var<storage, read_write> sumsq_out: array<f32>;
 
 var<workgroup> last_wg: u32;
 
@@ -49,10 +53,23 @@ fn finish(wid: vec3<u32>, lid: u32) {
   }
   acc_lo[lid] = sum;
   workgroupBarrier();
+  var sq = 0.0;
   if (g == 0u && at < row) {
     var total = acc_lo[lid];
     for (var h = 1u; h < groups; h++) { total += acc_lo[h * tv + lid]; }
-    stream[at] += total + rbias[at];
+    let nv = stream[at] + total + rbias[at];
+    stream[at] = nv;
+    sq = dot(nv, nv);
   }
-  if (lid == 0u) { atomicStore(&arrivals[wid.x], 0u); }
+  workgroupBarrier();  // acc_lo is read above before it is reused below
+  acc_lo[lid] = vec4<f32>(sq, 0.0, 0.0, 0.0);
+  workgroupBarrier();
+  for (var s = 1u; s < tv; s <<= 1u) {
+    if (lid % (2u * s) == 0u && lid + s < tv) { acc_lo[lid].x += acc_lo[lid + s].x; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    sumsq_out[wid.x] = acc_lo[0].x;
+    atomicStore(&arrivals[wid.x], 0u);
+  }
 }

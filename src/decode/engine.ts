@@ -315,6 +315,8 @@ export async function createDecoder(
   interface Fused {
     /** The norm the GEMV applies to the stream it reads. */
     normIn?: GpuNorm;
+    /** Σx² per tile of that stream, where the GEMV that wrote it left them. */
+    sumsq?: { buffer: GPUBuffer; tiles: number };
     /** The output is added, with this bias, into the stream. */
     residual?: { bias: GPUBuffer };
   }
@@ -333,6 +335,7 @@ export async function createDecoder(
       out: GPUBuffer;
       splits: number;
       kind: "gemv" | "skip_gemv";
+      sumsq?: { buffer: GPUBuffer; tiles: number };
     }
   > => {
     if (denseGemv(rule, lin)) {
@@ -434,13 +437,22 @@ export async function createDecoder(
       slot,
       counts,
       ...tuning,
-      ...(fused.normIn ? { normIn: { eps: spec.eps, gain: fused.normIn.w } } : {}),
+      ...(fused.normIn
+        ? {
+          normIn: {
+            eps: spec.eps,
+            gain: fused.normIn.w,
+            ...(fused.sumsq ? { sumsq: fused.sumsq } : {}),
+          },
+        }
+        : {}),
       ...(fused.residual ? { residual: { into: x, bias: fused.residual.bias } } : {}),
     });
     return {
       dispatches: [...pre, g.dispatch],
       out: fused.residual ? x : g.partials,
       splits: fused.residual ? 1 : g.splits,
+      ...(g.sumsq && lin.n === spec.d ? { sumsq: g.sumsq } : {}),
       kind: "skip_gemv",
     };
   };
@@ -557,6 +569,8 @@ export async function createDecoder(
   const kernels: Record<ProjectionName, ProjectionKernel>[] = [];
   const keptCounts: (GPUBuffer | undefined)[] = [];
   let pending: { out: GPUBuffer; splits: number; bias: GPUBuffer } | undefined;
+  // Fused: the per-tile Σx² of the stream that the last residual GEMV left (none after embed).
+  let streamSumsq: { buffer: GPUBuffer; tiles: number } | undefined;
   const q = buf("q", spec.heads * spec.headDim * 4);
   for (let l = 0; l < spec.layers; l++) {
     const w = weights.layers[l]!;
@@ -568,6 +582,7 @@ export async function createDecoder(
     if (fuse) {
       qkv = await projection(`${name} qkv`, w.qkv, x, rules.qkv, slot(0), tuned("qkv"), {
         normIn: w.norm1,
+        ...(streamSumsq ? { sumsq: streamSumsq } : {}),
       });
     } else {
       const n1 = await createAddNorm(device, {
@@ -639,6 +654,7 @@ export async function createDecoder(
     if (fuse) {
       up = await projection(`${name} up`, w.up, x, rules.up, slot(2), tuned("up"), {
         normIn: w.norm2,
+        ...(o.sumsq ? { sumsq: o.sumsq } : {}),
       });
     } else {
       const n2 = await createAddNorm(device, {
@@ -689,6 +705,7 @@ export async function createDecoder(
       fuse ? { residual: { bias: w.down.bias } } : {},
     );
     step.push(...down.dispatches);
+    streamSumsq = down.sumsq;
     if (!fuse) pending = { out: down.out, splits: down.splits, bias: w.down.bias };
     kernels.push({ qkv: qkv.kind, o: o.kind, up: up.kind, down: down.kind });
     keptCounts.push(undefined);

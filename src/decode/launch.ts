@@ -44,6 +44,18 @@ export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuni
     main: { workgroupSize: 256, lanes: l, splits: s, compact: false, stage: false },
     residual: { workgroupSize: 256, lanes: rl, splits: rs, compact: false, stage: false },
   })),
+  // Eight rows per step: more loads in flight when half the rows are skipped.
+  {
+    main: { workgroupSize: 256, lanes: 64, splits: 12, compact: false, stage: false, deep: true },
+    residual: {
+      workgroupSize: 256,
+      lanes: 32,
+      splits: 16,
+      compact: false,
+      stage: false,
+      deep: true,
+    },
+  },
   // The compacting form, which can win at high sparsity.
   ...([[32, 16, 16, 8], [32, 16, 8, 4], [64, 16, 16, 8]] as const).map(([l, s, rl, rs]) => ({
     main: { workgroupSize: 256, lanes: l, splits: s },
@@ -58,8 +70,12 @@ export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuni
  * @returns e.g. `lanes 32 splits 16 / o,down lanes 16 splits 8`.
  */
 export function skipLabel(t: { main: SkipGemvTuning; residual: SkipGemvTuning }): string {
-  const form = t.main.compact === false ? "skip" : "compact";
+  const form = formOf(t.main);
   return `${form} lanes ${t.main.lanes} splits ${t.main.splits} / o,down lanes ${t.residual.lanes} splits ${t.residual.splits}`;
+}
+
+function formOf(t: SkipGemvTuning): string {
+  return t.compact === false ? (t.deep ? "skip8" : "skip") : "compact";
 }
 
 /** One timed candidate. */
@@ -132,8 +148,25 @@ export async function chooseGemvTuning(
  * pass (add_norm, rope, glu) sums.
  */
 export const PROJECTION_PICKS: readonly SkipGemvTuning[] = (
-  [[32, 8], [32, 24], [32, 32], [64, 16], [64, 24], [16, 32]] as const
-).map(([lanes, splits]) => ({ workgroupSize: 256, lanes, splits, compact: false, stage: false }));
+  [
+    [32, 8, false],
+    [32, 24, false],
+    [32, 32, false],
+    [64, 16, false],
+    [64, 24, false],
+    [16, 32, false],
+    [32, 8, true],
+    [32, 16, true],
+    [64, 12, true],
+  ] as const
+).map(([lanes, splits, deep]) => ({
+  workgroupSize: 256,
+  lanes,
+  splits,
+  compact: false,
+  stage: false,
+  ...(deep ? { deep } : {}),
+}));
 
 /** A sparse launch: the shared shapes and the projections that differ from them. */
 export interface SkipLaunch {
@@ -153,7 +186,7 @@ export interface SkipLaunch {
  */
 export function skipLaunchLabel(t: SkipLaunch): string {
   const own = Object.entries(t.perProjection ?? {}).map(([p, u]) =>
-    `${p} ${u!.compact === false ? "skip" : "compact"} lanes ${u!.lanes} splits ${u!.splits}`
+    `${p} ${formOf(u!)} lanes ${u!.lanes} splits ${u!.splits}`
   );
   return [skipLabel(t), ...own].join("; ");
 }
