@@ -38,6 +38,7 @@ import { wallClock } from "../src/timing.ts";
 import { relativeError } from "../kernels/relative_error.ts";
 import { createSkipGemv, skipGemvTuning, skipGemvTuningLabel } from "../kernels/skip_gemv.ts";
 import { matMulModel } from "./_matmul_model.ts";
+import { recordedGemv, recordedSource } from "./_kernels_recorded.ts";
 
 /** A GEMV shape: `k` inputs (the sparse side), `n` outputs. */
 export interface Shape {
@@ -133,14 +134,33 @@ function exactThreshold(x: Float32Array, sparsity: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sparsity * sorted.length) - 1)]!;
 }
 
+/** How a {@linkcode KernelsRun} chooses the dense GEMV's launch shape. */
+export interface KernelsRunOptions {
+  /**
+   * Time the whole sweep even where a launch shape is recorded for the adapter (the suite's
+   * `--variant gemv-sweep`), to derive the winners on a new GPU or after a kernel change.
+   */
+  fullSweep?: boolean;
+  /** Where recorded launch shapes are looked up (default {@linkcode recordedGemv}). */
+  lookup?: typeof recordedGemv;
+}
+
 /** One run of the `kernels` suite: its shared state and the measurement of each kind of cell. */
 export class KernelsRun {
+  readonly #fullSweep: boolean;
+  readonly #lookup: typeof recordedGemv;
   #ceiling: Ceiling | undefined;
   readonly #denseMs = new Map<string, number>();
   /** The current shape's weights (and their transpose), kept: LLaMA's take seconds to make. */
   #weights: { id: string; w: Float32Array; wt?: Float32Array; wtHalf?: Float32Array } | undefined;
   /** The current shape's transposed weights on the GPU in one precision, one per rotation copy. */
   #sparseWeights: { id: string; buffers: GPUBuffer[] } | undefined;
+
+  /** @param options How the dense GEMV's launch shape is chosen. */
+  constructor(options: KernelsRunOptions = {}) {
+    this.#fullSweep = options.fullSweep ?? false;
+    this.#lookup = options.lookup ?? recordedGemv;
+  }
 
   /** @returns The compute-shader copy ceiling, measured once per run. */
   async ceiling(): Promise<Ceiling> {
@@ -231,8 +251,15 @@ export class KernelsRun {
   }
 
   /**
-   * The dense GEMV: every launch shape of the adapter's sweep checked against the CPU reference,
-   * screened, the fastest timed in full.
+   * The dense GEMV. Where a launch shape is recorded for the adapter, shape and precision
+   * (`_kernels_recorded.ts`) and the run does not ask for the full sweep, only it and its
+   * recorded neighbours are built; otherwise every launch shape of the adapter's sweep (timed
+   * trials). Each is checked against the CPU reference before any is timed, then screened with
+   * one short timing (when there are several), the fastest three timed in full and the fastest
+   * of those kept. Besides the common timing fields, `extra` holds `kernel` (`gemv`,
+   * `gemv-f16`), `shape` (`KxN`), `tuning` (the kept launch shape), `launch_source` (where the
+   * candidates came from: `recorded (RUN, …)` or `timed trials`), `ideal_speedup` (1) and, when
+   * several were screened, `sweep_gb_per_s` (each candidate's screening figure, fastest first).
    *
    * @param shape The shape.
    * @param ctx Run context and the precision.
@@ -263,7 +290,13 @@ export class KernelsRun {
           : cloneBuffer(device, weights[0]!, label),
       );
     }
-    const candidates = facts.isFallbackAdapter ? GEMV_SWEEP_CPU : GEMV_SWEEP;
+    const recorded = this.#fullSweep ? undefined : this.#lookup(facts, shape, { dtype: precision });
+    const candidates = recorded
+      ? [recorded.gemv, ...(recorded.neighbours ?? []).map((c) => c.gemv)]
+      : facts.isFallbackAdapter
+      ? GEMV_SWEEP_CPU
+      : GEMV_SWEEP;
+    const launchSource = recorded ? recordedSource(recorded) : "timed trials";
     // Every candidate is checked against the CPU reference before any is timed.
     const built: { tuning: GemvTuning; reps: Dispatch[][] }[] = [];
     try {
@@ -271,7 +304,7 @@ export class KernelsRun {
         ctx.progress(
           `kernels: gemv ${precision} ${shape.id} ${gemvTuningLabel(tuning)} (${
             i + 1
-          }/${candidates.length})`,
+          }/${candidates.length}, ${launchSource})`,
         );
         const instances = [];
         for (const [c, weightBuffer] of weights.entries()) {
@@ -315,6 +348,7 @@ export class KernelsRun {
           kernel: precision === "f16" ? "gemv-f16" : "gemv",
           shape: `${shape.k}x${shape.n}`,
           tuning: gemvTuningLabel(best.tuning),
+          launch_source: launchSource,
           ideal_speedup: 1,
           // The screening figures of every candidate (GB/s from one short slope each).
           ...(screened.length > 1

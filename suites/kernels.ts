@@ -8,6 +8,13 @@
  * with bytes moved, GB/s and the percentage of the compute-shader copy ceiling measured in the
  * same run.
  *
+ * The dense GEMV's launch shape is the one recorded for the adapter, shape and precision in
+ * `_kernels_recorded.ts` (winners of published runs' timed trials, so a LLaMA cell builds one or
+ * two shapes instead of the 48 of the sweep), or, where none is recorded, the winner of timed
+ * trials over the whole sweep; every row says which (`extra.launch_source`). `--variant
+ * gemv-sweep` times the whole sweep everywhere (with no other variant, only the copy ceiling,
+ * the dispatch floor and the dense rows run), which is how the winners of a new GPU are found.
+ *
  * @module
  */
 
@@ -56,6 +63,8 @@ export default defineSuite({
     "input-sparse-skip-f16",
     "input-sparse-indexed",
     "ort-matmul",
+    // No cells of its own: the dense rows time the whole sweep instead of a recorded shape.
+    "gemv-sweep",
   ],
   files: [
     "kernels/activation.wgsl",
@@ -71,12 +80,15 @@ export default defineSuite({
     "kernels/skip_gemv_f32.wgsl",
     "kernels/skip_gemv_f16.wgsl",
     "kernels/copy.wgsl",
+    // The measurements, and the recorded launch shapes the dense rows use.
+    "suites/_kernels_run.ts",
+    "suites/_kernels_recorded.ts",
   ],
   async plan(ctx): Promise<KernelCell[]> {
     const cells: KernelCell[] = [];
     if (!ctx.targets.includes("wgsl")) return cells;
     // One run's shared state (ceiling, dense times, weights), reached through the cells.
-    const run = new KernelsRun();
+    const run = new KernelsRun({ fullSweep: ctx.methods?.includes("gemv-sweep") ?? false });
     const gpu = await acquireGpu().catch(() => undefined);
     // `--variant` keeps the sparse kernels named and the dense rows their speedups divide by.
     const baselines = ["copy", "dispatch-floor", "gemv", "gemv-f16"];
