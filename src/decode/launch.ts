@@ -144,8 +144,9 @@ export async function chooseGemvTuning(
 
 /**
  * Per-projection sparse GEMV shapes tried after the shared picks (the form without compaction:
- * lanes × splits). Splits trade workgroups in flight against the partial rows that the next
- * pass (add_norm, rope, glu) sums.
+ * lanes × splits, four or eight rows per step). Splits trade workgroups in flight against the
+ * partial rows that the next pass (add_norm, rope, glu), or o's and down's own last workgroups,
+ * sum.
  */
 export const PROJECTION_PICKS: readonly SkipGemvTuning[] = (
   [
@@ -155,6 +156,8 @@ export const PROJECTION_PICKS: readonly SkipGemvTuning[] = (
     [64, 16, false],
     [64, 24, false],
     [16, 32, false],
+    // Few splits: with the norms fused, o's and down's last workgroup per tile sums the splits.
+    [16, 8, false],
     [32, 8, true],
     [32, 16, true],
     [64, 12, true],
