@@ -1,12 +1,16 @@
 /**
  * Attention of one query over a KV cache, split over the sequence (`attention.wgsl`: a chunk pass
  * and a combine pass, or on GPUs one pass whose last workgroup per head combines), with its CPU
- * reference.
+ * reference. The cache holds f32 or f16 elements ({@linkcode KvDtype}); the kernel reads it in
+ * 16-byte units through a dtype prelude (`attention_kv_f32.wgsl`, `attention_kv_f16.wgsl`), so an
+ * f16 cache halves the bytes read and needs no shader-f16 feature.
  *
  * @module
  */
 
 import source from "./attention.wgsl" with { type: "text" };
+import f32Prelude from "./attention_kv_f32.wgsl" with { type: "text" };
+import f16Prelude from "./attention_kv_f16.wgsl" with { type: "text" };
 import {
   createPipeline,
   type Dispatch,
@@ -14,7 +18,7 @@ import {
   storageBuffer,
   uniformBuffer,
 } from "./host.ts";
-import type { HeadShape } from "./rope_cache.ts";
+import type { HeadShape, KvDtype } from "./rope_cache.ts";
 
 /** The launch choices of the attention kernels that a decoder can tune. */
 export interface AttentionTuning {
@@ -31,7 +35,8 @@ export const ATTENTION_CHUNK = 64;
  * CPU reference: softmax(q·Kᵀ · scale) · V over positions 0..len−1, per head.
  *
  * @param q Query [heads·headDim].
- * @param options Geometry, caches [positions, kvHeads·headDim], length and scale.
+ * @param options Geometry, caches [positions, kvHeads·headDim] (for an f16 cache, its values
+ * rounded to f16: see `ropeCacheCpu`), length and scale.
  * @returns The attention output [heads·headDim].
  */
 export function attentionCpu(
@@ -76,11 +81,28 @@ function bind(
 }
 
 /**
+ * Lanes per key row in the lanes form's score phase: the most that divide the row's units and the
+ * workgroup while every thread scores at most one position (more lanes, fewer loads per thread).
+ *
+ * @param units 16-byte units per head row.
+ * @param options Threads and positions per chunk workgroup.
+ * @returns The lane count (at least 1).
+ */
+function scoreLanes(units: number, options: { workgroupSize: number; chunk: number }): number {
+  for (let lp = Math.min(units, Math.floor(options.workgroupSize / options.chunk)); lp > 1; lp--) {
+    if (units % lp === 0 && options.workgroupSize % lp === 0) return lp;
+  }
+  return 1;
+}
+
+/**
  * Creates the attention passes for a cache of `maxPositions` positions.
  *
  * @param device The device.
- * @param options Geometry, scale, capacity and buffers.
+ * @param options Geometry, scale, capacity, buffers and the caches' element type (default f32).
  * @returns The dispatches (two, or one when fused) and the output buffer.
+ * @throws {RangeError} When the head size is not a multiple of the cache's unit (4 elements for
+ * f32, 8 for f16) up to 256, or the workgroup is smaller than a chunk or a row's units.
  */
 export async function createAttention(
   device: GPUDevice,
@@ -107,28 +129,40 @@ export async function createAttention(
      * finish combines it.
      */
     fused?: boolean;
+    /** The caches' element type (default f32). */
+    kvDtype?: KvDtype;
   },
 ): Promise<{ dispatches: Dispatch[]; out: GPUBuffer }> {
   const { heads, kvHeads, headDim: hd } = options;
   const wg = options.workgroupSize ?? 256;
   const positions = options.chunk ?? ATTENTION_CHUNK;
   const fused = (options.fused ?? false) && options.form !== "rows";
-  if (hd > 256 || hd % 4 !== 0 || wg < positions || wg < hd / 4) {
+  const f16 = options.kvDtype === "f16";
+  // Elements per 16-byte unit of the cache.
+  const unit = f16 ? 8 : 4;
+  const units = hd / unit;
+  if (hd > 256 || hd % unit !== 0 || wg < positions || wg < units) {
     throw new RangeError(
-      `${options.label}: head dimension ${hd} must be a multiple of 4 up to 256, and the workgroup at least ${positions} threads`,
+      `${options.label}: head dimension ${hd} must be a multiple of ${unit} up to 256, and the workgroup at least ${positions} threads`,
     );
   }
   const chunks = Math.ceil(options.maxPositions / positions);
-  const constants = { CHUNK: positions, WG: wg };
+  const constants = {
+    CHUNK: positions,
+    WG: wg,
+    HD: hd,
+    LP: scoreLanes(units, { workgroupSize: wg, chunk: positions }),
+  };
+  const code = (f16 ? f16Prelude : f32Prelude) + source;
   const chunk = await createPipeline(device, {
     label: `${options.label} attention chunk`,
-    code: source,
+    code,
     constants,
     entryPoint: options.form === "rows" ? "chunk_rows" : fused ? "chunk_fused" : "chunk",
   });
   const combine = await createPipeline(device, {
     label: `${options.label} attention combine`,
-    code: source,
+    code,
     constants,
     entryPoint: "combine",
   });

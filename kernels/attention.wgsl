@@ -7,17 +7,28 @@
 // workgroup counts itself in on its head's arrival counter once its partials are stored, and the
 // last to arrive combines the head. Partials and counters go through atomics so that the last
 // workgroup reads what the others stored, not a stale cache line.
+//
+// The caches are read in units of KV_UNIT elements (16 bytes: 4 f32 or 8 f16) through k_unit /
+// v_unit, which the KV-cache prelude prepended to this source defines (attention_kv_f32.wgsl or
+// attention_kv_f16.wgsl, which also declares the cache bindings 1 and 2).
 
 override CHUNK: u32 = 64u;
-// Threads of the chunk pass; GROUPS = WG / (hd / 4) positions (or position groups) at a time.
+// Threads of the chunk pass.
 override WG: u32 = 256u;
+// Head size (a multiple of KV_UNIT, at most 256). A constant, so that the loops over a row's units
+// and over a chunk's positions have constant trip counts, unroll, and issue their loads together.
+override HD: u32 = 128u;
+// Lanes per key row in the score phase: a divisor of HD / KV_UNIT and of WG, at most WG / CHUNK,
+// so every thread scores at most one position.
+override LP: u32 = 4u;
+
+// q's vec4s per cache unit.
+const QV: u32 = KV_UNIT / 4u;
 
 struct P { heads: u32, kv_heads: u32, hd: u32, chunks: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
 struct State { pos: u32, wrap_start: u32, wrap_end: u32, prompt: u32 }
 
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> kcache: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> vcache: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> state: State;
 // Per (head, chunk): m and l (2 words), and Σ exp(s − m) · v (hd words), as f32 bits.
 @group(0) @binding(4) var<storage, read_write> part_ml: array<atomic<u32>>;
@@ -36,73 +47,108 @@ fn put_ml(i: u32, v: f32) { atomicStore(&part_ml[i], bitcast<u32>(v)); }
 fn get_o(i: u32) -> f32 { return bitcast<f32>(atomicLoad(&part_o[i])); }
 fn get_ml(i: u32) -> f32 { return bitcast<f32>(atomicLoad(&part_ml[i])); }
 
-// Per (position, lane) partial dot products, padded by one so a position's lanes span banks.
-var<workgroup> dots: array<f32, CHUNK * 65u>;
-var<workgroup> ps: array<f32, CHUNK>;
-var<workgroup> red: array<f32, WG>;
-var<workgroup> acc: array<vec4<f32>, WG>;
-
-fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s /= 2u) {
-    if (lid < s) {
-      if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
-    }
-    workgroupBarrier();
+// Stores a unit of Σ exp(s − m) · v at word b of part_o.
+fn put_unit(b: u32, o: KvUnit) {
+  put_o(b, o.lo.x);
+  put_o(b + 1u, o.lo.y);
+  put_o(b + 2u, o.lo.z);
+  put_o(b + 3u, o.lo.w);
+  if (KV_UNIT == 8u) {
+    put_o(b + 4u, o.hi.x);
+    put_o(b + 5u, o.hi.y);
+    put_o(b + 6u, o.hi.z);
+    put_o(b + 7u, o.hi.w);
   }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
 }
 
-// A workgroup takes CHUNK positions of one head. Scores: hd/4 lanes read one position's key as
-// vec4s (one coalesced row per lane group), GROUPS positions at a time; values: the same lanes
-// read vec4 columns of GROUPS positions at a time. Every load is a contiguous row segment. A
-// workgroup-uniform call: every thread of the workgroup makes it.
+fn add_unit(a: KvUnit, w: f32, v: KvUnit) -> KvUnit { return KvUnit(a.lo + w * v.lo, a.hi + w * v.hi); }
+
+// The chunk's query head, staged once per workgroup (at most 256 dimensions).
+var<workgroup> qs: array<vec4<f32>, 64>;
+// Partial dots [lane, position] of the score phase (LP · CHUNK ≤ WG).
+var<workgroup> dots: array<f32, WG>;
+var<workgroup> scores: array<f32, CHUNK>;
+// Σ e · v per thread of the value phase (QV vec4s each), and Σ e per position group.
+var<workgroup> acc: array<vec4<f32>, WG * QV>;
+var<workgroup> lsum: array<f32, WG>;
+
+fn qs_dot(u: u32, k: KvUnit) -> f32 {
+  var a = dot(qs[u * QV], k.lo);
+  if (QV == 2u) { a += dot(qs[u * QV + 1u], k.hi); }
+  return a;
+}
+
+// A workgroup takes CHUNK positions of one head, with four barriers. Scores: LP lanes per
+// position, each thread one position; lane l reads units l, l + LP, … of the key row, so the LP
+// lanes' loads at each step are one contiguous segment, and the HD / KV_UNIT / LP loads of a
+// thread are all in flight at once. The LP partial dots meet in workgroup memory, and every
+// thread then reads all CHUNK scores for the max (broadcast reads instead of a barrier per level
+// of a tree). Values: HD / KV_UNIT lanes read unit columns of WG / (HD / KV_UNIT) positions at a
+// time, each thread weighting its CHUNK / groups positions' values by exp(s − m) itself (no
+// second reduction for the weights); Σ exp(s − m) comes from the lane-0 threads' sums.
+// A workgroup-uniform call: every thread of the workgroup makes it.
 fn chunk_partials(h: u32, c: u32, len: u32, lid: u32) {
   let t0 = c * CHUNK;
-  let hd4 = p.hd / 4u;
-  let kvd4 = p.kv_heads * hd4;
+  let units = HD / KV_UNIT;
+  let row_units = p.kv_heads * units;
   let kvh = h / (p.heads / p.kv_heads);
-  let groups = WG / hd4;
-  let lane = lid % hd4;
-  let g = lid / hd4;
+  let head_units = kvh * units;
   let count = min(CHUNK, len - t0);
-  var qv = vec4<f32>(0.0);
-  if (g < groups) { qv = q[h * hd4 + lane]; }
-  for (var i = g; i < count && g < groups; i += groups) {
-    dots[i * 65u + lane] = dot(qv, kcache[(t0 + i) * kvd4 + kvh * hd4 + lane]);
+  if (lid < HD / 4u) { qs[lid] = q[h * (HD / 4u) + lid]; }
+  workgroupBarrier();
+  let lane = lid % LP;
+  let i = lid / LP;
+  var a = 0.0;
+  if (i < count) {
+    let base = (t0 + i) * row_units + head_units + lane;
+    for (var u = 0u; u < units; u += LP) { a += qs_dot(u + lane, k_unit(base + u)); }
+  }
+  if (i < CHUNK) { dots[lane * CHUNK + i] = a; }
+  workgroupBarrier();
+  if (lid < CHUNK) {
+    var s = -3.0e38;
+    if (lid < count) {
+      var d = 0.0;
+      for (var l = 0u; l < LP; l++) { d += dots[l * CHUNK + lid]; }
+      s = d * p.scale;
+    }
+    scores[lid] = s;
   }
   workgroupBarrier();
-  var s = -3.0e38;
-  if (lid < count) {
-    var a = 0.0;
-    for (var l = 0u; l < hd4; l++) { a += dots[lid * 65u + l]; }
-    s = a * p.scale;
+  var m = -3.0e38;
+  for (var j = 0u; j < CHUNK; j++) { m = max(m, scores[j]); }
+  let groups = WG / units;
+  let vl = lid % units;
+  let g = lid / units;
+  var o = KvUnit(vec4<f32>(0.0), vec4<f32>(0.0));
+  var el = 0.0;
+  if (g < groups) {
+    for (var j0 = 0u; j0 < CHUNK; j0 += groups) {
+      let j = j0 + g;
+      if (j < count) {
+        let e = exp(scores[j] - m);
+        o = add_unit(o, e, v_unit((t0 + j) * row_units + head_units + vl));
+        el += e;
+      }
+    }
   }
-  let m = reduce(lid, s, true);
-  var e = 0.0;
-  if (lid < count) { e = exp(s - m); }
-  if (lid < CHUNK) { ps[lid] = e; }
-  let l = reduce(lid, e, false);
-  var o = vec4<f32>(0.0);
-  for (var i = g; i < count && g < groups; i += groups) {
-    o += ps[i] * vcache[(t0 + i) * kvd4 + kvh * hd4 + lane];
-  }
-  acc[lid] = o;
+  acc[lid * QV] = o.lo;
+  if (QV == 2u) { acc[lid * QV + 1u] = o.hi; }
+  if (vl == 0u && g < groups) { lsum[g] = el; }
   workgroupBarrier();
   let slot = h * p.chunks + c;
-  if (g == 0u) {
-    var sum = acc[lane];
-    for (var k = 1u; k < groups; k++) { sum += acc[k * hd4 + lane]; }
-    let base = slot * p.hd + lane * 4u;
-    put_o(base, sum.x);
-    put_o(base + 1u, sum.y);
-    put_o(base + 2u, sum.z);
-    put_o(base + 3u, sum.w);
+  if (lid < units) {
+    var sum = KvUnit(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var k = 0u; k < groups; k++) {
+      let t = (k * units + lid) * QV;
+      sum.lo += acc[t];
+      if (QV == 2u) { sum.hi += acc[t + 1u]; }
+    }
+    put_unit(slot * HD + lid * KV_UNIT, sum);
   }
   if (lid == 0u) {
+    var l = 0.0;
+    for (var k = 0u; k < groups; k++) { l += lsum[k]; }
     put_ml(2u * slot, m);
     put_ml(2u * slot + 1u, l);
   }
@@ -133,8 +179,8 @@ fn chunk_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 }
 
 // The CPU-adapter form of `chunk` (llvmpipe runs a workgroup's threads as coroutines and pays a
-// switch per barrier): one thread per position walks its key row as vec4s, and hd/4 threads sum
-// the values, with three reductions' worth of barriers instead of the lane-parallel form's many.
+// switch per barrier): one thread per position walks its key row unit by unit, and a thread per
+// unit column sums the values, with two reductions' worth of barriers.
 var<workgroup> rows_red: array<f32, CHUNK>;
 
 fn rows_reduce(lid: u32, v: f32, is_max: bool) -> f32 {
@@ -155,6 +201,16 @@ fn rows_reduce(lid: u32, v: f32, is_max: bool) -> f32 {
   return r;
 }
 
+// q · a key unit, q read from storage (the rows form stages nothing).
+fn q_dot(h: u32, u: u32, k: KvUnit) -> f32 {
+  let b = h * (HD / 4u) + u * QV;
+  var a = dot(q[b], k.lo);
+  if (QV == 2u) { a += dot(q[b + 1u], k.hi); }
+  return a;
+}
+
+var<workgroup> ps: array<f32, CHUNK>;
+
 @compute @workgroup_size(CHUNK)
 fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
@@ -162,15 +218,15 @@ fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let len = state.pos + 1u;
   let t0 = c * CHUNK;
   if (t0 >= len) { return; }
-  let hd4 = p.hd / 4u;
-  let kvd4 = p.kv_heads * hd4;
+  let units = HD / KV_UNIT;
+  let row_units = p.kv_heads * units;
   let kvh = h / (p.heads / p.kv_heads);
   let count = min(CHUNK, len - t0);
   var s = -3.0e38;
   if (lid < count) {
-    let base = (t0 + lid) * kvd4 + kvh * hd4;
+    let base = (t0 + lid) * row_units + kvh * units;
     var a = 0.0;
-    for (var l = 0u; l < hd4; l++) { a += dot(q[h * hd4 + l], kcache[base + l]); }
+    for (var u = 0u; u < units; u++) { a += q_dot(h, u, k_unit(base + u)); }
     s = a * p.scale;
   }
   let m = rows_reduce(lid, s, true);
@@ -179,14 +235,12 @@ fn chunk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   ps[lid] = e;
   let l = rows_reduce(lid, e, false);
   let slot = h * p.chunks + c;
-  for (var lane = lid; lane < hd4; lane += CHUNK) {
-    var o = vec4<f32>(0.0);
-    for (var i = 0u; i < count; i++) { o += ps[i] * vcache[(t0 + i) * kvd4 + kvh * hd4 + lane]; }
-    let b = slot * p.hd + lane * 4u;
-    put_o(b, o.x);
-    put_o(b + 1u, o.y);
-    put_o(b + 2u, o.z);
-    put_o(b + 3u, o.w);
+  for (var vl = lid; vl < units; vl += CHUNK) {
+    var o = KvUnit(vec4<f32>(0.0), vec4<f32>(0.0));
+    for (var i = 0u; i < count; i++) {
+      o = add_unit(o, ps[i], v_unit((t0 + i) * row_units + kvh * units + vl));
+    }
+    put_unit(slot * HD + vl * KV_UNIT, o);
   }
   if (lid == 0u) {
     put_ml(2u * slot, m);
@@ -204,13 +258,13 @@ fn combine_head(h: u32, used: u32, lid: u32, threads: u32) {
     let slot = h * p.chunks + c;
     l += get_ml(2u * slot + 1u) * exp(get_ml(2u * slot) - m);
   }
-  for (var d = lid; d < p.hd; d += threads) {
+  for (var d = lid; d < HD; d += threads) {
     var o = 0.0;
     for (var c = 0u; c < used; c++) {
       let slot = h * p.chunks + c;
-      o += get_o(slot * p.hd + d) * exp(get_ml(2u * slot) - m);
+      o += get_o(slot * HD + d) * exp(get_ml(2u * slot) - m);
     }
-    out[h * p.hd + d] = o / l;
+    out[h * HD + d] = o / l;
   }
 }
 
@@ -226,12 +280,12 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     let slot = h * p.chunks + c;
     l += ml_done[2u * slot + 1u] * exp(ml_done[2u * slot] - m);
   }
-  for (var d = lid; d < p.hd; d += CHUNK) {
+  for (var d = lid; d < HD; d += CHUNK) {
     var o = 0.0;
     for (var c = 0u; c < used; c++) {
       let slot = h * p.chunks + c;
-      o += o_done[slot * p.hd + d] * exp(ml_done[2u * slot] - m);
+      o += o_done[slot * HD + d] * exp(ml_done[2u * slot] - m);
     }
-    out[h * p.hd + d] = o / l;
+    out[h * HD + d] = o / l;
   }
 }

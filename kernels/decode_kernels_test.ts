@@ -5,7 +5,7 @@ import { readBuffer, runOnce, storageBuffer, writeArray } from "./host.ts";
 import { relativeError } from "./relative_error.ts";
 import { fillBytes, fillCpu, fillRandom } from "./fill.ts";
 import { addNormCpu, createAddNorm } from "./add_norm.ts";
-import { createRopeCache, ropeCacheCpu } from "./rope_cache.ts";
+import { createRopeCache, type KvDtype, ropeCacheCpu } from "./rope_cache.ts";
 import { attentionCpu, createAttention } from "./attention.ts";
 import { createNextToken, nextTokenCpu, stateWords } from "./next_token.ts";
 import { createEmbed, embedCpu } from "./embed.ts";
@@ -108,16 +108,31 @@ Deno.test({
   }
 });
 
-Deno.test({
-  name:
-    "rope_cache and attention match the references (GQA, RoPE, several chunks, the fused combine run twice)",
-  ignore: !gpu,
-}, async () => {
+/** The cache's contents as f32 (an f16 cache: two halves per word). */
+async function readCache(buffer: GPUBuffer, n: number, kvDtype: KvDtype): Promise<Float32Array> {
+  if (kvDtype === "f32") return await readF32(buffer, n);
+  return Float32Array.from(new Float16Array(await readBuffer(gpu!.device, buffer, n * 2)));
+}
+
+/** A cache buffer holding `values` (rounded to f16 for an f16 cache). */
+function cacheBuffer(values: Float32Array, kvDtype: KvDtype): GPUBuffer {
+  return storageBuffer(gpu!.device, "cache", kvDtype === "f16" ? new Float16Array(values) : values);
+}
+
+/**
+ * rope_cache then attention at several positions and forms, against ropeCacheCpu and attentionCpu
+ * over the caches as stored.
+ */
+async function checkRopeAttention(
+  shape: { heads: number; kvHeads: number; headDim: number },
+  options: { kvDtype: KvDtype; tol: number },
+): Promise<void> {
   const { device } = gpu!;
-  const shape = { heads: 4, kvHeads: 2, headDim: 16 };
+  const { kvDtype, tol } = options;
   const maxPositions = 150;
   const kvd = shape.kvHeads * shape.headDim;
   const n = (shape.heads + 2 * shape.kvHeads) * shape.headDim;
+  const stored = (v: Float32Array) => (kvDtype === "f16" ? v.map((x) => Math.f16round(x)) : v);
   for (
     const [ropeBase, form] of [
       [undefined, "lanes"],
@@ -137,8 +152,8 @@ Deno.test({
         stateWords({ pos, wrapStart: 0, wrapEnd: 1000, prompt: 0 }),
       );
       const q = storageBuffer(device, "q", shape.heads * shape.headDim * 4);
-      const kcache = storageBuffer(device, "k", kc0);
-      const vcache = storageBuffer(device, "v", vc0);
+      const kcache = cacheBuffer(kc0, kvDtype);
+      const vcache = cacheBuffer(vc0, kvDtype);
       const rope = await createRopeCache(device, {
         label: "t",
         ...shape,
@@ -150,6 +165,7 @@ Deno.test({
         q,
         kcache,
         vcache,
+        kvDtype,
       });
       const attn = await createAttention(device, {
         label: "t",
@@ -162,11 +178,12 @@ Deno.test({
         kcache,
         vcache,
         state,
+        kvDtype,
       });
       assert.equal(attn.dispatches.length, form === "fused" ? 1 : 2);
       await runOnce(device, [rope, ...attn.dispatches]);
-      const kc = kc0.slice();
-      const vc = vc0.slice();
+      const kc = stored(kc0);
+      const vc = stored(vc0);
       const qr = ropeCacheCpu(qkv, {
         ...shape,
         pos,
@@ -175,17 +192,35 @@ Deno.test({
         vcache: vc,
         bias,
         splits: 2,
+        kvDtype,
       });
-      close(await readF32(q, qr.length), qr, 1e-5, `q pos=${pos}`);
-      close(await readF32(kcache, kc.length), kc, 1e-5, `k cache pos=${pos}`);
-      close(await readF32(vcache, vc.length), vc, 1e-6, `v cache pos=${pos}`);
+      const what = `${kvDtype} ${form} pos=${pos}`;
+      close(await readF32(q, qr.length), qr, 1e-5, `q ${what}`);
+      close(await readCache(kcache, kc.length, kvDtype), kc, tol, `k cache ${what}`);
+      close(await readCache(vcache, vc.length, kvDtype), vc, tol, `v cache ${what}`);
       const ref = attentionCpu(qr, { ...shape, kcache: kc, vcache: vc, len: pos + 1, scale: 0.25 });
-      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention ${form} pos=${pos}`);
+      close(await readF32(attn.out, ref.length), ref, tol, `attention ${what}`);
       // Again: the fused pass must have reset its arrival counters.
       await runOnce(device, attn.dispatches);
-      close(await readF32(attn.out, ref.length), ref, 1e-5, `attention ${form} again pos=${pos}`);
+      close(await readF32(attn.out, ref.length), ref, tol, `attention again ${what}`);
     }
   }
+}
+
+Deno.test({
+  name:
+    "rope_cache and attention match the references (GQA, RoPE, several chunks, the fused combine run twice)",
+  ignore: !gpu,
+}, async () => {
+  await checkRopeAttention({ heads: 4, kvHeads: 2, headDim: 16 }, { kvDtype: "f32", tol: 1e-5 });
+});
+
+Deno.test({
+  name:
+    "with an f16 KV cache, rope_cache stores f16-rounded k and v and attention over them matches the reference (GQA, lanes, rows, fused)",
+  ignore: !gpu,
+}, async () => {
+  await checkRopeAttention({ heads: 4, kvHeads: 2, headDim: 32 }, { kvDtype: "f16", tol: 1e-3 });
 });
 
 Deno.test({

@@ -1,11 +1,15 @@
 /**
  * Causal attention of a prompt's queries over the KV cache (prefill): host for
- * `prefill_attention.wgsl` and its CPU reference.
+ * `prefill_attention.wgsl` and its CPU reference. The cache holds f32 or f16 elements
+ * (`KvDtype` of `rope_cache.ts`), read through a dtype prelude (`prefill_attention_kv_*.wgsl`).
  *
  * @module
  */
 
 import source from "./prefill_attention.wgsl" with { type: "text" };
+import f32Prelude from "./prefill_attention_kv_f32.wgsl" with { type: "text" };
+import f16Prelude from "./prefill_attention_kv_f16.wgsl" with { type: "text" };
+import type { KvDtype } from "./rope_cache.ts";
 import {
   bindAll,
   createPipeline,
@@ -33,7 +37,7 @@ export interface PrefillAttentionShape {
  * CPU reference: out[r, h] = softmax(q[r, h] · K[0 … pos + r]ᵀ · scale) · V[0 … pos + r].
  *
  * @param q Queries [rows, heads · headDim].
- * @param kcache Keys [positions, kvHeads · headDim].
+ * @param kcache Keys [positions, kvHeads · headDim] (for an f16 cache, its values rounded to f16).
  * @param vcache Values, as the keys.
  * @param options Shape and the first row's position.
  * @returns out [rows, heads · headDim].
@@ -76,7 +80,8 @@ export function prefillAttentionCpu(
  * Creates the prefill attention: reads q, the caches and the state's position, writes out.
  *
  * @param device The device.
- * @param options Label, shape and buffers (out is created when absent).
+ * @param options Label, shape, buffers (out is created when absent) and the caches' element type
+ * (default f32).
  * @returns The dispatch and its output.
  */
 export async function createPrefillAttention(
@@ -88,6 +93,8 @@ export async function createPrefillAttention(
     vcache: GPUBuffer;
     state: GPUBuffer;
     out?: GPUBuffer;
+    /** The caches' element type (default f32). */
+    kvDtype?: KvDtype;
   },
 ): Promise<{ dispatch: Dispatch; out: GPUBuffer }> {
   const { rows, heads, kvHeads, headDim: hd } = options;
@@ -96,7 +103,7 @@ export async function createPrefillAttention(
   }
   const pipeline = await createPipeline(device, {
     label: `${options.label} prefill attention`,
-    code: source,
+    code: (options.kvDtype === "f16" ? f16Prelude : f32Prelude) + source,
   });
   const out = options.out ??
     storageBuffer(device, `${options.label} prefill attention out`, rows * heads * hd * 4);

@@ -10,19 +10,31 @@ const gpu = await acquireGpu().catch(() => undefined);
 
 Deno.test({
   name:
-    "prefill_attention matches its reference: causal over the cache, grouped-query heads, a head size not a multiple of 8",
+    "prefill_attention matches its reference: causal over the cache, grouped-query heads, a head size not a multiple of 8, f32 and f16 caches",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
   const rng = createRng(11);
-  for (const [heads, kvHeads, headDim, pos, rows] of [[4, 2, 16, 3, 5], [2, 2, 12, 0, 7]]) {
+  for (
+    const [heads, kvHeads, headDim, pos, rows, f16] of [
+      [4, 2, 16, 3, 5, 0],
+      [2, 2, 12, 0, 7, 0],
+      [4, 2, 16, 3, 5, 1],
+      [2, 2, 12, 2, 7, 1],
+    ]
+  ) {
+    const kvDtype = f16 ? "f16" as const : "f32" as const;
     const shape = { rows: rows!, heads: heads!, kvHeads: kvHeads!, headDim: headDim!, scale: 0.3 };
     const positions = pos! + rows!;
     const kvd = kvHeads! * headDim!;
     const rand = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
     const q = rand(rows! * heads! * headDim!);
-    const k = rand(positions * kvd);
-    const v = rand(positions * kvd);
+    // An f16 cache holds its values rounded; the reference reads the same rounded values.
+    const stored = (x: Float32Array) => (f16 ? x.map((y) => Math.f16round(y)) : x);
+    const k = stored(rand(positions * kvd));
+    const v = stored(rand(positions * kvd));
+    const cache = (x: Float32Array, name: string) =>
+      storageBuffer(device, name, f16 ? new Float16Array(x) : x);
     const state = storageBuffer(
       device,
       "state",
@@ -32,13 +44,14 @@ Deno.test({
       label: "test",
       ...shape,
       q: storageBuffer(device, "q", q),
-      kcache: storageBuffer(device, "k", k),
-      vcache: storageBuffer(device, "v", v),
+      kcache: cache(k, "k"),
+      vcache: cache(v, "v"),
       state,
+      kvDtype,
     });
     await runOnce(device, [attn.dispatch]);
     const got = new Float32Array(await readBuffer(device, attn.out, q.length * 4));
     const e = relativeError(got, prefillAttentionCpu(q, k, v, { ...shape, pos: pos! }));
-    assert.ok(e <= 1e-5, `heads ${heads}/${kvHeads} hd ${headDim}: relative error ${e}`);
+    assert.ok(e <= 1e-5, `${kvDtype} heads ${heads}/${kvHeads} hd ${headDim}: relative error ${e}`);
   }
 });

@@ -1,11 +1,15 @@
 /**
  * Finishing the fused q/k/v projection of one token: split-K sum + bias, RoPE, KV-cache append
- * (`rope_cache.wgsl`), with its CPU reference.
+ * (`rope_cache.wgsl`), with its CPU reference. The KV cache holds f32 or f16 elements
+ * ({@linkcode KvDtype}); an f16 cache packs two halves per 32-bit word, the layout of
+ * `array<f16>`, and needs no shader-f16 feature.
  *
  * @module
  */
 
 import source from "./rope_cache.wgsl" with { type: "text" };
+import f32Prelude from "./rope_cache_kv_f32.wgsl" with { type: "text" };
+import f16Prelude from "./rope_cache_kv_f16.wgsl" with { type: "text" };
 import {
   bindAll,
   createPipeline,
@@ -26,10 +30,29 @@ export interface HeadShape {
 }
 
 /**
- * CPU reference: returns q (rotated) and writes k, v into the caches at `pos`.
+ * Element type of a KV cache [positions, kvHeads·headDim]: `f32`, or `f16` packed two per 32-bit
+ * word (half the bytes the attention reads; an f16 cache needs a head size that is a multiple
+ * of 4 here and of 8 in the decode attention).
+ */
+export type KvDtype = "f32" | "f16";
+
+/**
+ * Bytes per element of a KV cache.
+ *
+ * @param dtype The cache's element type.
+ * @returns 4 or 2.
+ */
+export function kvElementBytes(dtype: KvDtype): number {
+  return dtype === "f16" ? 2 : 4;
+}
+
+/**
+ * CPU reference: returns q (rotated) and writes k, v into the caches at `pos` (rounded to f16
+ * when `kvDtype` is f16, as the GPU stores them; the caches stay Float32Arrays).
  *
  * @param qkv Split-K partials [splits, (heads + 2·kvHeads)·headDim].
- * @param options Geometry, position, RoPE base (absent: no rotation), caches, bias, splits.
+ * @param options Geometry, position, RoPE base (absent: no rotation), caches, bias, splits, the
+ * caches' element type (default f32).
  * @returns q.
  */
 export function ropeCacheCpu(
@@ -41,6 +64,7 @@ export function ropeCacheCpu(
     vcache: Float32Array;
     bias?: Float32Array;
     splits?: number;
+    kvDtype?: KvDtype;
   },
 ): Float32Array {
   const { heads, kvHeads, headDim: hd, pos } = options;
@@ -68,8 +92,9 @@ export function ropeCacheCpu(
       }
     }
   }
-  options.kcache.set(v.subarray(qd, qd + kvd), pos * kvd);
-  options.vcache.set(v.subarray(qd + kvd), pos * kvd);
+  const stored = options.kvDtype === "f16" ? v.map((x) => Math.f16round(x)) : v;
+  options.kcache.set(stored.subarray(qd, qd + kvd), pos * kvd);
+  options.vcache.set(stored.subarray(qd + kvd), pos * kvd);
   return v.slice(0, qd);
 }
 
@@ -77,8 +102,11 @@ export function ropeCacheCpu(
  * Creates the step.
  *
  * @param device The device.
- * @param options Geometry, RoPE base, and the buffers it reads and writes.
+ * @param options Geometry, RoPE base, the buffers it reads and writes, and the caches' element
+ * type (default f32; the caches hold positions·kvHeads·headDim elements of it).
  * @returns The dispatch.
+ * @throws {RangeError} When the head size is odd (f16: not a multiple of 4) or the heads are not
+ * a multiple of the KV heads.
  */
 export async function createRopeCache(
   device: GPUDevice,
@@ -94,19 +122,26 @@ export async function createRopeCache(
     vcache: GPUBuffer;
     /** Positions pos … pos + rows − 1 (prefill: row r of qkv and of q each); default one. */
     rows?: number;
+    /** The caches' element type (default f32). */
+    kvDtype?: KvDtype;
   },
 ): Promise<Dispatch> {
   const { heads, kvHeads, headDim } = options;
   const rows = options.rows ?? 1;
-  if (headDim % 2 !== 0 || heads % kvHeads !== 0) {
+  const f16 = options.kvDtype === "f16";
+  // An f16 thread finishes two adjacent rotation pairs, so half the head size must be even.
+  const pairs = f16 ? 2 : 1;
+  if (headDim % (2 * pairs) !== 0 || heads % kvHeads !== 0) {
     throw new RangeError(
-      `${options.label}: head dimension must be even and heads a multiple of kv heads`,
+      `${options.label}: head dimension must be a multiple of ${
+        2 * pairs
+      } and heads a multiple of kv heads`,
     );
   }
   const n = (heads + 2 * kvHeads) * headDim;
   const pipeline = await createPipeline(device, {
     label: `${options.label} rope_cache`,
-    code: source,
+    code: (f16 ? f16Prelude : f32Prelude) + source,
     constants: { ROPE: options.ropeBase !== undefined ? 1 : 0, SEQ: rows > 1 ? 1 : 0 },
   });
   const params = uniformBuffer(
@@ -135,6 +170,6 @@ export async function createRopeCache(
       options.vcache,
       params,
     ]),
-    workgroups: [Math.ceil(n / 2 / 64), rows, 1],
+    workgroups: [Math.ceil(n / 2 / pairs / 64), rows, 1],
   };
 }

@@ -14,6 +14,10 @@
  * by the kernel that reads the output next (rope_cache, add_norm, glu), so sparsity adds no
  * reduce dispatch. {@linkcode projection} is the one place that chooses the GEMV kernel.
  *
+ * The KV caches hold f32 or, by default with f16 weights, f16 elements
+ * ({@linkcode DecoderOptions.kvDtype}): rope_cache packs the halves it appends and the attention
+ * unpacks them, so an f16 cache halves the attention's bytes without the shader-f16 feature.
+ *
  * A block whose plan puts Spark's `predicted` rule on `up` runs its FFN as
  * `kernels/predicted_ffn.ts` does: the predictor GEMV over the first r inputs (the gate's first r
  * columns), statistical top-k selection of the neurons (`select`), the gathered gate and up rows
@@ -46,7 +50,7 @@ import type { AdapterFacts } from "../../kernels/gpu_device.ts";
 import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
 import { createThreshold } from "../../kernels/threshold.ts";
 import { createAddNorm } from "../../kernels/add_norm.ts";
-import { createRopeCache } from "../../kernels/rope_cache.ts";
+import { createRopeCache, type KvDtype, kvElementBytes } from "../../kernels/rope_cache.ts";
 import { type AttentionTuning, createAttention } from "../../kernels/attention.ts";
 import { createPrefill, type Prefill, prefillRefusal } from "./prefill.ts";
 import { createGlu } from "../../kernels/glu.ts";
@@ -116,6 +120,12 @@ export interface DecoderOptions {
    */
   attention?: AttentionTuning;
   /**
+   * Element type of the KV caches: `f16` halves the bytes the attention reads (two halves per
+   * 32-bit word, no shader-f16 feature needed; the head size must be a multiple of 8). Default:
+   * f16 for f16 weights whose head size allows it, else f32.
+   */
+  kvDtype?: KvDtype;
+  /**
    * Launch shapes of a predicted FFN's gathered gate/up and sparse down GEMVs (default: the
    * adapter's `defaultTuning`).
    */
@@ -152,8 +162,13 @@ export interface Decoder {
    * measure the realised fraction.
    */
   keptCounts: (GPUBuffer | undefined)[];
-  /** The KV caches, per block (for filling with random contents in speed runs). */
+  /**
+   * The KV caches, per block (for filling with random contents in speed runs): [maxContext,
+   * kvHeads·headDim] elements of {@linkcode Decoder.kvDtype}.
+   */
   caches: { k: GPUBuffer; v: GPUBuffer }[];
+  /** Element type of the KV caches. */
+  kvDtype: KvDtype;
   /** Sets the position and wrap. */
   setState(s: DecodeState): void;
   /** Writes ids from position 0. */
@@ -266,6 +281,8 @@ export async function createDecoder(
   const thresholds = buf("thresholds", thresholdsHost);
   const counts = buf("kept counts", thresholdsHost.length * 4);
   const kvd = spec.kvHeads * spec.headDim;
+  const kvDtype = options.kvDtype ??
+    (weights.dtype === "f16" && spec.headDim % 8 === 0 ? "f16" : "f32");
   const cpu = options.adapter?.isFallbackAdapter ?? false;
   const gemvTuning = options.gemvTuning ?? defaultTuning({ isFallbackAdapter: cpu }).gemv;
   // GPUs: 16 splits whatever k, so the single workgroup of add_norm reads only 16 partial rows,
@@ -603,8 +620,8 @@ export async function createDecoder(
     }
     step.push(...qkv.dispatches);
     const cache = {
-      k: buf(`L${l} k cache`, maxContext * kvd * 4),
-      v: buf(`L${l} v cache`, maxContext * kvd * 4),
+      k: buf(`L${l} k cache`, maxContext * kvd * kvElementBytes(kvDtype)),
+      v: buf(`L${l} v cache`, maxContext * kvd * kvElementBytes(kvDtype)),
     };
     caches.push(cache);
     step.push(
@@ -621,6 +638,7 @@ export async function createDecoder(
         q,
         kcache: cache.k,
         vcache: cache.v,
+        kvDtype,
       }),
     );
     const attn = await createAttention(device, {
@@ -638,6 +656,7 @@ export async function createDecoder(
       kcache: cache.k,
       vcache: cache.v,
       state,
+      kvDtype,
     });
     step.push(...attn.dispatches);
     const o = await projection(
@@ -757,7 +776,8 @@ export async function createDecoder(
   const shapes = linearShapes(spec);
   const bytesPerToken = (context: number, density?: (l: number, p: ProjectionName) => number) => {
     const wb = weights.dtype === "f16" ? 2 : 4;
-    let bytes = shapes.head.k * shapes.head.n * wb + 2 * context * kvd * 4 * spec.layers;
+    let bytes = shapes.head.k * shapes.head.n * wb +
+      2 * context * kvd * kvElementBytes(kvDtype) * spec.layers;
     for (let l = 0; l < spec.layers; l++) {
       for (const p of PROJECTIONS) {
         const rho = density?.(l, p) ?? plannedDensity(plan.layers[l]?.[p]) ?? 1;
@@ -789,6 +809,7 @@ export async function createDecoder(
     kernels,
     keptCounts,
     caches,
+    kvDtype,
     setState(s) {
       if (s.wrapEnd > maxContext || s.pos >= maxContext) {
         throw new RangeError(
@@ -856,6 +877,7 @@ export async function createDecoder(
           weights,
           plan,
           caches,
+          kvDtype,
           state,
           ids,
           normWeight,

@@ -203,6 +203,64 @@ Deno.test({
 
 Deno.test({
   name:
+    "with an f16 KV cache the engine's logits on llama-tiny are within 1e-2 of its CPU reference, token by token and after a prefill; f16 weights choose it by default",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const spec = shapeByName("llama-tiny");
+  const host = randomHost(spec, 3);
+  const weights = uploadWeights(device, spec, host, { dtype: "f32", layouts: ["row"] });
+  const ids = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1];
+  const ref = referenceDecode(spec, host, ids);
+  const maxContext = 64;
+  const make = (kvDtype?: "f16" | "f32") =>
+    createDecoder(device, weights, {
+      adapter: gpu!.facts,
+      maxContext,
+      ...(kvDtype ? { kvDtype } : {}),
+    });
+  const dec = await make("f16");
+  assert.equal(dec.kvDtype, "f16");
+  dec.writeIds(Uint32Array.from(ids));
+  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
+  for (let p = 0; p < ids.length; p++) {
+    await dec.run(1);
+    const e = relativeError(await dec.readLogits(), ref[p]!);
+    assert.ok(e <= 1e-2, `f16 KV position ${p}: relative error ${e.toExponential(2)}`);
+  }
+  // The prefill writes the f16 caches that the step then reads.
+  dec.setState({ pos: 0, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
+  assert.ok(await dec.prefill(ids.length - 1));
+  dec.setState({ pos: ids.length - 1, wrapStart: 0, wrapEnd: maxContext, prompt: ids.length });
+  await dec.run(1);
+  const e = relativeError(await dec.readLogits(), ref[ids.length - 1]!);
+  assert.ok(e <= 1e-2, `f16 KV after a prefill: relative error ${e.toExponential(2)}`);
+  // Half the KV bytes per token; f32 weights keep an f32 cache by default.
+  const f32 = await make();
+  assert.equal(f32.kvDtype, "f32");
+  const kvBytes = 2 * 100 * spec.kvHeads * spec.headDim * spec.layers * 2;
+  assert.equal(f32.bytesPerToken(100) - dec.bytesPerToken(100), kvBytes);
+  f32.destroy();
+  dec.destroy();
+  weights.destroy();
+  const half = uploadWeights(device, spec, host, {
+    dtype: "f16",
+    layouts: ["transposed"],
+    headDtype: "f32",
+  });
+  const byDefault = await createDecoder(device, half, {
+    adapter: gpu!.facts,
+    maxContext,
+    plan: uniformPlan(spec, "keep-all", { kind: "magnitude", threshold: -1 }),
+    hasF16: gpu!.hasF16,
+  });
+  assert.equal(byDefault.kvDtype, "f16");
+  byDefault.destroy();
+  half.destroy();
+});
+
+Deno.test({
+  name:
     "the engine's dense bpc on lm-char equals ORT's within 1e-3, and greedy decoding chains ids on the GPU",
   ignore: !gpu,
 }, async () => {

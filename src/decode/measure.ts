@@ -34,6 +34,8 @@ export async function fillCaches(device: GPUDevice, decoder: Decoder, seed: numb
         cols: kvd,
         seed: seed + i++,
         scale: 1,
+        // An f16 cache is filled with f16 values, packed as the kernels read them.
+        dtype: decoder.kvDtype,
       });
     }
   }

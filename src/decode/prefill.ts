@@ -6,9 +6,10 @@
  *
  * Only dense plans over f32 row-major weights prefill (the GEMM reads f32); other decoders process
  * their prompt token by token, as before. A block is: embedding rows → add_norm rows → q/k/v GEMM
- * → rope_cache rows (KV cache writes) → causal attention over the cache → o GEMM → add_norm rows
- * → up/gate GEMM → glu rows → down GEMM; residual adds and biases land in the kernels that
- * already finish them for the decode step (add_norm, rope_cache, glu).
+ * → rope_cache rows (KV cache writes, f32 or f16 as the decoder's caches) → causal attention over
+ * the cache → o GEMM → add_norm rows → up/gate GEMM → glu rows → down GEMM; residual adds and
+ * biases land in the kernels that already finish them for the decode step (add_norm, rope_cache,
+ * glu).
  *
  * @module
  */
@@ -19,7 +20,7 @@ import { createGemm } from "../../kernels/gemm.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { type Dispatch, storageBuffer } from "../../kernels/host.ts";
 import { createPrefillAttention } from "../../kernels/prefill_attention.ts";
-import { createRopeCache } from "../../kernels/rope_cache.ts";
+import { createRopeCache, type KvDtype } from "../../kernels/rope_cache.ts";
 import { PROJECTIONS, type SparsityPlan } from "./spec.ts";
 import type { GpuNorm, GpuWeights } from "./weights.ts";
 
@@ -31,6 +32,8 @@ export interface PrefillContext {
   plan: SparsityPlan;
   /** The decoder's KV caches, per layer. */
   caches: readonly { k: GPUBuffer; v: GPUBuffer }[];
+  /** Element type of the caches (default f32). */
+  kvDtype?: KvDtype;
   /** The decoder's state buffer (its `pos` is the first prefilled position). */
   state: GPUBuffer;
   /** The decoder's id sequence. */
@@ -163,6 +166,7 @@ export async function createPrefill(
         kcache: cache.k,
         vcache: cache.v,
         rows,
+        ...(ctx.kvDtype ? { kvDtype: ctx.kvDtype } : {}),
       }),
     );
     dispatches.push(
@@ -178,6 +182,7 @@ export async function createPrefill(
         vcache: cache.v,
         state: ctx.state,
         out: attn,
+        ...(ctx.kvDtype ? { kvDtype: ctx.kvDtype } : {}),
       })).dispatch,
     );
     dispatches.push(await gemm(`${name} o`, attn, o, w.o.row!, w.o.n, w.o.k));
