@@ -92,9 +92,11 @@ export default defineSuite({
     const gpu = await acquireGpu().catch(() => undefined);
     // `--variant` keeps the sparse kernels named and the dense rows their speedups divide by.
     const baselines = ["copy", "dispatch-floor", "gemv", "gemv-f16"];
-    const keepOrt = !ctx.methods || ctx.methods.includes("ort-matmul");
+    // No --variant arrives as an empty list: everything runs.
+    const named = ctx.methods?.length ? ctx.methods : undefined;
+    const keepOrt = !named || named.includes("ort-matmul");
     const wgsl = (key: string, method: string, label: string, measure: KernelCell["measure"]) => {
-      if (ctx.methods && !baselines.includes(method) && !ctx.methods.includes(method)) return;
+      if (named && !baselines.includes(method) && !named.includes(method)) return;
       cells.push({ key, target: "wgsl", method, label, measure });
     };
     wgsl("copy", "copy", "copy ceiling", () => run.copyCell());

@@ -97,3 +97,17 @@ Deno.test({
   assert.ok(methods.has("gemv"));
   for (const m of methods) assert.ok(["copy", "dispatch-floor", "gemv", "gemv-f16"].includes(m), m);
 });
+
+Deno.test({
+  name: "a run without --variant (an empty variant list) plans the sparse kernels' rows too",
+  ignore: !gpu,
+}, async () => {
+  const { ctx } = context();
+  for (const methods of [undefined, []]) {
+    const cells = await suite.plan({ ...ctx, quick: false, ...(methods ? { methods } : {}) });
+    const planned = new Set(cells.map((c) => c.method));
+    for (const m of ["gemv", "input-sparse", "input-sparse-skip"]) {
+      assert.ok(planned.has(m), `${m} with methods ${JSON.stringify(methods)}`);
+    }
+  }
+});
