@@ -309,6 +309,8 @@ async function measure(job: Job, ctx: CustomSuiteContext): Promise<Partial<CellR
       tokens_per_s: 1000 / ms.medianMs,
       weight_bytes_per_token: bytes,
       dispatches_per_token: variant.dispatchesPerToken,
+      // The KV cache's element type (f16 with f16 weights); its bytes are in weight_bytes_per_token.
+      kv_dtype: variant.kvDtype,
       roofline_pct: (bytes / (ms.medianMs * 1e6)) / run.ceiling!.gbPerS * 100,
       gb_per_s: bytes / (ms.medianMs * 1e6),
       copy_ceiling_gbps: run.ceiling!.gbPerS,
@@ -480,6 +482,8 @@ async function measureZoo(j: ZooJob, ctx: CustomSuiteContext): Promise<Partial<C
       tokens_per_s: 1000 / ms.medianMs,
       weight_bytes_per_token: bytes,
       dispatches_per_token: variant.dispatchesPerToken,
+      // The KV cache's element type (f16 with f16 weights); its bytes are in weight_bytes_per_token.
+      kv_dtype: variant.kvDtype,
       roofline_pct: (bytes / (ms.medianMs * 1e6)) / (await ceilingOf(gpu)).gbPerS * 100,
       gb_per_s: bytes / (ms.medianMs * 1e6),
       copy_ceiling_gbps: (await ceilingOf(gpu)).gbPerS,
