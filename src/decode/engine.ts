@@ -12,18 +12,15 @@
  * weights with its threshold in a GPU buffer: a constant (calibrated), or one the threshold
  * kernel computes for this token just before. The split-K sums of the sparse GEMVs are finished
  * by the kernel that reads the output next (rope_cache, add_norm, glu), so sparsity adds no
- * reduce dispatch. {@linkcode projection} is the one place that chooses the GEMV kernel.
+ * reduce dispatch. `_projection.ts` is the one place that chooses the GEMV kernel.
  *
  * The KV caches hold f32 or, by default with f16 weights, f16 elements
  * ({@linkcode DecoderOptions.kvDtype}): rope_cache packs the halves it appends and the attention
  * unpacks them, so an f16 cache halves the attention's bytes without the shader-f16 feature.
  *
  * A block whose plan puts Spark's `predicted` rule on `up` runs its FFN as
- * `kernels/predicted_ffn.ts` does: the predictor GEMV over the first r inputs (the gate's first r
- * columns), statistical top-k selection of the neurons (`select`), the gathered gate and up rows
- * of the kept neurons with the activation and product in the same pass (`gather_gemv`), and down
- * over the kept rows only (`sparse_gemv` + its reduce); five dispatches instead of three, and the
- * kept count never leaves the GPU.
+ * `kernels/predicted_ffn.ts` does (`_predicted_ffn.ts`: predictor, selection, gathered gate and
+ * up, sparse down; the kept count never leaves the GPU).
  *
  * On GPUs an RMSNorm model runs no norm dispatch at all ({@linkcode DecoderOptions.fuseNorms}):
  * the GEMVs that read a norm normalise the stream themselves and o and down add into it. Dense
@@ -45,10 +42,9 @@ import {
   writeArray,
 } from "../../kernels/host.ts";
 import { createGemv } from "../../kernels/gemv.ts";
-import { defaultTuning, type GemvTuning, type Tuning } from "../../kernels/tuning.ts";
+import { defaultTuning, type GemvTuning } from "../../kernels/tuning.ts";
 import type { AdapterFacts } from "../../kernels/gpu_device.ts";
-import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
-import { createThreshold } from "../../kernels/threshold.ts";
+import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
 import { createAddNorm } from "../../kernels/add_norm.ts";
 import { createRopeCache, type KvDtype, kvElementBytes } from "../../kernels/rope_cache.ts";
 import { type AttentionTuning, createAttention } from "../../kernels/attention.ts";
@@ -56,20 +52,17 @@ import { createPrefill, type Prefill, prefillRefusal } from "./prefill.ts";
 import { createGlu } from "../../kernels/glu.ts";
 import { createEmbed } from "../../kernels/embed.ts";
 import { createNextToken, type DecodeState, stateWords } from "../../kernels/next_token.ts";
-import { createSelect } from "../../kernels/select.ts";
-import { createGatherGemv } from "../../kernels/gather_gemv.ts";
-import { createSparseGemv } from "../../kernels/sparse_gemv.ts";
+import { createPredictedFfnBlock, type PredictedTuning } from "./_predicted_ffn.ts";
 import {
-  foldNormsIntoRows,
-  type GpuLayer,
-  type GpuLinear,
-  type GpuNorm,
-  type GpuWeights,
-} from "./weights.ts";
+  createProjection,
+  type FusedNorm,
+  type ProjectionContext,
+  usesDenseGemv,
+} from "./_projection.ts";
+import { foldNormsIntoRows, type GpuLinear, type GpuNorm, type GpuWeights } from "./weights.ts";
 import {
   DENSE_PLAN,
   linearShapes,
-  type PredictedRule,
   type ProjectionName,
   type ProjectionRule,
   PROJECTIONS,
@@ -129,7 +122,7 @@ export interface DecoderOptions {
    * Launch shapes of a predicted FFN's gathered gate/up and sparse down GEMVs (default: the
    * adapter's `defaultTuning`).
    */
-  predictedTuning?: Partial<Pick<Tuning, "gather" | "sparse">> & { selectWorkgroupSize?: number };
+  predictedTuning?: PredictedTuning;
   /** Whether the device has `shader-f16` (the dense f16 GEMV needs it). */
   hasF16?: boolean;
   /**
@@ -310,7 +303,7 @@ export async function createDecoder(
   }
 
   const denseGemv = (rule: ProjectionRule | undefined, lin: GpuLinear) =>
-    (!rule || rule.kind === "dense") && lin.row !== undefined && options.denseKernel !== "skip";
+    usesDenseGemv(rule, lin, options);
   // A norm fuses into what reads it when that is a dense GEMV, or an input-sparse one whose
   // threshold is a constant (a per-token threshold kernel would need the normalised input first);
   // o and down add into the stream with any rule. Spark's predicted FFN reads a normalised input.
@@ -328,247 +321,27 @@ export async function createDecoder(
   const ones = buf("ones", new Float32Array(spec.d).fill(1));
   const normWeight = (norm: GpuNorm, feedsRow: boolean) =>
     weights.normsFolded && feedsRow ? ones : norm.w;
-  /** The fused norm around a GEMV (see {@linkcode DecoderOptions.fuseNorms}). */
-  interface Fused {
-    /** The norm the GEMV applies to the stream it reads. */
-    normIn?: GpuNorm;
-    /** Σx² per tile of that stream, where the GEMV that wrote it left them. */
-    sumsq?: { buffer: GPUBuffer; tiles: number };
-    /** The output is added, with this bias, into the stream. */
-    residual?: { bias: GPUBuffer };
-  }
-
-  const projection = async (
+  const projectionContext: ProjectionContext = {
+    device,
+    spec,
+    stream: x,
+    thresholds,
+    thresholdsHost,
+    counts,
+    gemvTuning,
+    workgroupSize: wg,
+    cpu,
+    ...(options.denseKernel ? { denseKernel: options.denseKernel } : {}),
+  };
+  const projection = (
     name: string,
     lin: GpuLinear,
     input: GPUBuffer,
     rule: ProjectionRule | undefined,
     slot: number,
     tuning: SkipGemvTuning,
-    fused: Fused = {},
-  ): Promise<
-    {
-      dispatches: Dispatch[];
-      out: GPUBuffer;
-      splits: number;
-      kind: "gemv" | "skip_gemv";
-      sumsq?: { buffer: GPUBuffer; tiles: number };
-    }
-  > => {
-    if (denseGemv(rule, lin)) {
-      const g = await createGemv(device, {
-        label: name,
-        rows: lin.n,
-        cols: lin.k,
-        weight: new Float32Array(0),
-        weightBuffer: lin.row!,
-        precision: lin.dtype,
-        input,
-        ...(fused.normIn ? { normIn: { eps: spec.eps } } : {}),
-        ...(fused.residual ? { residual: { into: x }, biasBuffer: fused.residual.bias } : {}),
-        ...gemvTuning,
-      });
-      return {
-        dispatches: [g.dispatch],
-        out: g.y,
-        splits: 1,
-        kind: "gemv",
-      };
-    }
-    if (fused.normIn && rule && !["dense", "magnitude", "value"].includes(rule.kind)) {
-      throw new Error(
-        `${name}: a fused norm needs a constant threshold, not the ${rule.kind} rule`,
-      );
-    }
-    if (!lin.transposed) {
-      throw new Error(
-        `${name}: the plan makes its input sparse but the weights were built without the transposed layout`,
-      );
-    }
-    const pre: Dispatch[] = [];
-    let skip: SkipRule = { kind: "magnitude" };
-    let t = -1;
-    const r = rule ?? { kind: "dense" as const };
-    switch (r.kind) {
-      case "dense":
-        break;
-      case "magnitude":
-        skip = { kind: "magnitude", ...(r.scale ? { scale: r.scale } : {}) };
-        t = r.threshold;
-        break;
-      case "value":
-        skip = { kind: "value" };
-        t = r.threshold;
-        break;
-      case "gate":
-        // glu zeroed the gated-off neurons; skip exactly those zeros.
-        t = 0;
-        break;
-      case "fraction":
-        skip = { kind: "magnitude", ...(r.scale ? { scale: r.scale } : {}) };
-        pre.push(
-          await createThreshold(device, {
-            label: name,
-            n: lin.k,
-            rule: {
-              kind: "fraction",
-              drop: Math.round(r.sparsity * lin.k),
-              ...(r.scale ? { scale: r.scale } : {}),
-            },
-            x: input,
-            thresholds,
-            slot,
-            workgroupSize: wg,
-            copies: cpu ? 1 : 8,
-          }),
-        );
-        break;
-      case "predicted":
-        throw new Error(`${name}: the predicted rule belongs on up (it runs the whole FFN)`);
-      case "stat-topk":
-        skip = { kind: "value" };
-        pre.push(
-          await createThreshold(device, {
-            label: name,
-            n: lin.k,
-            rule: { kind: "stat", z: r.z },
-            x: input,
-            thresholds,
-            slot,
-            workgroupSize: wg,
-            copies: cpu ? 1 : 8,
-          }),
-        );
-        break;
-    }
-    thresholdsHost[slot] = t;
-    const g = await createSkipGemv(device, {
-      label: name,
-      k: lin.k,
-      n: lin.n,
-      dtype: lin.dtype,
-      weightT: lin.transposed,
-      x: input,
-      rule: skip,
-      thresholds,
-      slot,
-      counts,
-      ...tuning,
-      ...(fused.normIn
-        ? {
-          normIn: {
-            eps: spec.eps,
-            gain: fused.normIn.w,
-            ...(fused.sumsq ? { sumsq: fused.sumsq } : {}),
-          },
-        }
-        : {}),
-      ...(fused.residual ? { residual: { into: x, bias: fused.residual.bias } } : {}),
-    });
-    return {
-      dispatches: [...pre, g.dispatch],
-      out: fused.residual ? x : g.partials,
-      splits: fused.residual ? 1 : g.splits,
-      ...(g.sumsq && lin.n === spec.d ? { sumsq: g.sumsq } : {}),
-      kind: "skip_gemv",
-    };
-  };
-
-  // CPU adapters pay a context switch per workgroup barrier: the selection's one workgroup takes
-  // 16 threads, the sparse down one split (no partial rows to reduce), the gather 16 rows per
-  // workgroup (on llvmpipe, lm-char-spark-k8: 4.2 ms per token against 5.6 with the FFN suite's
-  // shapes; a few trials on shared cores, so a starting point, not a tuned optimum).
-  const cpuPredicted = {
-    gather: { rowPerThread: true, workgroupSize: 16 },
-    sparse: { workgroupSize: 64, splits: 1, reduceSlices: 1 },
-  };
-  const sparseTuning = {
-    ...defaultTuning({ isFallbackAdapter: cpu }),
-    ...(cpu ? cpuPredicted : {}),
-    ...options.predictedTuning,
-  };
-  const selectWg = options.predictedTuning?.selectWorkgroupSize ?? (cpu ? 16 : 256);
-  /** Spark's FFN of one block (see the module doc): its dispatches and its output [d]. */
-  const predictedFfn = async (
-    name: string,
-    w: GpuLayer,
-    input: GPUBuffer,
-    rule: PredictedRule,
-  ): Promise<{ dispatches: Dispatch[]; y: GPUBuffer; count: GPUBuffer }> => {
-    const { d, ff } = spec;
-    if (spec.ffn !== "gated" || spec.act !== "silu") {
-      throw new Error(`${name}: the predicted FFN rule needs a gated SiLU FFN`);
-    }
-    if (!w.up.row || w.up.dtype !== "f32" || !w.down.transposed || w.down.dtype !== "f32") {
-      throw new Error(
-        `${name}: the predicted FFN needs f32 weights in both layouts; upload with dtype f32 and layouts row and transposed`,
-      );
-    }
-    if (w.up.hostBias || w.down.hostBias) {
-      throw new Error(`${name}: the predicted FFN takes no bias`);
-    }
-    if (weights.normsFolded) {
-      throw new Error(`${name}: the predicted FFN needs weights whose norms were not folded`);
-    }
-    if (d % 4 !== 0 || rule.r % 4 !== 0 || rule.r < 4 || rule.r > d) {
-      throw new RangeError(`${name}: d = ${d} and r = ${rule.r} must be multiples of 4, r ≤ d`);
-    }
-    // The predictor's [ff, r] weight and the up half of the fused [gate; up] rows, copied once on
-    // the GPU; the gate half is read in place (it starts the fused buffer).
-    const predW = buf(`${name} predictor W`, ff * rule.r * 4);
-    const upW = buf(`${name} up W`, ff * d * 4);
-    const enc = device.createCommandEncoder({ label: `${name} predicted FFN weights` });
-    for (let i = 0; i < ff; i++) {
-      enc.copyBufferToBuffer(w.up.row, i * d * 4, predW, i * rule.r * 4, rule.r * 4);
-    }
-    enc.copyBufferToBuffer(w.up.row, ff * d * 4, upW, 0, ff * d * 4);
-    device.queue.submit([enc.finish()]);
-    const scores = await createGemv(device, {
-      label: `${name} predictor`,
-      rows: ff,
-      cols: rule.r,
-      weight: new Float32Array(0),
-      weightBuffer: predW,
-      input,
-      ...gemvTuning,
-    });
-    const sel = await createSelect(device, {
-      label: `${name} select`,
-      n: ff,
-      rule: { kind: "stat-topk", z: rule.z },
-      input: scores.y,
-      workgroupSize: selectWg,
-    });
-    const gated = await createGatherGemv(device, {
-      ...sparseTuning.gather,
-      label: `${name} gate+up`,
-      rows: ff,
-      cols: d,
-      weight: new Float32Array(0),
-      weightBuffer: upW,
-      gateWeightBuffer: w.up.row,
-      act: spec.act,
-      x: input,
-      idx: sel.idx,
-      count: sel.count,
-    });
-    const down = await createSparseGemv(device, {
-      label: `${name} down`,
-      k: ff,
-      n: d,
-      weightT: new Float32Array(0),
-      weightBuffer: w.down.transposed,
-      idx: sel.idx,
-      vals: gated.y,
-      count: sel.count,
-      ...sparseTuning.sparse,
-    });
-    return {
-      dispatches: [scores.dispatch, sel.dispatch, gated.dispatch, ...down.dispatches],
-      y: down.y,
-      count: sel.count,
-    };
-  };
+    fused: FusedNorm = {},
+  ) => createProjection(projectionContext, { name, lin, input, rule, slot, tuning, ...fused });
 
   const step: Dispatch[] = [];
   step.push(
@@ -691,7 +464,17 @@ export async function createDecoder(
       });
       step.push(n2.dispatch);
       if (rules.up?.kind === "predicted") {
-        const f = await predictedFfn(name, w, n2.h, rules.up);
+        const f = await createPredictedFfnBlock(device, {
+          name,
+          w,
+          input: n2.h,
+          rule: rules.up,
+          weights,
+          cpu,
+          gemvTuning,
+          ...(options.predictedTuning ? { predictedTuning: options.predictedTuning } : {}),
+          buffer: buf,
+        });
         step.push(...f.dispatches);
         pending = { out: f.y, splits: 1, bias: w.down.bias };
         kernels.push({ qkv: qkv.kind, o: o.kind, up: "predicted", down: "predicted" });
