@@ -1,11 +1,15 @@
 /**
  * GEMM for prefill and batched tokens, Y = X Wᵀ + b, dense or over a gathered subset of rows of X
- * (token pruning): host for `gemm.wgsl` and the CPU reference.
+ * (token pruning): host for `gemm.wgsl` with f32 weights (`gemm_weights_f32.wgsl`) or f16 weights
+ * (`gemm_weights_f16.wgsl`: packed halves unpacked in the shader, no shader-f16 feature needed;
+ * X, Y and the sums stay f32), and the CPU reference.
  *
  * @module
  */
 
 import gemmSource from "./gemm.wgsl" with { type: "text" };
+import weightsF32Source from "./gemm_weights_f32.wgsl" with { type: "text" };
+import weightsF16Source from "./gemm_weights_f16.wgsl" with { type: "text" };
 import { ACT_CODE, activateCpu, type Activation, withActivation } from "./activation.ts";
 import {
   bindAll,
@@ -70,8 +74,9 @@ const TILE = 32;
  * Creates a GEMM; with `rows`/`count` buffers it computes only the listed rows of X.
  *
  * @param device The device.
- * @param options Label, shape, weight, bias, gather buffers, activation of the output (default
- *   none), and X and Y buffers to use instead of new ones (to chain GEMMs with other kernels).
+ * @param options Label, shape, weight and its precision (default f32), bias, gather buffers,
+ *   activation of the output (default none), and X and Y buffers to use instead of new ones (to
+ *   chain GEMMs with other kernels).
  * @returns The instance.
  */
 export async function createGemm(
@@ -81,9 +86,14 @@ export async function createGemm(
     m: number;
     n: number;
     k: number;
-    /** W [n, k] row-major, uploaded here (or `weightBuffer`, already on the GPU). */
+    /**
+     * W [n, k] row-major, uploaded here (rounded to f16 with `dtype` f16), or `weightBuffer`,
+     * already on the GPU in that precision (f16: n·k packed halves, as a Float16Array lays them).
+     */
     weight?: Float32Array;
     weightBuffer?: GPUBuffer;
+    /** Precision of W (default f32). */
+    dtype?: "f32" | "f16";
     bias?: Float32Array;
     gather?: { rows: GPUBuffer; count: GPUBuffer };
     act?: Activation;
@@ -91,16 +101,21 @@ export async function createGemm(
     y?: GPUBuffer;
   },
 ): Promise<GemmInstance> {
+  const f16 = options.dtype === "f16";
   const pipeline = await createPipeline(device, {
-    label: `${options.label} gemm`,
-    code: withActivation(gemmSource),
+    label: `${options.label} gemm${f16 ? " (f16 W)" : ""}`,
+    code: withActivation(gemmSource, f16 ? weightsF16Source : weightsF32Source),
     constants: { GATHER: options.gather ? 1 : 0, ACT: ACT_CODE[options.act ?? "none"] },
   });
   const x = options.x ?? storageBuffer(device, `${options.label} X`, options.m * options.k * 4);
   if (!options.weight && !options.weightBuffer) {
     throw new TypeError(`${options.label}: a GEMM needs weight or weightBuffer`);
   }
-  const w = options.weightBuffer ?? storageBuffer(device, `${options.label} W`, options.weight!);
+  // Float16Array rounds to nearest even, as the GPU's f16 does; its bytes are the f16 weights.
+  const w = options.weightBuffer ??
+    (f16
+      ? storageBuffer(device, `${options.label} W (f16)`, new Float16Array(options.weight!))
+      : storageBuffer(device, `${options.label} W`, options.weight!));
   const bias = storageBuffer(device, `${options.label} b`, options.bias ?? new Float32Array(1));
   const rows = options.gather?.rows ?? storageBuffer(device, `${options.label} rows (unused)`, 4);
   const count = options.gather?.count ??

@@ -2,7 +2,8 @@
 // With GATHER, row(m) = rows[m] for m < count (token pruning: only the kept tokens are computed,
 // and Y is compact); otherwise row(m) = m. The `ACT` override (activation.wgsl, put in front by
 // the host) applies an activation to the biased output, so an FFN's up projection needs no pass
-// of its own.
+// of its own. W and its loader `wload` (element i of W as f32) come from gemm_weights_f32.wgsl or
+// gemm_weights_f16.wgsl (packed halves), which the host puts in front.
 //
 // Each invocation computes a 4×4 block of Y in registers (8×8 invocations: a 32×32 tile), reading
 // X and W straight from memory: no workgroup memory and no barriers. A 16×16 tiled form with
@@ -16,7 +17,6 @@ const TN: u32 = 4u;
 struct Dims { m: u32, n: u32, k: u32, has_bias: u32 }
 
 @group(0) @binding(0) var<storage, read> xs: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> rows: array<u32>;
 @group(0) @binding(4) var<storage, read> count: array<u32>;
@@ -48,7 +48,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let w3 = min(n0 + 3u, dims.n - 1u) * k;
   var acc: array<vec4<f32>, 4>;
   for (var c = 0u; c < k; c++) {
-    let wv = vec4<f32>(w[w0 + c], w[w1 + c], w[w2 + c], w[w3 + c]);
+    let wv = vec4<f32>(wload(w0 + c), wload(w1 + c), wload(w2 + c), wload(w3 + c));
     acc[0] += xs[xo[0] + c] * wv;
     acc[1] += xs[xo[1] + c] * wv;
     acc[2] += xs[xo[2] + c] * wv;

@@ -204,7 +204,7 @@ export interface Decoder {
   prefill(count: number): Promise<boolean>;
   /** The dispatches of the last prefill run (to time it again: it rewrites the same caches). */
   prefillDispatches(): readonly Dispatch[];
-  /** Why {@linkcode Decoder.prefill} cannot run (a sparse plan, f16 weights), or undefined. */
+  /** Why {@linkcode Decoder.prefill} cannot run (a sparse plan, no row-major weights). */
   prefillRefusal: string | undefined;
   /** Frees the decoder's own buffers (not the weights). */
   destroy(): void;

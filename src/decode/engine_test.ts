@@ -575,3 +575,58 @@ Deno.test({
     weights.destroy();
   }
 });
+
+Deno.test({
+  name:
+    "an f16 decoder's prefill with GEMMs gives the logits and next ids of the same decoder taking the prompt token by token (llama-tiny, norms fused or not)",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  const spec = shapeByName("llama-tiny");
+  const prompt = [5, 17, 200, 3, 99, 42, 7, 130, 64, 1, 11, 23].map((v) => v % spec.vocab);
+  // Both paths read the same f16 halves. Without shader-f16 (CPU adapters) the token-by-token
+  // step runs the blocks on the input-sparse GEMV over the transposed halves (every row kept) and
+  // the head in f32, while the prefill's GEMM unpacks the row-major halves itself.
+  const hasF16 = gpu!.hasF16;
+  const weights = uploadWeights(device, spec, randomHost(spec, 6), {
+    dtype: "f16",
+    layouts: ["row", "transposed"],
+    ...(hasF16 ? {} : { headDtype: "f32" as const }),
+  });
+  for (const fuseNorms of [false, true]) {
+    const what = `f16 llama-tiny${fuseNorms ? " (fused norms)" : ""}`;
+    const logitsOf = async (prefill: boolean) => {
+      const dec = await createDecoder(device, weights, {
+        adapter: gpu!.facts,
+        maxContext: 64,
+        fuseNorms,
+        ...(hasF16 ? { hasF16 } : { denseKernel: "skip" as const }),
+      });
+      assert.equal(dec.kvDtype, "f16", what);
+      dec.writeIds(Uint32Array.from(prompt));
+      dec.setState({ pos: 0, wrapStart: 0, wrapEnd: 64, prompt: prompt.length });
+      if (prefill) {
+        assert.equal(dec.prefillRefusal, undefined, what);
+        assert.ok(await dec.prefill(prompt.length - 1), what);
+        dec.setState({ pos: prompt.length - 1, wrapStart: 0, wrapEnd: 64, prompt: prompt.length });
+        await dec.run(3);
+      } else {
+        await dec.run(prompt.length + 2);
+      }
+      const out = {
+        ids: Array.from(await dec.readIds(prompt.length + 3)),
+        logits: await dec.readLogits(),
+      };
+      dec.destroy();
+      return out;
+    };
+    const stepwise = await logitsOf(false);
+    const prefilled = await logitsOf(true);
+    const e = relativeError(prefilled.logits, stepwise.logits);
+    // Within f16's rounding (2⁻¹¹): fused, the prefill reads rows with the norm weights folded in
+    // and rounded to f16 once, which the transposed halves of a CPU adapter's step do not carry.
+    assert.ok(e <= 1e-3, `${what}: relative error ${e.toExponential(2)}`);
+    assert.deepEqual(prefilled.ids, stepwise.ids, what);
+  }
+  weights.destroy();
+});

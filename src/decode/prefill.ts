@@ -4,12 +4,14 @@
  * It runs every position but the prompt's last; the decoder's own step then takes that one and
  * yields the logits of the first generated token, so the two paths share their head and argmax.
  *
- * Only dense plans over f32 row-major weights prefill (the GEMM reads f32); other decoders process
- * their prompt token by token, as before. A block is: embedding rows → add_norm rows → q/k/v GEMM
- * → rope_cache rows (KV cache writes, f32 or f16 as the decoder's caches) → causal attention over
- * the cache → o GEMM → add_norm rows → up/gate GEMM → glu rows → down GEMM; residual adds and
- * biases land in the kernels that already finish them for the decode step (add_norm, rope_cache,
- * glu).
+ * Only dense plans over row-major weights prefill; decoders with a sparse plan, or built without
+ * the row-major layout, process their prompt token by token, as before. f16 weights prefill with
+ * the GEMM's f16 form, which unpacks the packed halves of the same row buffers that the dense GEMV
+ * reads (no shader-f16 feature needed; activations and sums stay f32). A block is: embedding rows
+ * → add_norm rows → q/k/v GEMM → rope_cache rows (KV cache writes, f32 or f16 as the decoder's
+ * caches) → causal attention over the cache → o GEMM → add_norm rows → up/gate GEMM → glu rows →
+ * down GEMM; residual adds and biases land in the kernels that already finish them for the decode
+ * step (add_norm, rope_cache, glu).
  *
  * @module
  */
@@ -22,7 +24,7 @@ import { type Dispatch, storageBuffer } from "../../kernels/host.ts";
 import { createPrefillAttention } from "../../kernels/prefill_attention.ts";
 import { createRopeCache, type KvDtype } from "../../kernels/rope_cache.ts";
 import { PROJECTIONS, type SparsityPlan } from "./spec.ts";
-import type { GpuNorm, GpuWeights } from "./weights.ts";
+import type { GpuLinear, GpuNorm, GpuWeights } from "./weights.ts";
 
 /** What a prefill reads and writes of its decoder. */
 export interface PrefillContext {
@@ -62,14 +64,15 @@ export interface Prefill {
  * @returns The reason, or undefined.
  */
 export function prefillRefusal(weights: GpuWeights, plan: SparsityPlan): string | undefined {
-  if (weights.dtype !== "f32") return "the prefill GEMM reads f32 weights";
-  const dense = weights.layers.every((w, l) =>
+  const dense = weights.layers.every((_, l) =>
     PROJECTIONS.every((p) => {
       const r = plan.layers[l]?.[p];
-      return (r === undefined || r.kind === "dense") && w[p].row !== undefined;
+      return r === undefined || r.kind === "dense";
     })
   );
-  return dense ? undefined : "the plan is sparse (prefill runs dense plans only)";
+  if (!dense) return "the plan is sparse (prefill runs dense plans only)";
+  const rows = weights.layers.every((w) => PROJECTIONS.every((p) => w[p].row !== undefined));
+  return rows ? undefined : "the weights lack the row-major layout that the prefill GEMM reads";
 }
 
 /**
@@ -120,16 +123,18 @@ export async function createPrefill(
       rows,
     }),
   );
-  const gemm = async (
-    name: string,
-    input: GPUBuffer,
-    output: GPUBuffer,
-    w: GPUBuffer,
-    n: number,
-    k: number,
-  ) =>
-    (await createGemm(device, { label: name, m: rows, n, k, weightBuffer: w, x: input, y: output }))
-      .dispatch;
+  // Each projection's GEMM reads its row-major weights in their own precision (f32 or f16).
+  const gemm = async (name: string, input: GPUBuffer, output: GPUBuffer, lin: GpuLinear) =>
+    (await createGemm(device, {
+      label: name,
+      m: rows,
+      n: lin.n,
+      k: lin.k,
+      weightBuffer: lin.row!,
+      dtype: lin.dtype,
+      x: input,
+      y: output,
+    })).dispatch;
   let pending: { out: GPUBuffer; bias: GPUBuffer } | undefined;
   for (let l = 0; l < spec.layers; l++) {
     const w = weights.layers[l]!;
@@ -150,7 +155,7 @@ export async function createPrefill(
         rows,
       })).dispatch;
     dispatches.push(await norm(w.norm1, pending));
-    dispatches.push(await gemm(`${name} qkv`, h, qkv, w.qkv.row!, w.qkv.n, w.qkv.k));
+    dispatches.push(await gemm(`${name} qkv`, h, qkv, w.qkv));
     dispatches.push(
       await createRopeCache(device, {
         label: name,
@@ -185,9 +190,9 @@ export async function createPrefill(
         ...(ctx.kvDtype ? { kvDtype: ctx.kvDtype } : {}),
       })).dispatch,
     );
-    dispatches.push(await gemm(`${name} o`, attn, o, w.o.row!, w.o.n, w.o.k));
+    dispatches.push(await gemm(`${name} o`, attn, o, w.o));
     dispatches.push(await norm(w.norm2, { out: o, bias: w.o.bias }));
-    dispatches.push(await gemm(`${name} up`, h, gu, w.up.row!, w.up.n, w.up.k));
+    dispatches.push(await gemm(`${name} up`, h, gu, w.up));
     const glu = await createGlu(device, {
       label: name,
       ff: spec.ff,
@@ -200,7 +205,7 @@ export async function createPrefill(
     });
     own.push(glu.h);
     dispatches.push(glu.dispatch);
-    dispatches.push(await gemm(`${name} down`, glu.h, down, w.down.row!, w.down.n, w.down.k));
+    dispatches.push(await gemm(`${name} down`, glu.h, down, w.down));
     pending = { out: down, bias: w.down.bias };
   }
   return {
