@@ -93,6 +93,45 @@ export interface SkipGemvTuning {
    * that more weight loads are in flight per thread when half the rows are skipped.
    */
   deep?: boolean;
+  /**
+   * List each split's kept rows once, placed by a prefix sum over the threads (deterministic, no
+   * atomics), then sweep the list eight rows at a time (default false; `compact` and `stage`
+   * then do not apply). The list lives in workgroup memory, 8 bytes per row of a split: see
+   * {@linkcode skipScanFits}.
+   */
+  scan?: boolean;
+}
+
+/** Workgroup memory of skip_gemv.wgsl besides the scan form's list, in bytes (WG threads). */
+function fixedWorkgroupBytes(wg: number): number {
+  // acc_lo, acc_hi (vec4 per thread), kept_row, kept_val, scan_sum (a word per thread), the two
+  // counters and the 4-float token stage.
+  return wg * (16 + 16 + 4 + 4 + 4) + 8 + 16;
+}
+
+/**
+ * Whether the scan form fits a split of `k / splits` rows: the list needs 8 bytes per row within
+ * the device's workgroup memory, and each thread tests at most 32 adjacent rows.
+ *
+ * @param device The device (its `maxComputeWorkgroupStorageSize`).
+ * @param shape Input width and the launch shape.
+ * @returns True when {@linkcode createSkipGemv} accepts `scan: true` for it.
+ */
+export function skipScanFits(
+  device: { limits: { maxComputeWorkgroupStorageSize: number } },
+  shape: { k: number; workgroupSize?: number; splits?: number; rowsPerSplit?: number },
+): boolean {
+  const wg = shape.workgroupSize ?? 256;
+  const share = Math.ceil(shape.k / splitCount(shape));
+  return share <= 32 * wg &&
+    fixedWorkgroupBytes(wg) + 8 * share <= device.limits.maxComputeWorkgroupStorageSize;
+}
+
+function splitCount(t: { k: number; splits?: number; rowsPerSplit?: number }): number {
+  return Math.max(
+    1,
+    Math.min(Math.ceil(t.k / 4), t.splits ?? Math.ceil(t.k / (t.rowsPerSplit ?? 128))),
+  );
 }
 
 /**
@@ -100,16 +139,27 @@ export interface SkipGemvTuning {
  * k so that two runs time the same kernel. GPUs: no compaction, 32 column lanes (a warp shares a
  * row, so skipping is uniform across it), and about 340 rows per split, which on the H200 gave
  * the dense GEMV's bandwidth with every row kept at both LLaMA-7B shapes (12 splits for k =
- * 4096, 32 for 11008). CPU adapters: one split, no staging.
+ * 4096, 32 for 11008). CPU adapters: one split, no staging. With `scan`, the scan form in the
+ * same shares on GPUs.
  *
  * @param facts What the adapter says about itself.
- * @param shape The input width k.
+ * @param shape The input width k, and whether to use the scan form.
  * @returns The tuning.
  */
 export function skipGemvTuning(
   facts: { isFallbackAdapter: boolean },
-  shape: { k: number },
+  shape: { k: number; scan?: boolean },
 ): SkipGemvTuning {
+  if (shape.scan) {
+    // The scan form tests at most 32 rows per thread: CPU adapters split k into 2,048-row
+    // shares (64 threads); GPUs keep the skip form's shares.
+    const splits = facts.isFallbackAdapter
+      ? Math.ceil(shape.k / 2048)
+      : Math.max(1, Math.min(64, Math.round(shape.k / 340)));
+    return facts.isFallbackAdapter
+      ? { workgroupSize: 64, lanes: 64, splits, scan: true }
+      : { workgroupSize: 256, lanes: 32, splits, scan: true };
+  }
   if (facts.isFallbackAdapter) {
     return { workgroupSize: 64, lanes: 64, splits: 1, compact: false, stage: false };
   }
@@ -131,7 +181,9 @@ export function skipGemvTuning(
  * @returns For example `WG=256,L=32,S=12,skip`.
  */
 export function skipGemvTuningLabel(t: SkipGemvTuning): string {
-  const form = t.compact === false
+  const form = t.scan
+    ? "scan"
+    : t.compact === false
     ? `${t.stage === false ? "skip" : "skip,staged"}${t.deep ? ",deep" : ""}`
     : "compact";
   return `WG=${t.workgroupSize ?? 256},L=${t.lanes ?? 64},S=${t.splits ?? "k/128"},${form}`;
@@ -214,15 +266,16 @@ export async function createSkipGemv(
     );
   }
   const tiles = Math.ceil(units / lanes);
-  const splits = Math.max(
-    1,
-    Math.min(
-      Math.ceil(options.k / 4),
-      options.splits ?? Math.ceil(options.k / (options.rowsPerSplit ?? 128)),
-    ),
-  );
+  const splits = splitCount(options);
   const share = Math.ceil(options.k / splits);
-  const stage = options.compact === false && options.stage !== false && share <= STAGE_MAX;
+  const scan = options.scan === true;
+  if (scan && !skipScanFits(device, options)) {
+    throw new RangeError(
+      `${options.label}: a split of ${share} rows is too long for skip_gemv's scan form on this device; use more splits (k = ${options.k}, ${splits} splits)`,
+    );
+  }
+  const compact = !scan && options.compact !== false;
+  const stage = !scan && !compact && options.stage !== false && share <= STAGE_MAX;
   const scale = options.rule.kind === "magnitude" ? options.rule.scale : undefined;
   const pipeline = await createPipeline(device, {
     label: `${options.label} skip_gemv_${options.dtype}`,
@@ -232,12 +285,14 @@ export async function createSkipGemv(
       WG: wg,
       MODE: options.rule.kind === "value" ? 1 : 0,
       SCALED: scale ? 1 : 0,
-      COMPACT: options.compact === false ? 0 : 1,
+      COMPACT: compact ? 1 : 0,
+      SCAN: scan ? 1 : 0,
+      SCAN_MAX: scan ? share : 4,
       STAGE: stage ? 1 : 0,
       // Unstaged kernels keep a token array, so they claim no workgroup memory for it.
       STAGE_MAX: stage ? STAGE_MAX : 4,
       NORM_IN: options.normIn ? 1 : 0,
-      DEEP: options.compact === false && options.deep ? 1 : 0,
+      DEEP: !scan && !compact && options.deep ? 1 : 0,
       SUMSQ_TILES: options.normIn?.sumsq?.tiles ?? 0,
     },
   });

@@ -26,6 +26,12 @@
 // per-tile sums the residual GEMV that wrote the stream left (SUMSQ_TILES of them, a few loads),
 // or else every workgroup sums x² over all k itself: on the H200 that prologue, 16 loads per
 // thread and a tree of barriers before the first weight load, cost 7 µs of a 21 µs q/k/v GEMV.
+// SCAN lists the split's kept rows once, before any weight load: each thread tests a run of
+// adjacent rows, an inclusive prefix sum over the threads' counts (no atomics, so the list and
+// the summation order are the same every run) gives each thread its place, and the threads then
+// sweep the list eight rows at a time. The form without compaction waits on an input load and a
+// test before each step's weight loads, and at sparsity s keeps only 4(1 − s) of them in flight;
+// the list keeps eight in flight at any sparsity and has no test left in the loop.
 
 override WG: u32 = 256u;
 override MODE: u32 = 0u;
@@ -35,7 +41,9 @@ override STAGE: bool = false;   // without COMPACT: the split's inputs in workgr
 override STAGE_MAX: u32 = 2048u; // inputs a staged split may hold (the host checks)
 override NORM_IN: bool = false;
 override DEEP: bool = false;
-override SUMSQ_TILES: u32 = 0u; // NORM_IN: per-tile Σx² to read (0: sum x² here)    // without COMPACT: eight rows per step instead of four
+override SUMSQ_TILES: u32 = 0u; // NORM_IN: per-tile Σx² to read (0: sum x² here)
+override SCAN: bool = false;    // the split's kept rows listed once by a prefix sum, then swept
+override SCAN_MAX: u32 = 4u;    // SCAN: rows a split holds (the host sizes it to the split)
 
 struct Dims { k: u32, units: u32, splits: u32, lanes: u32, slot: u32, eps: f32, _b: u32, _c: u32 }
 
@@ -58,6 +66,9 @@ var<workgroup> kept_val: array<f32, WG>;
 var<workgroup> kept_slots: atomic<u32>;
 var<workgroup> kept_count: u32;
 var<workgroup> x_stage: array<f32, STAGE_MAX>;
+var<workgroup> scan_row: array<u32, SCAN_MAX>;
+var<workgroup> scan_val: array<f32, SCAN_MAX>;
+var<workgroup> scan_sum: array<u32, WG>;
 
 fn keep(v: f32, j: u32, t: f32) -> bool {
   if (MODE == 1u) { return v > t; }
@@ -127,7 +138,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var hi = vec4<f32>(0.0);
   var lo1 = vec4<f32>(0.0);
   var hi1 = vec4<f32>(0.0);
-  if (!COMPACT) {
+  if (!COMPACT && !SCAN) {
     if (STAGE) {
       for (var r = start + lid; r < end; r += WG) { x_stage[r - start] = raw_input(r); }
       workgroupBarrier();
@@ -210,6 +221,77 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     if (wid.x == 0u && lid % lanes == 0u && kept > 0u) { atomicAdd(&counts[dims.slot], kept); }
+  }
+  if (SCAN) {
+    let rows = select(0u, end - start, end > start);
+    let per = (rows + WG - 1u) / WG;  // ≤ 32, the mask's bits (the host checks)
+    let first = start + lid * per;
+    let last = min(end, first + per);
+    var mask = 0u;
+    var mine = 0u;
+    var r = first;
+    // Four inputs loaded before any is tested (their loads are independent).
+    for (; r + 3u < last; r += 4u) {
+      let k0 = keep(raw_input(r), r, t);
+      let k1 = keep(raw_input(r + 1u), r + 1u, t);
+      let k2 = keep(raw_input(r + 2u), r + 2u, t);
+      let k3 = keep(raw_input(r + 3u), r + 3u, t);
+      mask |= (u32(k0) | (u32(k1) << 1u) | (u32(k2) << 2u) | (u32(k3) << 3u)) << (r - first);
+      mine += u32(k0) + u32(k1) + u32(k2) + u32(k3);
+    }
+    for (; r < last; r++) {
+      let kr = keep(raw_input(r), r, t);
+      mask |= u32(kr) << (r - first);
+      mine += u32(kr);
+    }
+    scan_sum[lid] = mine;
+    workgroupBarrier();
+    for (var s = 1u; s < WG; s <<= 1u) {
+      var v = scan_sum[lid];
+      if (lid >= s) { v += scan_sum[lid - s]; }
+      workgroupBarrier();
+      scan_sum[lid] = v;
+      workgroupBarrier();
+    }
+    var at = scan_sum[lid] - mine;
+    for (var m = mask; m != 0u; m &= m - 1u) {
+      let row = first + firstTrailingBit(m);
+      scan_row[at] = row;
+      scan_val[at] = raw_input(row);
+      at++;
+    }
+    workgroupBarrier();
+    let count = scan_sum[WG - 1u];
+    if (wid.x == 0u && lid == 0u && count > 0u) { atomicAdd(&counts[dims.slot], count); }
+    var j = rgroup;
+    for (; j + 7u * groups < count; j += 8u * groups) {
+      let u0 = wunit(scan_row[j] * units + c);
+      let u1 = wunit(scan_row[j + groups] * units + c);
+      let u2 = wunit(scan_row[j + 2u * groups] * units + c);
+      let u3 = wunit(scan_row[j + 3u * groups] * units + c);
+      let u4 = wunit(scan_row[j + 4u * groups] * units + c);
+      let u5 = wunit(scan_row[j + 5u * groups] * units + c);
+      let u6 = wunit(scan_row[j + 6u * groups] * units + c);
+      let u7 = wunit(scan_row[j + 7u * groups] * units + c);
+      let v0 = scan_val[j];
+      let v1 = scan_val[j + groups];
+      let v2 = scan_val[j + 2u * groups];
+      let v3 = scan_val[j + 3u * groups];
+      let v4 = scan_val[j + 4u * groups];
+      let v5 = scan_val[j + 5u * groups];
+      let v6 = scan_val[j + 6u * groups];
+      let v7 = scan_val[j + 7u * groups];
+      lo += u0.lo * v0 + u1.lo * v1 + u2.lo * v2 + u3.lo * v3;
+      hi += u0.hi * v0 + u1.hi * v1 + u2.hi * v2 + u3.hi * v3;
+      lo1 += u4.lo * v4 + u5.lo * v5 + u6.lo * v6 + u7.lo * v7;
+      hi1 += u4.hi * v4 + u5.hi * v5 + u6.hi * v6 + u7.hi * v7;
+    }
+    for (; j < count; j += groups) {
+      let u = wunit(scan_row[j] * units + c);
+      let v = scan_val[j];
+      lo += u.lo * v;
+      hi += u.hi * v;
+    }
   }
   for (var base = start; COMPACT && base < end; base += WG) {
     if (lid == 0u) { atomicStore(&kept_slots, 0u); }

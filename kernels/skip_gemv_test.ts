@@ -68,6 +68,86 @@ Deno.test({
 
 Deno.test({
   name:
+    "skip_gemv's scan form equals its reference, with runs of rows per thread, empty splits and every rule",
+  ignore: !gpu,
+}, async () => {
+  const { device } = gpu!;
+  // k = 301 with WG 64: one split gives each thread a run of 5 rows (a 4-row step and a tail);
+  // 7 splits of 43 rows leave some threads without rows; 76 splits of 4 rows leave the last
+  // split empty (75 · 4 ≥ 301 - 4).
+  const [k, n] = [301, 128];
+  const eps = 1e-5;
+  const x = random(k, 21);
+  const gain = Float32Array.from(random(k, 22), (v) => 1 + 0.3 * v);
+  const scale = Float32Array.from(random(k, 23), (v) => Math.abs(v) + 0.1);
+  // Pipelines are slow to build on a software adapter: each case is one, dtype, output and the
+  // fused norm alternating between them.
+  const cases = [
+    { splits: 1, rule: { kind: "magnitude" as const }, threshold: 0.7 },
+    { splits: 7, rule: { kind: "magnitude" as const, scale }, threshold: 0.5 },
+    { splits: 76, rule: { kind: "value" as const }, threshold: 0.2 },
+    // Every row kept, then none.
+    { splits: 7, rule: { kind: "magnitude" as const }, threshold: -1 },
+    { splits: 7, rule: { kind: "magnitude" as const }, threshold: 1e9 },
+  ];
+  const wt = random(k * n, 24);
+  for (const [i, c] of cases.entries()) {
+    const dtype = i % 2 === 1 ? "f16" : "f32";
+    const stored = dtype === "f16" ? Float32Array.from(new Float16Array(wt)) : wt;
+    const weightT = storageBuffer(device, "wt", dtype === "f16" ? new Float16Array(wt) : wt);
+    const norm = i % 2 === 1;
+    const residual = i >= 1 && i !== 3;
+    const stream = storageBuffer(device, "stream", n * 4);
+    const counts = storageBuffer(device, "counts", 4);
+    const g = await createSkipGemv(device, {
+      label: "scan",
+      k,
+      n,
+      dtype,
+      weightT,
+      x: storageBuffer(device, "x", x),
+      rule: c.rule,
+      thresholds: storageBuffer(device, "t", new Float32Array([c.threshold])),
+      slot: 0,
+      counts,
+      workgroupSize: 64,
+      lanes: 16,
+      splits: c.splits,
+      scan: true,
+      ...(norm ? { normIn: { eps, gain: storageBuffer(device, "g", gain) } } : {}),
+      ...(residual ? { residual: { into: stream, bias: storageBuffer(device, "b", n * 4) } } : {}),
+    });
+    await runOnce(device, [g.dispatch]);
+    let y: Float32Array;
+    if (residual) {
+      y = new Float32Array(await readBuffer(device, stream, n * 4));
+    } else {
+      const parts = new Float32Array(await readBuffer(device, g.partials, g.splits * n * 4));
+      y = new Float32Array(n);
+      for (let s = 0; s < g.splits; s++) {
+        for (let col = 0; col < n; col++) y[col]! += parts[s * n + col]!;
+      }
+    }
+    const ref = skipGemvCpu(stored, x, {
+      n,
+      rule: c.rule,
+      threshold: c.threshold,
+      ...(norm ? { normIn: { eps, gain } } : {}),
+    });
+    const what = `${dtype} splits=${c.splits} t=${c.threshold} residual=${residual}`;
+    const kept = new Uint32Array(await readBuffer(device, counts, 4))[0]!;
+    assert.equal(kept, ref.kept, `${what}: rows kept`);
+    if (ref.kept === 0) {
+      assert.ok(y.every((v) => v === 0), `${what}: no row kept, nothing summed`);
+    } else {
+      const e = relativeError(y, ref.y);
+      assert.ok(e <= 1e-5, `${what}: relative error ${e.toExponential(2)}`);
+    }
+  }
+});
+
+Deno.test({
+  name:
     "a fused RMSNorm reads 1/rms from the per-tile sums of squares the residual GEMV before it left",
   ignore: !gpu,
 }, async () => {

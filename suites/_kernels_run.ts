@@ -492,8 +492,9 @@ export class KernelsRun {
 
   /**
    * The decode engine's input-sparse GEMV at one sparsity (`skip_gemv.wgsl`, the form without
-   * compaction: each warp tests one row and a skipped row issues no load), f32 or f16, in its
-   * deterministic launch shape (`skipGemvTuning`). It leaves split-K partials, which in a decode
+   * compaction: each warp tests one row and a skipped row issues no load; with `scan`, the form
+   * that lists each split's kept rows first), f32 or f16, in its deterministic launch shape
+   * (`skipGemvTuning`). It leaves split-K partials, which in a decode
    * step the next kernel sums; here a `reduce.wgsl` pass finishes them, and the row's time is
    * both dispatches (the kernel alone is in `extra.kernel_only_ms`). Checked against the CPU
    * reference before it is timed.
@@ -504,9 +505,10 @@ export class KernelsRun {
    */
   async skipCell(
     shape: Shape,
-    ctx: CustomSuiteContext & { sparsity: number; precision: "f32" | "f16" },
+    ctx: CustomSuiteContext & { sparsity: number; precision: "f32" | "f16"; scan?: boolean },
   ): Promise<Partial<CellResult>> {
     const { sparsity, precision } = ctx;
+    const form = ctx.scan ? "scan" : "skip";
     const { device, facts } = await acquireGpu();
     const ceil = await this.ceiling();
     const weightsOf = this.#weightsOf(shape);
@@ -525,16 +527,16 @@ export class KernelsRun {
     const xBuf = storageBuffer(device, `${shape.id} skip x`, x);
     const thresholds = storageBuffer(device, `${shape.id} skip t`, new Float32Array([threshold]));
     const weights = this.#sparseWeightCopies(device, shape, { copies, precision });
-    const tuning = skipGemvTuning(facts, { k: shape.k });
+    const tuning = skipGemvTuning(facts, { k: shape.k, scan: ctx.scan ?? false });
     ctx.progress(
-      `kernels: skip ${precision} ${shape.id} s=${sparsity} ${skipGemvTuningLabel(tuning)}`,
+      `kernels: ${form} ${precision} ${shape.id} s=${sparsity} ${skipGemvTuningLabel(tuning)}`,
     );
     const full: Dispatch[][] = [];
     const kernelOnly: Dispatch[][] = [];
     let firstY: GPUBuffer | undefined;
     for (const [c, weightT] of weights.entries()) {
       const g = await createSkipGemv(device, {
-        label: `${shape.id} skip ${precision} #${c}`,
+        label: `${shape.id} ${form} ${precision} #${c}`,
         k: shape.k,
         n: shape.n,
         dtype: precision,
@@ -559,7 +561,7 @@ export class KernelsRun {
     const err = relativeError(got, want);
     if (!(err <= 1e-5)) {
       throw new Error(
-        `skip gemv ${precision} ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
+        `${form} gemv ${precision} ${shape.id} s=${sparsity} differs from the CPU reference by ${err}`,
       );
     }
     const samples = ctx.quick ? 3 : 5;
@@ -583,7 +585,7 @@ export class KernelsRun {
       weight_bytes_effective: active * shape.n * elementBytes,
       extra: {
         ...t.extra,
-        kernel: `input-sparse-skip${precision === "f16" ? "-f16" : ""}`,
+        kernel: `input-sparse-${form}${precision === "f16" ? "-f16" : ""}`,
         shape: `${shape.k}x${shape.n}`,
         tuning: skipGemvTuningLabel(tuning),
         dispatches: 2,

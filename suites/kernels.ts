@@ -59,8 +59,10 @@ export default defineSuite({
   methods: [
     "input-sparse",
     "input-sparse-skip",
+    "input-sparse-scan",
     "input-sparse-f16",
     "input-sparse-skip-f16",
+    "input-sparse-scan-f16",
     "input-sparse-indexed",
     "ort-matmul",
     // No cells of its own: the dense rows time the whole sweep instead of a recorded shape.
@@ -135,6 +137,15 @@ export default defineSuite({
           (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f32" }),
         );
       }
+      // Its scan form: the kept rows listed once per split, then swept eight at a time.
+      for (const s of sparsities) {
+        wgsl(
+          `${shape.id}/input-sparse-scan@${s}`,
+          "input-sparse-scan",
+          `scan ${shape.id} s=${s}`,
+          (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f32", scan: true }),
+        );
+      }
       // f16 sparse rows where they matter: LLaMA's shapes, beside the f16 dense GEMV.
       if (gpu?.hasF16 && LLAMA_SHAPES.includes(shape)) {
         for (const s of sparsities) {
@@ -151,6 +162,14 @@ export default defineSuite({
             "input-sparse-skip-f16",
             `skip f16 ${shape.id} s=${s}`,
             (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f16" }),
+          );
+        }
+        for (const s of sparsities) {
+          wgsl(
+            `${shape.id}/input-sparse-scan-f16@${s}`,
+            "input-sparse-scan-f16",
+            `scan f16 ${shape.id} s=${s}`,
+            (c) => run.skipCell(shape, { ...c, sparsity: s, precision: "f16", scan: true }),
           );
         }
       }

@@ -16,8 +16,10 @@ const SPARSE = [
   "input-sparse",
   "input-sparse-indexed",
   "input-sparse-skip",
+  "input-sparse-scan",
   "input-sparse-f16",
   "input-sparse-skip-f16",
+  "input-sparse-scan-f16",
 ];
 const DENSE_GEMV = "gemv";
 const COPY = "copy";

@@ -19,6 +19,7 @@ import { createRng } from "../../lib/prng.ts";
 import { shapeByName } from "./synthetic.ts";
 import { referenceDecode, type ReferenceHooks } from "./reference.ts";
 import { thresholdCpu } from "../../kernels/threshold.ts";
+import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
 import { evaluateWindows } from "./evaluate.ts";
 import { loadDataset } from "../../datasets/mod.ts";
 import type { TextDataset } from "../../datasets/types.ts";
@@ -113,7 +114,7 @@ function randomHost(spec: DecoderSpec, seed: number): HostWeights {
 
 Deno.test({
   name:
-    "the engine equals its CPU reference on a LLaMA-architecture model (RMSNorm, RoPE, GQA, SwiGLU), dense (norms fused or not) and sparse",
+    "the engine equals its CPU reference on a LLaMA-architecture model (RMSNorm, RoPE, GQA, SwiGLU), dense (norms fused or not) and sparse (each GEMV form)",
   ignore: !gpu,
 }, async () => {
   const { device } = gpu!;
@@ -139,11 +140,16 @@ Deno.test({
     skipTuning: { workgroupSize: 64, lanes: 16, splits: 4, compact: false, stage: false },
     skipTuningResidual: { workgroupSize: 64, lanes: 16, splits: 3, compact: false, stage: false },
   };
+  // The scan form in the same shares.
+  const gpuScan = {
+    skipTuning: { workgroupSize: 64, lanes: 16, splits: 4, scan: true },
+    skipTuningResidual: { workgroupSize: 64, lanes: 16, splits: 3, scan: true },
+  };
   const cases: {
     plan: SparsityPlan;
     hooks: ReferenceHooks;
     fuseNorms?: boolean;
-    tuning?: typeof gpuSkip;
+    tuning?: { skipTuning: SkipGemvTuning; skipTuningResidual: SkipGemvTuning };
   }[] = [
     { plan: DENSE_PLAN, hooks: {}, fuseNorms: false },
     { plan: DENSE_PLAN, hooks: {}, fuseNorms: true },
@@ -159,6 +165,7 @@ Deno.test({
       fuseNorms: true,
       tuning: gpuSkip,
     },
+    { plan: teal, hooks: tealHooks, fuseNorms: true, tuning: gpuScan },
     { plan: teal, hooks: tealHooks },
     {
       plan: uniformPlan(spec, "topk", { kind: "fraction", sparsity: 0.5 }),

@@ -7,12 +7,12 @@
  */
 
 import { type GemvTuning, gemvTuningLabel } from "../../kernels/tuning.ts";
-import type { SkipGemvTuning } from "../../kernels/skip_gemv.ts";
+import { type SkipGemvTuning, skipScanFits } from "../../kernels/skip_gemv.ts";
 import type { AttentionTuning } from "../../kernels/attention.ts";
 import { createDecoder, type DecoderOptions } from "./engine.ts";
 import { fillCaches, timeTokens } from "./measure.ts";
 import type { GpuWeights } from "./weights.ts";
-import { type ProjectionName, PROJECTIONS, type SparsityPlan } from "./spec.ts";
+import { type DecoderSpec, type ProjectionName, PROJECTIONS, type SparsityPlan } from "./spec.ts";
 
 /** Dense GEMV shapes tried on GPUs: threads per row, rows per thread, loads in flight, stagger. */
 export const GEMV_PICKS: readonly GemvTuning[] = (
@@ -36,6 +36,11 @@ export const GEMV_PICKS: readonly GemvTuning[] = (
 
 /** Input-sparse GEMV shapes tried on GPUs: for q/k/v and up, and for o and down. */
 export const SKIP_PICKS: readonly { main: SkipGemvTuning; residual: SkipGemvTuning }[] = [
+  // The scan form (each split's kept rows listed once, then swept eight at a time).
+  ...([[64, 12, 32, 16], [32, 16, 16, 16], [64, 8, 32, 8]] as const).map(([l, s, rl, rs]) => ({
+    main: { workgroupSize: 256, lanes: l, splits: s, scan: true },
+    residual: { workgroupSize: 256, lanes: rl, splits: rs, scan: true },
+  })),
   // The form without compaction (a warp per row, a skipped row issues no load) first: the
   // engine's default on GPUs.
   ...([[32, 16, 16, 16], [64, 12, 32, 16], [32, 16, 16, 8], [32, 8, 16, 8]] as const).map((
@@ -75,6 +80,7 @@ export function skipLabel(t: { main: SkipGemvTuning; residual: SkipGemvTuning })
 }
 
 function formOf(t: SkipGemvTuning): string {
+  if (t.scan) return "scan";
   return t.compact === false ? (t.deep ? "skip8" : "skip") : "compact";
 }
 
@@ -162,14 +168,33 @@ export const PROJECTION_PICKS: readonly SkipGemvTuning[] = (
     [32, 16, true],
     [64, 12, true],
   ] as const
-).map(([lanes, splits, deep]) => ({
+).map(([lanes, splits, deep]): SkipGemvTuning => ({
   workgroupSize: 256,
   lanes,
   splits,
   compact: false,
   stage: false,
   ...(deep ? { deep } : {}),
-}));
+})).concat(
+  // The scan form, in a few shapes.
+  ([[32, 8], [64, 12], [32, 24], [16, 16]] as const).map(([lanes, splits]) => ({
+    workgroupSize: 256,
+    lanes,
+    splits,
+    scan: true,
+  })),
+);
+
+/** Input width of a projection's GEMV. */
+function inputWidth(spec: DecoderSpec, p: ProjectionName): number {
+  if (p === "o") return spec.heads * spec.headDim;
+  return p === "down" ? spec.ff : spec.d;
+}
+
+/** Whether a launch shape can run a projection here (the scan form needs its split to fit). */
+function fits(device: GPUDevice, spec: DecoderSpec, p: ProjectionName, t: SkipGemvTuning) {
+  return !t.scan || skipScanFits(device, { k: inputWidth(spec, p), ...t });
+}
 
 /** A sparse launch: the shared shapes and the projections that differ from them. */
 export interface SkipLaunch {
@@ -212,7 +237,11 @@ export async function chooseSkipTuning(
   plan: SparsityPlan,
   options: DecoderOptions & { context: number; timestamps: boolean; perProjection?: boolean },
 ): Promise<{ tuning: SkipLaunch; trials: Trial[] }> {
-  const shared = await fastestPick(device, weights, SKIP_PICKS, { ...options, plan }, {
+  const spec = weights.spec;
+  const picks = SKIP_PICKS.filter((t) =>
+    PROJECTIONS.every((p) => fits(device, spec, p, p === "o" || p === "down" ? t.residual : t.main))
+  );
+  const shared = await fastestPick(device, weights, picks, { ...options, plan }, {
     label: skipLabel,
     options: (t) => ({ skipTuning: t.main, skipTuningResidual: t.residual }),
   });
@@ -222,7 +251,7 @@ export async function chooseSkipTuning(
   if (options.perProjection === false) return { tuning: launch, trials };
   const own: Partial<Record<ProjectionName, SkipGemvTuning>> = {};
   for (const p of PROJECTIONS) {
-    for (const u of PROJECTION_PICKS) {
+    for (const u of PROJECTION_PICKS.filter((t) => fits(device, spec, p, t))) {
       const tried = { ...own, [p]: u };
       const ms = await trial(device, weights, {
         ...options,
