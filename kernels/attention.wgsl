@@ -125,9 +125,12 @@ fn chunk_partials(h: u32, c: u32, len: u32, lid: u32) {
   if (g < groups) {
     for (var j0 = 0u; j0 < CHUNK; j0 += groups) {
       let j = j0 + g;
-      if (j < count) {
+      // No test of `count` before the load, so the loads of every step issue together: past
+      // the chunk's last position the score is -3e38 and its weight exp(s − m) exactly 0, and the
+      // row read is the last one's (a position never written could hold a NaN).
+      if (CHUNK % groups == 0u || j < CHUNK) {
         let e = exp(scores[j] - m);
-        o = add_unit(o, e, v_unit((t0 + j) * row_units + head_units + vl));
+        o = add_unit(o, e, v_unit((t0 + min(j, count - 1u)) * row_units + head_units + vl));
         el += e;
       }
     }
@@ -174,7 +177,11 @@ fn chunk_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   if (lid == 0u) { last_wg = u32(atomicAdd(&arrivals[h], 1u) == used - 1u); }
   if (workgroupUniformLoad(&last_wg) == 0u) { return; }
   storageBarrier();  // and the others' partials are read after their arrivals
-  combine_head(h, used, lid, WG);
+  if (WG % HD == 0u) {
+    combine_head_wide(h, used, lid);
+  } else {
+    combine_head(h, used, lid, WG);
+  }
   if (lid == 0u) { atomicStore(&arrivals[h], 0u); }
 }
 
@@ -265,6 +272,54 @@ fn combine_head(h: u32, used: u32, lid: u32, threads: u32) {
       o += get_o(slot * HD + d) * exp(get_ml(2u * slot) - m);
     }
     out[h * HD + d] = o / l;
+  }
+}
+
+// chunk_fused's combine with every thread at work (WG a multiple of HD): the chunks' (max, sum)
+// pairs folded by a tree over the threads, then WG / HD threads per output dimension, each over a
+// share of the chunks. Atomic loads do not pipeline, so what costs is the longest chain of them
+// per thread: 2 + 2 · used · HD / WG here, against 5 · used in combine_head.
+fn combine_head_wide(h: u32, used: u32, lid: u32) {
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var c = lid; c < used; c += WG) {
+    let slot = h * p.chunks + c;
+    let mc = get_ml(2u * slot);
+    let lc = get_ml(2u * slot + 1u);
+    let mn = max(m, mc);
+    l = l * exp(m - mn) + lc * exp(mc - mn);
+    m = mn;
+  }
+  dots[lid] = m;
+  lsum[lid] = l;
+  workgroupBarrier();
+  for (var s = 1u; s < WG; s <<= 1u) {
+    if (lid % (2u * s) == 0u && lid + s < WG) {
+      let m1 = dots[lid];
+      let m2 = dots[lid + s];
+      let mn = max(m1, m2);
+      lsum[lid] = lsum[lid] * exp(m1 - mn) + lsum[lid + s] * exp(m2 - mn);
+      dots[lid] = mn;
+    }
+    workgroupBarrier();
+  }
+  let gm = dots[0];
+  let gl = lsum[0];
+  workgroupBarrier();  // dots is reused below
+  let cgroups = WG / HD;
+  let d = lid % HD;
+  let cg = lid / HD;
+  var o = 0.0;
+  for (var c = cg; c < used; c += cgroups) {
+    let slot = h * p.chunks + c;
+    o += get_o(slot * HD + d) * exp(get_ml(2u * slot) - gm);
+  }
+  dots[lid] = o;
+  workgroupBarrier();
+  if (cg == 0u) {
+    var t = o;
+    for (var k = 1u; k < cgroups; k++) { t += dots[k * HD + d]; }
+    out[h * HD + d] = t / gl;
   }
 }
 

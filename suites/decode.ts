@@ -101,6 +101,8 @@ function jobs(gpu: GpuContext, quick: boolean): Job[] {
     for (const s of sparsities) out.push({ shape, dtype, sparsity: s, thresholds: "calibrated" });
     out.push({ shape, dtype, sparsity: 0.5, thresholds: "per-token" });
   };
+  // The 2-layer slice at 7B width, dense: the engine's side of the ORT-web peer's decode step.
+  out.push({ shape: SLICE_SHAPE, dtype, sparsity: 0 });
   add("llama-7b", quick ? [0.5] : [0.4, 0.5, 0.7]);
   add("llama-13b", quick ? [0.5] : [0.4, 0.5]);
   return out;
@@ -505,6 +507,100 @@ async function ceilingOf(gpu: GpuContext): Promise<Ceiling> {
   return run.ceiling;
 }
 
+/** The slice at 7B width that the engine and ORT-web both decode (`models/export_llama_slice.py`). */
+const SLICE_SHAPE = "llama-7b-2l";
+
+/** Where `models/export_llama_slice.py` writes the slice's decode step in `dtype`. */
+function slicePath(dtype: "f16" | "f32"): string {
+  return `.cache/${SLICE_SHAPE}-${dtype}-decode.onnx`;
+}
+
+/**
+ * ORT running the decode step of a 2-layer slice at LLaMA-7B width (seeded random weights, speed
+ * only), whose graph holds its 512-position KV cache as constants, so no cache crosses from the
+ * host per token; outputs stay on the GPU (`ort-webgpu` keeps them there). The graph is written
+ * by `models/export_llama_slice.py` where torch is installed; without it the cell is skipped,
+ * naming the command.
+ */
+async function measureSlicePeer(
+  target: string,
+  gpu: GpuContext,
+  ctx: CustomSuiteContext,
+): Promise<Partial<CellResult>> {
+  const dtype = gpu.hasF16 ? "f16" as const : "f32" as const;
+  const path = slicePath(dtype);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(repoPath(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return {
+      status: "skipped",
+      error:
+        `${path} is missing: write it with \`python3 models/export_llama_slice.py --dtype ${dtype}\` (needs torch and onnx), then rerun`,
+    };
+  }
+  const spec = shapeByName(SLICE_SHAPE);
+  const ids = { type: "int64" as const, data: BigInt64Array.of(7n), dims: [1, 1] };
+  const feeds = { ids };
+  ctx.progress(`decode: loading ${path} (${(bytes.length / 1e6).toFixed(0)} MB) on ${target}`);
+  const backend = await createBackend(target);
+  const model = await backend.load(bytes, { label: SLICE_SHAPE, feeds });
+  const logits = (await model.run(feeds)).logits;
+  if (!logits || logits.data.length !== spec.vocab) {
+    await model.release();
+    throw new Error(
+      `${path}: expected logits of ${spec.vocab} values; rewrite it with models/export_llama_slice.py`,
+    );
+  }
+  const sampler = model.sampler(feeds, `${SLICE_SHAPE} ${target}`);
+  for (let i = 0; i < 3; i++) await sampler.sample(wallClock);
+  const ms: number[] = [];
+  for (let i = 0; i < (ctx.quick ? 9 : 21); i++) ms.push(await sampler.sample(wallClock));
+  const sync = await model.syncLatencyMs(feeds);
+  const coldMs = model.coldMs;
+  await model.release();
+  const t = summarize(ms);
+  const sha = await sha256Hex(bytes);
+  const bytesPerToken = sliceBytesPerToken(spec, dtype === "f16" ? 2 : 4, CONTEXT_GPU);
+  return {
+    model: SLICE_SHAPE,
+    model_sha256: sha,
+    method: "dense",
+    params: JSON.stringify({ graph: "models/export_llama_slice.py", file: path }),
+    weight_bytes_effective: bytesPerToken,
+    time_median_ms: t.medianMs,
+    time_p10_ms: t.p10Ms,
+    time_p90_ms: t.p90Ms,
+    time_mad_ms: t.madMs,
+    runs: t.count,
+    outliers: t.outliers,
+    cold_ms: coldMs,
+    sync_latency_ms: sync,
+    samples_ms: ms,
+    extra: {
+      shape: SLICE_SHAPE,
+      dtype,
+      weights: "synthetic (speed only)",
+      context: CONTEXT_GPU,
+      ms_per_token: t.medianMs,
+      tokens_per_s: 1000 / t.medianMs,
+      weight_bytes_per_token: bytesPerToken,
+      roofline_pct: bytesPerToken / (t.medianMs * 1e6) / (await ceilingOf(gpu)).gbPerS * 100,
+      timing: "wall-slope",
+    },
+  };
+}
+
+/** Bytes a decode step of `spec` reads: every weight once and the KV cache of `context` positions. */
+function sliceBytesPerToken(spec: DecoderSpec, elementBytes: number, context: number): number {
+  const { block, head } = linearShapes(spec);
+  let weights = head.k * head.n;
+  for (const p of PROJECTIONS) weights += block[p].k * block[p].n * spec.layers;
+  const kv = 2 * spec.layers * context * spec.kvHeads * spec.headDim;
+  return (weights + kv + spec.d) * elementBytes;
+}
+
 /** The sparsity of the masked ORT peer rows (the zoo rows' TEAL sparsity). */
 const PEER_SPARSITY = 0.5;
 
@@ -615,6 +711,66 @@ function keyOf(j: Job): string {
   return `${j.shape}/${j.dtype}/s${j.sparsity}${j.thresholds ? `/${j.thresholds}` : ""}`;
 }
 
+/** A planned cell and the sparsity it runs at (0 for dense), for `--variant` and `--sparsity`. */
+type PlannedCell = CustomCell & { sparsity: number };
+
+async function allCells(ctx: CustomSuiteContext): Promise<PlannedCell[]> {
+  // The ORT peers run the zoo LM's decode-step graph (one token over a KV cache), dense and
+  // with TEAL's masks (which need the engine's calibration, so the wgsl target's adapter).
+  const peers: PlannedCell[] = (["ort-node", "ort-webgpu"] as const)
+    .filter((t) => ctx.targets.includes(t))
+    .flatMap((t) => [
+      {
+        key: `peer/${t}/lm-char-decode`,
+        target: t,
+        method: "dense",
+        sparsity: 0,
+        label: `lm-char decode step on ${t}`,
+      },
+      ...(ctx.targets.includes("wgsl")
+        ? [{
+          key: `peer/${t}/lm-char-decode/teal/s${PEER_SPARSITY}`,
+          target: t,
+          method: "teal",
+          sparsity: PEER_SPARSITY,
+          label: `lm-char decode step on ${t}, TEAL ${PEER_SPARSITY} masked`,
+        }]
+        : []),
+    ]);
+  const gpu = await acquireGpu();
+  // The 7B-width slice only where a GPU can hold it (1.3 GB of f16 weights).
+  if (ctx.targets.includes("ort-webgpu") && !gpu.facts.isFallbackAdapter) {
+    peers.push({
+      key: `peer/ort-webgpu/${SLICE_SHAPE}`,
+      target: "ort-webgpu",
+      method: "dense",
+      sparsity: 0,
+      label: `${SLICE_SHAPE} decode step on ort-webgpu`,
+    });
+  }
+  if (!ctx.targets.includes("wgsl")) return peers;
+  const zoo = zooJobs().map((j) => ({
+    key: zooKey(j),
+    target: "wgsl",
+    method: j.method,
+    sparsity: j.sparsity,
+    label: `${MODELS[j.zoo].id} ${j.method}${j.sparsity ? ` ${j.sparsity}` : ""}`,
+  }));
+  return [
+    ...peers,
+    ...zoo,
+    ...jobs(gpu, ctx.quick).map((j) => ({
+      key: keyOf(j),
+      target: "wgsl",
+      method: j.sparsity > 0 ? "teal" : "dense",
+      sparsity: j.sparsity,
+      label: `${j.shape} ${j.dtype} ${
+        j.sparsity > 0 ? `teal ${j.sparsity} (${j.thresholds} thresholds)` : "dense"
+      }`,
+    })),
+  ];
+}
+
 export default defineSuite({
   kind: "custom",
   id: "decode",
@@ -630,49 +786,22 @@ export default defineSuite({
     "kernels/skip_gemv.wgsl",
     "kernels/attention.wgsl",
   ],
+  methods: ["dense"],
   async plan(ctx): Promise<CustomCell[]> {
-    // The ORT peers run the zoo LM's decode-step graph (one token over a KV cache), dense and
-    // with TEAL's masks (which need the engine's calibration, so the wgsl target's adapter).
-    const peers = (["ort-node", "ort-webgpu"] as const).filter((t) => ctx.targets.includes(t))
-      .flatMap((t) => [
-        {
-          key: `peer/${t}/lm-char-decode`,
-          target: t,
-          method: "dense",
-          label: `lm-char decode step on ${t}`,
-        },
-        ...(ctx.targets.includes("wgsl")
-          ? [{
-            key: `peer/${t}/lm-char-decode/teal/s${PEER_SPARSITY}`,
-            target: t,
-            method: "teal",
-            label: `lm-char decode step on ${t}, TEAL ${PEER_SPARSITY} masked`,
-          }]
-          : []),
-      ]);
-    if (!ctx.targets.includes("wgsl")) return peers;
-    const gpu = await acquireGpu();
-    const zoo = zooJobs().map((j) => ({
-      key: zooKey(j),
-      target: "wgsl",
-      method: j.method,
-      label: `${MODELS[j.zoo].id} ${j.method}${j.sparsity ? ` ${j.sparsity}` : ""}`,
-    }));
-    return [
-      ...peers,
-      ...zoo,
-      ...jobs(gpu, ctx.quick).map((j) => ({
-        key: keyOf(j),
-        target: "wgsl",
-        method: j.sparsity > 0 ? "teal" : "dense",
-        label: `${j.shape} ${j.dtype} ${
-          j.sparsity > 0 ? `teal ${j.sparsity} (${j.thresholds} thresholds)` : "dense"
-        }`,
-      })),
-    ];
+    // `--variant` and `--sparsity` keep their cells; the dense rows (baselines) always run.
+    const methods = ctx.methods?.length ? ctx.methods : undefined;
+    const sparsities = ctx.sparsities?.length ? ctx.sparsities : undefined;
+    return (await allCells(ctx)).filter((c) =>
+      c.method === "dense" ||
+      ((!methods || methods.includes(c.method)) &&
+        (!sparsities || sparsities.includes(c.sparsity)))
+    ).map(({ sparsity: _, ...cell }) => cell);
   },
   async runCell(cell, ctx): Promise<Partial<CellResult>> {
     const gpu = await acquireGpu();
+    if (cell.key === `peer/ort-webgpu/${SLICE_SHAPE}`) {
+      return await measureSlicePeer(cell.target, gpu, ctx);
+    }
     if (cell.key.startsWith("peer/")) {
       return await measurePeer(cell.target, ctx, { masked: cell.key.includes("/teal/") });
     }

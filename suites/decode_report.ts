@@ -49,6 +49,24 @@ function findings(cells: readonly CellResult[]): Finding[] {
       }${sparse.length ? `; over that dense decode: ${sparse.join(", ")}` : ""}.`,
     });
   }
+  // The engine against ORT on the same decode step (same shape and context).
+  const shapeOf = (c: CellResult) => String(c.extra.shape ?? c.model);
+  for (const peer of done.filter((c) => c.target !== "wgsl" && c.method === "dense")) {
+    const ours = done.find((c) =>
+      c.target === "wgsl" && c.method === "dense" && shapeOf(c) === shapeOf(peer) &&
+      c.extra.context === peer.extra.context
+    );
+    if (!ours) continue;
+    const oursMs = num(ours.extra.ms_per_token);
+    const peerMs = num(peer.extra.ms_per_token);
+    out.push({
+      text: `${shapeOf(peer)} decode step at context ${peer.extra.context}: the engine's dense ${
+        oursMs.toPrecision(3)
+      } ms/token against ${peer.target}'s ${peerMs.toPrecision(3)} ms (${
+        (peerMs / oursMs).toFixed(1)
+      }x faster).`,
+    });
+  }
   return out;
 }
 

@@ -39,6 +39,18 @@ export const SHAPES: Readonly<Record<string, DecoderSpec>> = {
     ff: 13824,
     ...LLAMA,
   },
+  // LLaMA-7B's width with 2 of its 32 layers: the decode step the ORT-web peer runs at 7B width
+  // (`models/export_llama_slice.py` writes the same architecture as ONNX).
+  "llama-7b-2l": {
+    id: "llama-7b-2l",
+    layers: 2,
+    d: 4096,
+    heads: 32,
+    kvHeads: 32,
+    headDim: 128,
+    ff: 11008,
+    ...LLAMA,
+  },
   // A small LLaMA-architecture shape with grouped-query attention, for tests on CPU adapters.
   "llama-tiny": {
     id: "llama-tiny",
