@@ -177,7 +177,13 @@ async function main(args: string[]): Promise<void> {
   // A model that computes its own sparsity (Spark's predicted FFN) runs its own plan.
   let modelPlan: SparsityPlan | undefined;
   if (values.model) {
-    const imported = importDecoder(decodeModel(await Deno.readFile(values.model)), {
+    const bytes = await Deno.readFile(values.model).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new Error(`--model ${values.model}: no such file; give the path of an ONNX model`);
+      }
+      throw e;
+    });
+    const imported = importDecoder(decodeModel(bytes), {
       id: basename(values.model),
     });
     spec = imported.spec;

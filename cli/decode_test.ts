@@ -47,6 +47,10 @@ Deno.test("decode refuses bad input with one line naming the fix", async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, /^decode: --ids: 999 is outside the vocabulary \(96\)/);
+  const missing = await decode(["--model", "models/no-such-model.onnx", "--ids", "1"]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
+  assert.match(missing.stderr, /no such file; give the path of an ONNX model/);
 });
 
 Deno.test({

@@ -13,7 +13,7 @@ import type { GemvTuning } from "../../kernels/tuning.ts";
 import { createSkipGemv, type SkipGemvTuning, type SkipRule } from "../../kernels/skip_gemv.ts";
 import { createThreshold } from "../../kernels/threshold.ts";
 import type { GpuLinear, GpuNorm } from "./weights.ts";
-import type { DecoderSpec, ProjectionRule } from "./spec.ts";
+import { type DecoderSpec, hasConstantThreshold, type ProjectionRule } from "./spec.ts";
 
 /** What every projection of one decoder shares. */
 export interface ProjectionContext {
@@ -126,9 +126,9 @@ export async function createProjection(
       kind: "gemv",
     };
   }
-  if (fused.normIn && rule && !["dense", "magnitude", "value"].includes(rule.kind)) {
+  if (fused.normIn && !hasConstantThreshold(rule)) {
     throw new Error(
-      `${name}: a fused norm needs a constant threshold, not the ${rule.kind} rule`,
+      `${name}: a fused norm needs a constant threshold, not the ${rule!.kind} rule`,
     );
   }
   if (!lin.transposed) {

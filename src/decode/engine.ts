@@ -62,6 +62,7 @@ import {
 import { foldNormsIntoRows, type GpuLinear, type GpuNorm, type GpuWeights } from "./weights.ts";
 import {
   DENSE_PLAN,
+  hasConstantThreshold,
   linearShapes,
   type ProjectionName,
   type ProjectionRule,
@@ -309,9 +310,7 @@ export async function createDecoder(
   // o and down add into the stream with any rule. Spark's predicted FFN reads a normalised input.
   const fusable = (p: ProjectionName, rule: ProjectionRule | undefined, lin: GpuLinear) =>
     denseGemv(rule, lin) || (lin.transposed !== undefined && (
-      p === "o" || p === "down"
-        ? rule?.kind !== "predicted"
-        : !rule || ["dense", "magnitude", "value"].includes(rule.kind)
+      p === "o" || p === "down" ? rule?.kind !== "predicted" : hasConstantThreshold(rule)
     ));
   const fuse = spec.norm === "rms" && spec.d % 4 === 0 && (options.fuseNorms ?? !cpu) &&
     weights.head.row !== undefined &&

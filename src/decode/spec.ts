@@ -126,6 +126,18 @@ export type ProjectionRule =
 /** Spark's predicted-FFN rule (see {@linkcode ProjectionRule}). */
 export type PredictedRule = Extract<ProjectionRule, { kind: "predicted" }>;
 
+/**
+ * Whether a projection's rule keeps inputs by a constant threshold (or keeps them all): only such
+ * a GEMV can normalise its input itself, since a per-token selection (fraction, statistical top-k)
+ * needs the normalised input before the GEMV starts.
+ *
+ * @param rule The rule (absent: dense).
+ * @returns True for no rule, `dense`, `magnitude` and `value`.
+ */
+export function hasConstantThreshold(rule: ProjectionRule | undefined): boolean {
+  return !rule || rule.kind === "dense" || rule.kind === "magnitude" || rule.kind === "value";
+}
+
 /** The sparsity of every projection of every block (absent layers or projections: dense). */
 export interface SparsityPlan {
   /** Method label for reports (e.g. "teal"). */
