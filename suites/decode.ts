@@ -741,10 +741,14 @@ async function allCells(ctx: CustomSuiteContext): Promise<PlannedCell[]> {
         }]
         : []),
     ]);
-  const gpu = await acquireGpu();
+  // Planning ORT-node's cells alone needs no GPU.
+  const gpu = ctx.targets.some((t) => t === "wgsl" || t === "ort-webgpu")
+    ? await acquireGpu()
+    : undefined;
   // The 7B-width slice only where a GPU can hold it (1.3 GB of f16 weights), and last: ORT's
   // session of it must not share the GPU with any other cell's measurement.
-  const slice: PlannedCell[] = ctx.targets.includes("ort-webgpu") && !gpu.facts.isFallbackAdapter
+  const slice: PlannedCell[] = ctx.targets.includes("ort-webgpu") && gpu &&
+      !gpu.facts.isFallbackAdapter
     ? [{
       key: `peer/ort-webgpu/${SLICE_SHAPE}`,
       target: "ort-webgpu",
@@ -753,7 +757,7 @@ async function allCells(ctx: CustomSuiteContext): Promise<PlannedCell[]> {
       label: `${SLICE_SHAPE} decode step on ort-webgpu`,
     }]
     : [];
-  if (!ctx.targets.includes("wgsl")) return [...peers, ...slice];
+  if (!gpu || !ctx.targets.includes("wgsl")) return [...peers, ...slice];
   const zoo = zooJobs().map((j) => ({
     key: zooKey(j),
     target: "wgsl",
