@@ -22,7 +22,13 @@ import { bootstrapRatioCi, summarize } from "../src/stats.ts";
 import { createDecoder, type Decoder, type DecoderOptions } from "../src/decode/engine.ts";
 import { type GpuWeights, syntheticWeights } from "../src/decode/weights.ts";
 import { shapeByName } from "../src/decode/synthetic.ts";
-import { type DecoderSpec, linearShapes, PROJECTIONS, uniformPlan } from "../src/decode/spec.ts";
+import {
+  type DecoderSpec,
+  linearShapes,
+  PROJECTIONS,
+  stepBytes,
+  uniformPlan,
+} from "../src/decode/spec.ts";
 import { calibrateOnGpu, planFor } from "../src/decode/calibrate.ts";
 import { importDecoder, type ImportedDecoder } from "../src/decode/onnx_import.ts";
 import { uploadWeights } from "../src/decode/weights.ts";
@@ -565,7 +571,11 @@ async function measureSlicePeer(
   await model.release();
   const t = summarize(ms);
   const sha = await sha256Hex(bytes);
-  const bytesPerToken = sliceBytesPerToken(spec, dtype === "f16" ? 2 : 4, CONTEXT_GPU);
+  const elementBytes = dtype === "f16" ? 2 : 4;
+  const bytesPerToken = stepBytes(spec, CONTEXT_GPU, {
+    weightBytes: elementBytes,
+    kvBytes: elementBytes,
+  });
   return {
     model: SLICE_SHAPE,
     model_sha256: sha,
@@ -594,15 +604,6 @@ async function measureSlicePeer(
       timing: "wall-slope",
     },
   };
-}
-
-/** Bytes a decode step of `spec` reads: every weight once and the KV cache of `context` positions. */
-function sliceBytesPerToken(spec: DecoderSpec, elementBytes: number, context: number): number {
-  const { block, head } = linearShapes(spec);
-  let weights = head.k * head.n;
-  for (const p of PROJECTIONS) weights += block[p].k * block[p].n * spec.layers;
-  const kv = 2 * spec.layers * context * spec.kvHeads * spec.headDim;
-  return (weights + kv + spec.d) * elementBytes;
 }
 
 /** The sparsity of the masked ORT peer rows (the zoo rows' TEAL sparsity). */

@@ -63,8 +63,10 @@ function findings(cells: readonly CellResult[]): Finding[] {
       text: `${shapeOf(peer)} decode step at context ${peer.extra.context}: the engine's dense ${
         oursMs.toPrecision(3)
       } ms/token against ${peer.target}'s ${peerMs.toPrecision(3)} ms (${
-        (peerMs / oursMs).toFixed(1)
-      }x faster).`,
+        peerMs >= oursMs
+          ? `${(peerMs / oursMs).toFixed(1)}x faster`
+          : `${(oursMs / peerMs).toFixed(1)}x slower`
+      }).`,
     });
   }
   return out;

@@ -73,4 +73,8 @@ Deno.test("the decode report sets the engine's dense decode beside ORT's on the 
     /llama-7b-2l decode step at context 512: the engine's dense 0\.500 ms\/token against ort-webgpu's 20\.0 ms \(40\.0x faster\)/,
   );
   assert.doesNotMatch(text, /lm-char decode step/, "no engine row for lm-char: nothing to compare");
+  const slower = [row("wgsl", "lm-char", 4), { ...row("ort-node", "lm-char", 0.5), key: "n" }];
+  const cpu = decodeReport.findings!(slower, { id: "r", run: {}, cells: slower })
+    .map((f) => f.text).join("\n");
+  assert.match(cpu, /against ort-node's 0\.500 ms \(8\.0x slower\)/);
 });

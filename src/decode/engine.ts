@@ -68,6 +68,7 @@ import {
   type ProjectionRule,
   PROJECTIONS,
   type SparsityPlan,
+  stepBytes,
 } from "./spec.ts";
 
 /** Options of {@linkcode createDecoder}. */
@@ -558,13 +559,12 @@ export async function createDecoder(
   const shapes = linearShapes(spec);
   const bytesPerToken = (context: number, density?: (l: number, p: ProjectionName) => number) => {
     const wb = weights.dtype === "f16" ? 2 : 4;
-    let bytes = shapes.head.k * shapes.head.n * wb +
-      2 * context * kvd * kvElementBytes(kvDtype) * spec.layers;
+    let bytes = stepBytes(spec, context, {
+      weightBytes: wb,
+      kvBytes: kvElementBytes(kvDtype),
+      density: (l, p) => density?.(l, p) ?? plannedDensity(plan.layers[l]?.[p]) ?? 1,
+    });
     for (let l = 0; l < spec.layers; l++) {
-      for (const p of PROJECTIONS) {
-        const rho = density?.(l, p) ?? plannedDensity(plan.layers[l]?.[p]) ?? 1;
-        bytes += rho * shapes.block[p].k * shapes.block[p].n * wb;
-      }
       const up = plan.layers[l]?.up;
       // Spark's predictor reads the gate's first r columns of every neuron.
       if (up?.kind === "predicted") bytes += up.r * spec.ff * wb;

@@ -138,6 +138,37 @@ export function hasConstantThreshold(rule: ProjectionRule | undefined): boolean 
   return !rule || rule.kind === "dense" || rule.kind === "magnitude" || rule.kind === "value";
 }
 
+/**
+ * Bytes one decoding step reads: the LM head, every block's projections at their density, and the
+ * KV cache of `context` positions (the embedding row and norm weights are left out: a few KB).
+ *
+ * @param spec The architecture.
+ * @param context Positions in the KV cache.
+ * @param options Bytes per weight and per cache element; the density of a layer's projection
+ * (default 1).
+ * @returns Bytes per token.
+ */
+export function stepBytes(
+  spec: DecoderSpec,
+  context: number,
+  options: {
+    weightBytes: number;
+    kvBytes: number;
+    density?: (layer: number, p: ProjectionName) => number;
+  },
+): number {
+  const shapes = linearShapes(spec);
+  let bytes = shapes.head.k * shapes.head.n * options.weightBytes +
+    2 * context * spec.kvHeads * spec.headDim * options.kvBytes * spec.layers;
+  for (let l = 0; l < spec.layers; l++) {
+    for (const p of PROJECTIONS) {
+      const rho = options.density?.(l, p) ?? 1;
+      bytes += rho * shapes.block[p].k * shapes.block[p].n * options.weightBytes;
+    }
+  }
+  return bytes;
+}
+
 /** The sparsity of every projection of every block (absent layers or projections: dense). */
 export interface SparsityPlan {
   /** Method label for reports (e.g. "teal"). */
